@@ -1,0 +1,1 @@
+"""leadflow: the lead lifecycle engine for HubSpot (the code deployed to AWS Lambda)."""

@@ -1,0 +1,202 @@
+"""The HubSpot adapter: batched CRM reads and writes through hubspot-api-client.
+
+Errors come out as typed exceptions whose class names the journey's Retry rules
+match (Lambda reports the exception class as the error type).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Final, TypeVar
+
+from hubspot import HubSpot
+from hubspot.crm.contacts import (
+    BatchInputSimplePublicObjectBatchInput,
+    BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectInput,
+)
+from hubspot.crm.objects import SimplePublicObjectInputForCreate
+from urllib3.util.retry import Retry
+
+BATCH_LIMIT: Final = 100
+TASK_TO_CONTACT: Final = 204
+NOTE_TO_CONTACT: Final = 202
+
+T = TypeVar("T")
+
+
+class HubSpotError(Exception):
+    """HubSpot refused a request for a reason retrying will not fix."""
+
+
+class HubSpotRateLimited(HubSpotError):  # noqa: N818 - the name is the Step Functions error type
+    """HubSpot answered 429: retry after a pause."""
+
+
+class HubSpotUnavailable(HubSpotError):  # noqa: N818 - the name is the Step Functions error type
+    """HubSpot answered 5xx or the connection failed: retry with backoff."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A HubSpot user who can own records."""
+
+    id: str
+    email: str
+    active: bool
+
+
+def chunked(items: Sequence[T], size: int = BATCH_LIMIT) -> Iterator[Sequence[T]]:
+    """Split a sequence into consecutive slices of at most `size` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _hubspot_ms(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def _translate(exc: Exception) -> HubSpotError:
+    status = getattr(exc, "status", None)
+    message = f"HubSpot answered {status}"
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            message += f": {json.loads(body).get('message', '')}"
+        except (ValueError, AttributeError):
+            message += f": {str(body)[:200]}"
+    if status == 429:
+        return HubSpotRateLimited(message)
+    if status is None or status == 0 or status >= 500:
+        return HubSpotUnavailable(message if status else f"HubSpot unreachable: {exc}")
+    return HubSpotError(message)
+
+
+class HubSpotGateway:
+    """Everything leadflow asks of HubSpot, batched to the API's limits."""
+
+    def __init__(self, access_token: str, base_url: str = "https://api.hubapi.com") -> None:
+        # Only 429 is retried here (it means nothing was done, so even a create is safe to repeat,
+        # and urllib3 honours Retry-After); 5xx is left to SQS redelivery and the journey's Retry.
+        retry = Retry(
+            total=3,
+            status_forcelist=(429,),
+            allowed_methods=None,
+            backoff_factor=0.5,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        self._client = HubSpot(access_token=access_token, host=base_url, retry=retry)
+        self.calls = 0
+
+    # Each generated API builds its own connection pool: build each one once, on first use.
+    @cached_property
+    def _contacts_batch(self) -> Any:
+        return self._client.crm.contacts.batch_api
+
+    @cached_property
+    def _contacts_basic(self) -> Any:
+        return self._client.crm.contacts.basic_api
+
+    @cached_property
+    def _tasks(self) -> Any:
+        return self._client.crm.objects.tasks.basic_api
+
+    @cached_property
+    def _notes(self) -> Any:
+        return self._client.crm.objects.notes.basic_api
+
+    @cached_property
+    def _owners(self) -> Any:
+        return self._client.crm.owners.owners_api
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("hubspot", "urllib3")):
+                raise _translate(exc) from exc
+            raise
+
+    def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, dict[str, str | None]]:
+        """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
+        unique = sorted(set(ids), key=int)
+        props = sorted(set(properties))
+        found: dict[str, dict[str, str | None]] = {}
+        for chunk in chunked(unique):
+            body = BatchReadInputSimplePublicObjectId(
+                properties=props, inputs=[{"id": i} for i in chunk], properties_with_history=[]
+            )
+            page = self._call(self._contacts_batch.read, batch_read_input_simple_public_object_id=body)
+            for record in page.results:
+                found[str(record.id)] = dict(record.properties)
+        return found
+
+    def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """Write properties to many contacts, one batch call per 100 contacts."""
+        items = [{"id": cid, "properties": dict(props)} for cid, props in updates.items() if props]
+        for chunk in chunked(items):
+            body = BatchInputSimplePublicObjectBatchInput(inputs=list(chunk))
+            self._call(self._contacts_batch.update, batch_input_simple_public_object_batch_input=body)
+
+    def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
+        """Write properties to one contact."""
+        body = SimplePublicObjectInput(properties=dict(properties))
+        self._call(self._contacts_basic.update, contact_id, simple_public_object_input=body)
+
+    def list_owners(self) -> list[Owner]:
+        """Every owner of the portal, following pages."""
+        owners: list[Owner] = []
+        after: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": 500, "archived": False}
+            if after:
+                kwargs["after"] = after
+            page = self._call(self._owners.get_page, **kwargs)
+            owners.extend(Owner(str(o.id), (o.email or "").lower(), not o.archived) for o in page.results)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return owners
+
+    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
+        """Create a to-do for the owner, due at `due_at`, on the contact's timeline; returns its id."""
+        task = SimplePublicObjectInputForCreate(
+            properties={
+                "hs_timestamp": _hubspot_ms(due_at),
+                "hs_task_subject": subject,
+                "hs_task_body": body,
+                "hs_task_status": "NOT_STARTED",
+                "hs_task_priority": "HIGH",
+                "hs_task_type": "TODO",
+                "hubspot_owner_id": owner_id,
+            },
+            associations=[_association(contact_id, TASK_TO_CONTACT)],
+        )
+        created = self._call(self._tasks.create, simple_public_object_input_for_create=task)
+        return str(created.id)
+
+    def complete_task(self, task_id: str) -> None:
+        """Mark a task completed (used when a task is superseded by a reassignment)."""
+        body = SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
+        self._call(self._tasks.update, task_id, simple_public_object_input=body)
+
+    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
+        """Write a note on the contact's timeline; returns its id."""
+        note = SimplePublicObjectInputForCreate(
+            properties={"hs_timestamp": _hubspot_ms(at), "hs_note_body": body},
+            associations=[_association(contact_id, NOTE_TO_CONTACT)],
+        )
+        created = self._call(self._notes.create, simple_public_object_input_for_create=note)
+        return str(created.id)
+
+
+def _association(contact_id: str, type_id: int) -> dict[str, Any]:
+    return {
+        "to": {"id": contact_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    }

@@ -1,0 +1,30 @@
+"""The Step Functions side: starting journeys and resuming them with the rep's decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JourneyEngine:
+    """Starts journey executions idempotently and completes their waiting tasks."""
+
+    def __init__(self, sfn_client: Any, state_machine_arn: str) -> None:
+        self._sfn = sfn_client
+        self._arn = state_machine_arn
+
+    def start(self, name: str, payload_json: str) -> bool:
+        """Start the named execution; False when it already exists (a redelivered MQL)."""
+        try:
+            self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=payload_json)
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            return False
+        return True
+
+    def resume(self, token: str, output_json: str) -> bool:
+        """Complete a waiting task; False when the token is no longer waited on."""
+        try:
+            self._sfn.send_task_success(taskToken=token, output=output_json)
+        except (self._sfn.exceptions.InvalidToken, self._sfn.exceptions.TaskTimedOut,
+                self._sfn.exceptions.TaskDoesNotExist):  # fmt: skip
+            return False
+        return True

@@ -1,0 +1,150 @@
+"""leadflow's DynamoDB table: webhook dedupe keys, journey records and routing cursors.
+
+One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
+- `EVENT#<dedupe key>` / `EVENT`: a webhook event already enqueued (kept 25 hours,
+  longer than HubSpot's 24 hours of retries);
+- `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
+- `ROUTING#<team>` / `CURSOR`: the team's round-robin counter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final
+
+from leadflow.adapters.hubspot import chunked
+
+DEDUPE_TTL_S: Final = 25 * 3600
+
+
+class StateStore:
+    """Reads and writes leadflow's state in one DynamoDB table."""
+
+    def __init__(self, dynamodb_client: Any, table_name: str) -> None:
+        self._db = dynamodb_client
+        self._table = table_name
+
+    # Webhook dedupe -----------------------------------------------------------------------
+
+    def seen_events(self, keys: Iterable[str]) -> set[str]:
+        """Which of these dedupe keys were already enqueued (one BatchGetItem per 100 keys)."""
+        found: set[str] = set()
+        for chunk in chunked(sorted(set(keys))):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [{"pk": {"S": f"EVENT#{k}"}, "sk": {"S": "EVENT"}} for k in chunk],
+                    "ProjectionExpression": "pk",
+                }
+            }
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                found.update(item["pk"]["S"][len("EVENT#") :] for item in answer["Responses"][self._table])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def remember_events(self, keys: Iterable[str]) -> None:
+        """Record dedupe keys as enqueued (BatchWriteItem, 25 per call, unprocessed retried)."""
+        expires = str(int(time.time()) + DEDUPE_TTL_S)
+        puts = [
+            {"PutRequest": {"Item": {"pk": {"S": f"EVENT#{k}"}, "sk": {"S": "EVENT"}, "expires_at": {"N": expires}}}}
+            for k in sorted(set(keys))
+        ]
+        for chunk in chunked(puts, 25):
+            pending: dict[str, Any] = {self._table: list(chunk)}
+            while pending:
+                answer = self._db.batch_write_item(RequestItems=pending)
+                pending = answer.get("UnprocessedItems") or {}
+
+    # Routing ------------------------------------------------------------------------------
+
+    def advance_cursor(self, team: str) -> int:
+        """Atomically advance the team's round-robin counter and return its new value."""
+        answer = self._db.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": "CURSOR"}},
+            UpdateExpression="ADD #c :one",
+            ExpressionAttributeNames={"#c": "cursor"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["cursor"]["N"])
+
+    # Journeys -----------------------------------------------------------------------------
+
+    def _journey_key(self, contact_id: str, journey_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"JOURNEY#{journey_id}"}}
+
+    def record_journey(self, contact_id: str, journey_id: str, status: str, at: datetime, **fields: str) -> None:
+        """Set a journey's status and fields, stamping the time of this transition."""
+        names = {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
+        values: dict[str, Any] = {":status": {"S": status}, ":at": {"S": at.isoformat()}}
+        sets = ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
+        for i, (name, value) in enumerate(sorted(fields.items())):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = {"S": value}
+            sets.append(f"#f{i} = :f{i}")
+        self._db.update_item(
+            TableName=self._table,
+            Key=self._journey_key(contact_id, journey_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def latest_journey(self, contact_id: str) -> dict[str, str] | None:
+        """The contact's most recent journey record, as plain strings, or None."""
+        answer = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :j)",
+            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":j": {"S": "JOURNEY#"}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = answer.get("Items") or []
+        if not items:
+            return None
+        return {k: next(iter(v.values())) for k, v in items[0].items()}
+
+    def set_task_token(self, contact_id: str, journey_id: str, token: str) -> str | None:
+        """Store the token the journey waits on; returns (and clears) a decision that arrived early."""
+        answer = self._db.update_item(
+            TableName=self._table,
+            Key=self._journey_key(contact_id, journey_id),
+            UpdateExpression="SET task_token = :t REMOVE pending_decision",
+            ExpressionAttributeValues={":t": {"S": token}},
+            ReturnValues="UPDATED_OLD",
+        )
+        old = answer.get("Attributes", {}).get("pending_decision")
+        return str(old["S"]) if old else None
+
+    def claim_task_token(self, contact_id: str, journey_id: str, token: str) -> bool:
+        """Clear the token and any parked decision if the token is still `token`.
+
+        Returns False when another writer claimed it first.
+        """
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._journey_key(contact_id, journey_id),
+                UpdateExpression="REMOVE task_token, pending_decision",
+                ConditionExpression="task_token = :t",
+                ExpressionAttributeValues={":t": {"S": token}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def park_decision(self, contact_id: str, journey_id: str, decision_json: str) -> str | None:
+        """Keep a decision for the journey's wait; returns the token it is waiting on, if any."""
+        answer = self._db.update_item(
+            TableName=self._table,
+            Key=self._journey_key(contact_id, journey_id),
+            UpdateExpression="SET pending_decision = :d",
+            ExpressionAttributeValues={":d": {"S": decision_json}},
+            ReturnValues="ALL_NEW",
+        )
+        token = answer.get("Attributes", {}).get("task_token")
+        return str(token["S"]) if token else None

@@ -1,0 +1,1 @@
+"""Application services: each one runs a use case over the core and the adapters."""

@@ -1,0 +1,171 @@
+"""Lead intake: turns a batch of queued webhook events into scores, MQLs, journeys and decisions.
+
+A whole batch shares one HubSpot batch read and one batch update per 100 contacts,
+which is what keeps HubSpot calls per event far below one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from leadflow.adapters.hubspot import HubSpotGateway
+from leadflow.adapters.journeys import JourneyEngine
+from leadflow.adapters.state_store import StateStore
+from leadflow.core.config import LeadflowConfig
+from leadflow.core.journey import Decision, DecisionInput, JourneyState, execution_name, utcnow
+from leadflow.core.lifecycle import MQL, Prop, is_before_mql
+from leadflow.core.scoring import Scorer
+from leadflow.core.triage import Action, triage
+from leadflow.webhooks.events import WebhookEvent
+
+logger = Logger(child=True)
+
+_TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
+
+
+@dataclass
+class IntakeResult:
+    """What one batch did, and which messages must come back."""
+
+    failed_message_ids: list[str] = field(default_factory=list)
+    ignored: int = 0
+    rescored: int = 0
+    new_mqls: int = 0
+    journeys_started: int = 0
+    decisions_delivered: int = 0
+    decisions_parked: int = 0
+
+
+class LeadIntake:
+    """The lead-events use case."""
+
+    def __init__(
+        self,
+        config: LeadflowConfig,
+        hubspot: HubSpotGateway,
+        engine: JourneyEngine,
+        store: StateStore,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._config = config
+        self._scorer = Scorer(config.scoring)
+        self._hubspot = hubspot
+        self._engine = engine
+        self._store = store
+        self._clock = clock
+        self._read_props = config.scoring.properties | {
+            Prop.LIFECYCLE, Prop.SCORE, Prop.MQL_AT, Prop.MQL_REASON, Prop.JOURNEY_STATUS, Prop.DECISION_REASON,
+        }  # fmt: skip
+
+    def process(self, messages: Sequence[tuple[str, WebhookEvent]]) -> IntakeResult:
+        """Process one batch; HubSpot failures raise so the whole batch is retried."""
+        result = IntakeResult()
+        by_contact: dict[str, list[str]] = {}
+        rescore: set[str] = set()
+        decisions: dict[str, WebhookEvent] = {}
+        for message_id, event in messages:
+            action = triage(event, self._config.scoring.properties)
+            if action is None:
+                result.ignored += 1
+                continue
+            contact_id = str(event.object_id)
+            by_contact.setdefault(contact_id, []).append(message_id)
+            if action is Action.RESCORE:
+                rescore.add(contact_id)
+            elif contact_id not in decisions or decisions[contact_id].occurred_at < event.occurred_at:
+                # Out-of-order deliveries: the latest decision a rep made is the one that counts.
+                decisions[contact_id] = event
+        if not by_contact:
+            return result
+
+        contacts = self._hubspot.read_contacts(by_contact, self._read_props)
+        updates = self._rescore(rescore, contacts, result)
+        self._hubspot.update_contacts(updates)
+        for contact_id, props in contacts.items():
+            try:
+                self._start_journey_if_due(contact_id, {**props, **updates.get(contact_id, {})}, result)
+                if contact_id in decisions:
+                    self._deliver_decision(contact_id, decisions[contact_id], props, result)
+            except Exception:
+                logger.exception("contact processing failed; its events will be retried", contact_id=contact_id)
+                result.failed_message_ids.extend(by_contact[contact_id])
+        return result
+
+    def _rescore(
+        self, ids: set[str], contacts: dict[str, dict[str, str | None]], result: IntakeResult
+    ) -> dict[str, dict[str, str]]:
+        updates: dict[str, dict[str, str]] = {}
+        now = self._clock()
+        for contact_id in sorted(ids & contacts.keys(), key=int):
+            props = contacts[contact_id]
+            score = self._scorer.score(props)
+            result.rescored += 1
+            change: dict[str, str] = {}
+            if props.get(Prop.SCORE) != str(score.total):
+                change[Prop.SCORE] = str(score.total)
+                change[Prop.SCORE_DETAIL] = score.explain()
+            if score.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
+                result.new_mqls += 1
+                change.update({
+                    Prop.LIFECYCLE: MQL,
+                    Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
+                    Prop.MQL_REASON: score.reason,
+                    Prop.JOURNEY_STATUS: "",
+                })  # fmt: skip
+                logger.info("new MQL", contact_id=contact_id, score=score.total, reason=score.reason)
+            if change:
+                updates[contact_id] = change
+        return updates
+
+    def _start_journey_if_due(self, contact_id: str, props: dict[str, str | None], result: IntakeResult) -> None:
+        # An MQL whose journey has not begun yet: either new in this batch, or the start failed
+        # earlier after the write-back succeeded. The deterministic name makes a repeat harmless.
+        mql_at = props.get(Prop.MQL_AT)
+        if props.get(Prop.LIFECYCLE) != MQL or not mql_at or props.get(Prop.JOURNEY_STATUS):
+            return
+        stamped = datetime.fromisoformat(mql_at.replace("Z", "+00:00"))
+        state = JourneyState(
+            journey_id=execution_name(contact_id, stamped),
+            contact_id=contact_id,
+            mql_at=stamped,
+            score=int(props.get(Prop.SCORE) or 0),
+            mql_reason=props.get(Prop.MQL_REASON) or "",
+            max_escalations=self._config.sla.max_escalations,
+            sla_hours=self._config.sla.decision_hours,
+        )
+        if self._engine.start(state.journey_id, state.model_dump_json()):
+            result.journeys_started += 1
+
+    def _deliver_decision(
+        self, contact_id: str, event: WebhookEvent, props: dict[str, str | None], result: IntakeResult
+    ) -> None:
+        try:
+            decision = Decision((event.property_value or "").strip().lower())
+        except ValueError:
+            logger.warning("ignoring unknown decision value", contact_id=contact_id, value=event.property_value)
+            return
+        record = self._store.latest_journey(contact_id)
+        if record is None or record.get("status") in _TERMINAL:
+            logger.info("decision for a contact with no open journey", contact_id=contact_id)
+            return
+        payload = DecisionInput(
+            decision=decision,
+            reason=props.get(Prop.DECISION_REASON) or "",
+            decided_at=datetime.fromtimestamp(event.occurred_at / 1000, tz=self._clock().tzinfo),
+        ).model_dump_json()
+        journey_id = record["sk"].removeprefix("JOURNEY#")
+        # Park first, then claim whatever token is waiting: the wait registers its token and
+        # reads parked decisions in one atomic update, so one side always sees the other.
+        for _ in range(3):
+            token = self._store.park_decision(contact_id, journey_id, payload)
+            if not token or not self._store.claim_task_token(contact_id, journey_id, token):
+                break
+            if self._engine.resume(token, payload):
+                result.decisions_delivered += 1
+                return
+            # That token had already timed out; the escalation's next wait will take the decision.
+        result.decisions_parked += 1

@@ -1,0 +1,41 @@
+"""SQS consumer: scores the contacts of a batch of webhook events and starts journeys.
+
+The batch is processed as one unit (one HubSpot batch read for all its contacts), so
+powertools' per-record BatchProcessor does not fit; partial failures are reported in
+the same `batchItemFailures` shape it produces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from leadflow import wiring
+from leadflow.observability import logger, metrics
+from leadflow.webhooks.events import WebhookEvent
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point: returns the ids of the messages SQS must deliver again."""
+    failed: list[str] = []
+    parsed: list[tuple[str, WebhookEvent]] = []
+    for record in SQSEvent(event).records:
+        try:
+            parsed.append((record.message_id, WebhookEvent.model_validate_json(record.body)))
+        except ValidationError as exc:
+            # Left to fail until SQS moves it to the dead-letter queue, where it can be read.
+            logger.error("malformed lead event", message_id=record.message_id, error=str(exc))
+            failed.append(record.message_id)
+    result = wiring.intake().process(parsed)
+    failed.extend(result.failed_message_ids)
+    metrics.add_metric(name="LeadsRescored", unit="Count", value=result.rescored)
+    metrics.add_metric(name="MQLsCreated", unit="Count", value=result.new_mqls)
+    metrics.add_metric(name="DecisionsReceived", unit="Count",
+                       value=result.decisions_delivered + result.decisions_parked)  # fmt: skip
+    logger.info("lead events processed", records=len(parsed), failed=len(failed), **vars(result))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

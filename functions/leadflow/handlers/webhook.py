@@ -1,0 +1,108 @@
+"""POST /webhooks/hubspot: verify, validate, dedupe and enqueue HubSpot webhook events.
+
+Answers fast and never calls HubSpot: the work happens behind the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Final
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from leadflow import wiring
+from leadflow.adapters.queue import EnqueueError
+from leadflow.core.triage import triage
+from leadflow.observability import logger, metrics
+from leadflow.settings import settings
+from leadflow.webhooks.events import WebhookBatch, WebhookEvent
+from leadflow.webhooks.signature import SignatureError, SignedRequest, verify
+
+MAX_BODY_BYTES: Final = 1024 * 1024
+
+app = APIGatewayRestResolver()
+
+
+def _error(status: int, message: str) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": message}))
+
+
+def _public_uri() -> str:
+    event = app.current_event
+    base = settings().public_url
+    if not base:
+        # API Gateway's own view of the host and stage, never the client's Host header.
+        ctx = event.request_context
+        base = f"https://{ctx.domain_name}/{ctx.stage}"
+    query = event.query_string_parameters or {}
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return base.rstrip("/") + event.path + suffix
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+@app.post("/webhooks/hubspot")
+def receive_hubspot_webhook() -> Response[str]:
+    """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
+    event = app.current_event
+    raw = event.decoded_body or ""
+    if len(raw.encode()) > MAX_BODY_BYTES:
+        return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+    request = SignedRequest(method="POST", uri=_public_uri(), body=raw, headers=dict(event.headers or {}))
+    try:
+        version = verify(request, settings().require("hubspot_client_secret"), int(time.time() * 1000))
+    except SignatureError as exc:
+        logger.warning("rejected webhook", reason=str(exc))
+        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+        return _error(401, f"invalid signature: {exc}")
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        return _error(400, f"body is not JSON: {exc}")
+    if not isinstance(parsed, list):
+        return _error(400, "body must be a JSON array of webhook events")
+    try:
+        events: list[WebhookEvent] = WebhookBatch.validate_python(parsed)
+    except ValidationError as exc:
+        return _error(400, f"invalid webhook event at {_describe(exc)}")
+
+    watched = wiring.config().scoring.properties
+    acted: dict[str, WebhookEvent] = {}
+    for item in events:
+        if triage(item, watched) is not None:
+            acted.setdefault(item.dedupe_key, item)
+    store = wiring.store()
+    seen = store.seen_events(acted) if acted else set()
+    fresh = [e for key, e in acted.items() if key not in seen]
+    try:
+        wiring.queue().send(fresh)
+    except EnqueueError as exc:
+        logger.error("enqueue failed; HubSpot will retry", error=str(exc))
+        return _error(503, "events could not be queued; retry later")
+    store.remember_events(e.dedupe_key for e in fresh)
+    metrics.add_metric(name="WebhookEventsEnqueued", unit="Count", value=len(fresh))
+    summary = {
+        "received": len(events),
+        "enqueued": len(fresh),
+        "duplicates": len(acted) - len(fresh),
+        "ignored": len(events) - len(acted),
+        "signature": version,
+    }
+    logger.info("webhook accepted", **summary)
+    return Response(status_code=200, content_type="application/json", body=json.dumps(summary))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point."""
+    return app.resolve(event, context)

@@ -1,0 +1,51 @@
+"""Runtime settings, read from the environment once per Lambda container."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+# The team's configuration ships beside the package, so `sam build` bundles it with the code.
+DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "leadflow.yaml"
+
+
+class SettingsError(RuntimeError):
+    """A setting the function needs is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseModel):
+    """Every environment variable leadflow reads, with its default."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hubspot_base_url: str = Field("https://api.hubapi.com", alias="HUBSPOT_BASE_URL")
+    hubspot_access_token: SecretStr = Field(SecretStr(""), alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_client_secret: SecretStr = Field(SecretStr(""), alias="HUBSPOT_CLIENT_SECRET")
+    public_url: str = Field("", alias="LEADFLOW_PUBLIC_URL")
+    queue_url: str = Field("", alias="LEADFLOW_QUEUE_URL")
+    table_name: str = Field("", alias="LEADFLOW_TABLE")
+    state_machine_arn: str = Field("", alias="LEADFLOW_STATE_MACHINE_ARN")
+    time_scale: float = Field(1.0, gt=0, alias="LEADFLOW_TIME_SCALE")
+    config_file: Path = Field(DEFAULT_CONFIG_FILE, alias="LEADFLOW_CONFIG_FILE")
+
+    def require(self, name: str) -> str:
+        """The value of a setting that must be set, or a SettingsError naming its variable."""
+        value = getattr(self, name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not text:
+            alias = type(self).model_fields[name].alias
+            raise SettingsError(f"environment variable {alias} is not set")
+        return text
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process (read once; the local runtime clears the cache on restart)."""
+    names = {f.alias for f in Settings.model_fields.values() if f.alias}
+    try:
+        return Settings.model_validate({k: v for k, v in os.environ.items() if k in names})
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None

@@ -1,0 +1,1 @@
+"""HubSpot's inbound requests: signatures and event payloads."""

@@ -1,0 +1,102 @@
+"""Verification of HubSpot request signatures (v3, and v1/v2 when only those are sent).
+
+The hash itself comes from hubspot-api-client's `Signature.get_signature`; what the
+library does not do is decided here: the timestamp window in both directions, the
+percent-escape decoding HubSpot applies to the URI before signing v3, and the choice
+of version from the headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from hubspot.utils.signature import Signature
+
+MAX_SKEW_MS: Final = 5 * 60 * 1000
+
+# HubSpot decodes exactly these escapes in the URI before computing a v3 signature.
+_V3_URI_DECODE: Final = {
+    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
+    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
+}  # fmt: skip
+
+
+class SignatureError(Exception):
+    """The request is not provably from HubSpot; the message says why (never the secret)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What a signature covers: method, the public URI HubSpot called, the raw body, headers."""
+
+    method: str
+    uri: str
+    body: str
+    headers: Mapping[str, str]
+
+    def header(self, name: str) -> str | None:
+        """A header value, looked up case-insensitively."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+def decode_v3_uri(uri: str) -> str:
+    """Apply HubSpot's v3 URI decoding (case-insensitive on the hex digits)."""
+    out = []
+    i = 0
+    while i < len(uri):
+        chunk = uri[i : i + 3].upper()
+        if uri[i] == "%" and chunk in _V3_URI_DECODE:
+            out.append(_V3_URI_DECODE[chunk])
+            i += 3
+        else:
+            out.append(uri[i])
+            i += 1
+    return "".join(out)
+
+
+def sign_v3(secret: str, method: str, uri: str, body: str, timestamp_ms: int) -> str:
+    """The v3 signature HubSpot would send for this request."""
+    return Signature.get_signature(
+        secret, body, "v3", http_uri=decode_v3_uri(uri), http_method=method, timestamp=str(timestamp_ms)
+    )
+
+
+def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
+    """Verify a request's signature and return the version that proved it.
+
+    Raises SignatureError when no supported signature is present, the v3 timestamp is
+    outside the five-minute window (either direction), or the signature does not match.
+    """
+    if not secret:
+        raise SignatureError("no client secret is configured")
+    v3 = request.header("X-HubSpot-Signature-v3")
+    if v3 is not None:
+        raw_ts = request.header("X-HubSpot-Request-Timestamp")
+        if raw_ts is None or not raw_ts.isdigit():
+            raise SignatureError("X-HubSpot-Request-Timestamp is missing or not a number")
+        timestamp = int(raw_ts)
+        if abs(now_ms - timestamp) > MAX_SKEW_MS:
+            raise SignatureError("request timestamp is outside the 5 minute window")
+        expected = sign_v3(secret, request.method, request.uri, request.body, timestamp)
+        if not hmac.compare_digest(expected.encode(), v3.encode()):
+            raise SignatureError("v3 signature does not match")
+        return "v3"
+    legacy = request.header("X-HubSpot-Signature")
+    version = (request.header("X-HubSpot-Signature-Version") or "v1").lower()
+    if legacy is None:
+        raise SignatureError("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")
+    if version not in ("v1", "v2"):
+        raise SignatureError(f"unsupported signature version {version!r}")
+    expected = Signature.get_signature(
+        secret, request.body, version, http_uri=request.uri, http_method=request.method
+    )
+    if not hmac.compare_digest(expected.encode(), legacy.lower().encode()):
+        raise SignatureError(f"{version} signature does not match")
+    return version
