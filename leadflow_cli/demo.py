@@ -1,0 +1,221 @@
+"""`leadflow demo`: the whole lead handoff, end to end, on the local runtime.
+
+Seeds a sales team and a set of contacts in the HubSpot stand-in, sends signed webhooks
+to the local API, plays the reps (accepting, rejecting, recycling, or letting the SLA
+run out), prints the journeys' timeline as it happens and checks every outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+
+from leadflow.core.config import load_config
+from leadflow.core.lifecycle import Prop
+from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+
+TEAM = [("ada@example.com", "Ada", "Lovelace"), ("grace@example.com", "Grace", "Hopper"),
+        ("linus@example.com", "Linus", "Torvalds"), ("queue@example.com", "Sales", "Queue")]  # fmt: skip
+
+_FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "450", "country": "Germany"}
+
+
+@dataclass
+class Lead:
+    """A scripted contact: its properties, what its rep does, and the outcome that must follow."""
+
+    name: str
+    properties: dict[str, str]
+    rep: str  # "accept", "reject", "recycle", "late-accept" (after one escalation), "ignore", "-" (no MQL)
+    expected: str  # "sal", "rejected", "recycled", "fallback", "not_mql"
+    reason: str = ""
+    contact_id: str = ""
+    seen_states: list[str] = field(default_factory=list)
+
+
+def _leads() -> list[Lead]:
+    talk = {"recent_conversion_event_name": "Talk to sales"}
+    return [
+        Lead("Maya Chen", {**_FIT, **talk, "jobtitle": "Head of RevOps"}, "accept", "sal"),
+        Lead("Tom Berger", {**_FIT, "hs_analytics_num_page_views": "31", **talk}, "late-accept", "sal"),
+        Lead("Ines Duarte", {**_FIT, **talk}, "reject", "rejected", reason="not_icp"),
+        Lead("Sam Okafor", {**_FIT, **talk, "jobtitle": "Head of Sales"}, "recycle", "recycled", reason="bad_timing"),
+        Lead("Lea Novak", {**_FIT, **talk}, "ignore", "fallback"),
+        Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, "-", "not_mql"),
+        Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, "-", "not_mql"),
+        Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, "-", "not_mql"),
+    ]
+
+
+class Timeline:
+    """Prints what happens, stamped with seconds since the demo began."""
+
+    def __init__(self, out: TextIO, quiet: bool) -> None:
+        self._out = out
+        self._quiet = quiet
+        self._t0 = time.monotonic()
+
+    def say(self, text: str) -> None:
+        """Print one line of the timeline."""
+        if not self._quiet:
+            print(f"[{time.monotonic() - self._t0:6.1f}s] {text}", file=self._out, flush=True)
+
+
+def run_demo(
+    template: Path = Path("template.yaml"), sla_seconds: float = 3.0, as_json: bool = False, out: TextIO = sys.stdout
+) -> int:
+    """Run the demo; returns the process exit code (0 when every outcome is as expected)."""
+    config = load_config(DEFAULT_CONFIG_FILE)
+    time_scale = config.sla.decision_hours * 3600 / sla_seconds
+    timeline = Timeline(out, quiet=as_json)
+    leads = _leads()
+    options = LocalOptions(template=template, port=0, time_scale=time_scale)
+    with LocalRuntime(options) as runtime:
+        assert runtime.standin is not None
+        store = runtime.standin.store
+        timeline.say(f"local runtime up: API {runtime.api_url}, HubSpot stand-in {runtime.standin.base_url}")
+        timeline.say(f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g})")
+        for email, first, last in TEAM:
+            store.add_owner(email, first, last)
+        for lead in leads:
+            first, last = lead.name.split(" ", 1)
+            lead.contact_id = store.create_object("contacts", {"firstname": first, "lastname": last,
+                                                               "email": f"{first.lower()}@prospect.example",
+                                                               **lead.properties})  # fmt: skip
+        store.reset_calls()
+        sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", _client_secret())
+        batch = [sender.event("contact.creation", lead.contact_id) for lead in leads]
+        first_delivery = sender.send(batch)
+        timeline.say(f"HubSpot -> POST /webhooks/hubspot: {len(batch)} contact.creation events "
+                     f"-> {first_delivery.status} {first_delivery.body} in {first_delivery.elapsed_ms:.0f} ms")  # fmt: skip
+        again = sender.send(batch)
+        timeline.say(f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}")
+        runtime.wait_until_drained()
+        failures = _play(runtime, sender, leads, timeline, sla_seconds)
+        summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(1 for lead in leads if lead.rep in ("accept", "reject", "recycle", "late-accept")))
+    if as_json:
+        print(json.dumps(summary), file=out)
+    else:
+        _print_summary(summary, leads, out)
+    return 0 if not summary["failures"] else 1
+
+
+def _client_secret() -> str:
+    import os
+
+    from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET
+
+    return os.environ.get("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+
+
+def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    return {e["name"]: e for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]}
+
+
+def _states_entered(execution_arn: str) -> list[str]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def _play(runtime: LocalRuntime, sender: HubSpotWebhookSender, leads: list[Lead], timeline: Timeline,
+          sla_seconds: float) -> list[str]:  # fmt: skip
+    """Follow every journey, make each rep's move at the right moment, until all have ended."""
+    assert runtime.standin is not None
+    store = runtime.standin.store
+    by_id = {lead.contact_id: lead for lead in leads}
+    decided: set[str] = set()
+    deadline = time.monotonic() + 12 * sla_seconds + 30
+    while time.monotonic() < deadline:
+        running = 0
+        for name, execution in _executions(runtime).items():
+            lead = by_id[name.split("-")[1]]
+            states = _states_entered(execution["executionArn"])
+            for state in states[len(lead.seen_states):]:
+                owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
+                timeline.say(f"{lead.name:<12} journey -> {state}" + (f" (owner {owner})" if state in ("HandOff", "AwaitDecision") and owner else ""))
+            lead.seen_states = states
+            if execution["status"] == "RUNNING":
+                running += 1
+            waiting = bool(states) and states[-1] == "AwaitDecision"
+            escalated_once = states.count("Escalate") >= 1
+            move = lead.rep if lead.rep != "late-accept" or escalated_once else ""
+            if waiting and lead.contact_id not in decided and move in ("accept", "reject", "recycle", "late-accept"):
+                decision = "accept" if move == "late-accept" else move
+                props = {Prop.DECISION: decision, **({Prop.DECISION_REASON: lead.reason} if lead.reason else {})}
+                store.update_object("contacts", lead.contact_id, props)
+                answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, Prop.DECISION, decision)])
+                timeline.say(f"{lead.name:<12} rep sets leadflow_decision={decision}"
+                             f"{' (' + lead.reason + ')' if lead.reason else ''} -> webhook {answer.status}")  # fmt: skip
+                decided.add(lead.contact_id)
+        started = len(_executions(runtime))
+        if started and running == 0 and started >= sum(1 for lead in leads if lead.expected != "not_mql"):
+            break
+        time.sleep(0.2)
+    runtime.wait_until_drained()
+    return _check(runtime, leads)
+
+
+def _outcome(runtime: LocalRuntime, lead: Lead) -> str:
+    assert runtime.standin is not None
+    props = runtime.standin.store.get_object("contacts", lead.contact_id)["properties"]
+    status = props.get(Prop.JOURNEY_STATUS) or ""
+    if not props.get(Prop.MQL_AT) and status != "recycled":
+        return "not_mql"
+    return {"sal": "sal", "rejected": "rejected", "recycled": "recycled"}.get(status, "fallback" if "AssignedToFallbackQueue" in lead.seen_states else status or "open")
+
+
+def _check(runtime: LocalRuntime, leads: list[Lead]) -> list[str]:
+    failures = []
+    for lead in leads:
+        got = _outcome(runtime, lead)
+        if got != lead.expected:
+            failures.append(f"{lead.name} (contact {lead.contact_id}): expected {lead.expected}, got {got}")
+    return failures
+
+
+def _summary(runtime: LocalRuntime, leads: list[Lead], failures: list[str], webhook_requests: int) -> dict[str, Any]:
+    assert runtime.standin is not None
+    outcomes = [_outcome(runtime, lead) for lead in leads]
+    calls = runtime.standin.store.call_count()
+    return {
+        "contacts": len(leads),
+        "mql": sum(1 for o in outcomes if o != "not_mql"),
+        "sal": outcomes.count("sal"),
+        "escalated": sum(1 for lead in leads if "Escalate" in lead.seen_states),
+        "fallback": outcomes.count("fallback"),
+        "recycled": outcomes.count("recycled"),
+        "rejected": outcomes.count("rejected"),
+        "not_mql": outcomes.count("not_mql"),
+        "journeys": len(_executions(runtime)),
+        "webhook_requests": webhook_requests,
+        "hubspot_calls": calls,
+        "hubspot_calls_per_contact": round(calls / len(leads), 2),
+        "hubspot_calls_by_route": runtime.standin.store.calls_by_route(),
+        "failures": failures,
+    }
+
+
+def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> None:
+    print("\nOutcomes", file=out)
+    for lead in leads:
+        print(f"  {lead.name:<12} contact {lead.contact_id:<5} expected {lead.expected:<9} "
+              f"path: {' > '.join(lead.seen_states) or '(no journey)'}", file=out)  # fmt: skip
+    print(f"\n  MQLs {summary['mql']}  SAL {summary['sal']}  escalated {summary['escalated']}  "
+          f"fallback {summary['fallback']}  recycled {summary['recycled']}  rejected {summary['rejected']}  "
+          f"not MQL {summary['not_mql']}", file=out)  # fmt: skip
+    print(f"  HubSpot calls {summary['hubspot_calls']} ({summary['hubspot_calls_per_contact']} per contact): "
+          + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())), file=out)  # fmt: skip
+    if summary["failures"]:
+        print("\nFAILED:", *summary["failures"], sep="\n  ", file=out)
+    else:
+        print("\nEvery lead ended where it should.", file=out)

@@ -1,0 +1,260 @@
+"""`leadflow local`: template.yaml served in one process on an embedded AWS emulator.
+
+moto provides SQS, DynamoDB and Step Functions (executing statemachines/*.asl.json for
+real); Lambda invocations, from the API, the SQS pollers or the state machine, run the
+project's own handlers in this process; HubSpot is the local stand-in unless a real
+base URL is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Self
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
+
+from leadflow import wiring
+from leadflow_cli.local.api import LocalApi
+from leadflow_cli.local.intrinsics import Intrinsics
+from leadflow_cli.local.lambdas import LocalLambdas
+from leadflow_cli.local.sqs_source import SqsPoller
+from leadflow_cli.local.template import Template, TemplateError, load_template
+from leadflow_cli.standin import HubSpotStandIn
+
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "123456789012"
+STACK: Final = "leadflow-local"
+DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"
+DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
+
+
+@dataclass
+class LocalOptions:
+    """How to run the local runtime; None means "the documented default"."""
+
+    template: Path = Path("template.yaml")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    time_scale: float = 1.0
+    client_secret: str | None = None
+    public_url: str | None = None
+    hubspot_base_url: str | None = None
+    access_token: str | None = None
+    config_file: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    consume_queues: bool = True  # False leaves queued events in place (for inspecting them)
+
+
+class LocalRuntime:
+    """The whole application on a laptop; use as a context manager."""
+
+    def __init__(self, options: LocalOptions | None = None) -> None:
+        self.options = options or LocalOptions()
+        self.template: Template = load_template(self.options.template)
+        self.lambdas = LocalLambdas(REGION, ACCOUNT)
+        self.standin: HubSpotStandIn | None = None
+        self.api: LocalApi | None = None
+        self.pollers: list[SqsPoller] = []
+        self.queue_urls: dict[str, str] = {}
+        self.state_machine_arns: dict[str, str] = {}
+        self.table_names: dict[str, str] = {}
+        self._saved_env: dict[str, str | None] = {}
+        self._patches: list[Any] = []
+
+    # Lifecycle ----------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        """Start the emulator, create the template's resources and serve the API."""
+        self._set_env({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S106
+                       "AWS_SESSION_TOKEN": "local", "AWS_DEFAULT_REGION": REGION})  # fmt: skip
+        aws = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        aws.start()
+        self._patches.append(aws)
+        lambdas = self.lambdas
+
+        def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response: Any) -> Any:
+            payload, errored = lambdas.invoke_json(function_name, body)
+            if errored:
+                response["x-amz-function-error"] = "Unhandled"
+            return payload
+
+        patch = mock.patch.object(LambdaBackend, "invoke", invoke)
+        patch.start()
+        self._patches.append(patch)
+
+        opts = self.options
+        hubspot_url = opts.hubspot_base_url
+        if hubspot_url is None:
+            self.standin = HubSpotStandIn(access_token=opts.access_token or DEFAULT_ACCESS_TOKEN).start()
+            hubspot_url = self.standin.base_url
+        self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
+        public_url = opts.public_url or os.environ.get("LEADFLOW_PUBLIC_URL") or self.api_url
+        secret = opts.client_secret or os.environ.get("HUBSPOT_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+        parameters = {
+            "HubSpotAccessToken": opts.access_token or DEFAULT_ACCESS_TOKEN,
+            "HubSpotClientSecret": secret,
+            "PublicUrl": public_url,
+        }
+        intrinsics = self._create_resources(parameters)
+        env = self._function_environment(intrinsics)
+        env.update(
+            HUBSPOT_BASE_URL=hubspot_url,
+            LEADFLOW_TIME_SCALE=str(opts.time_scale),
+            POWERTOOLS_METRICS_DISABLED="true",
+            **({"LEADFLOW_CONFIG_FILE": str(opts.config_file)} if opts.config_file else {}),
+            **opts.extra_env,
+        )
+        self._set_env(env)
+        wiring.reset()
+        if opts.consume_queues:
+            for poller in self.pollers:
+                poller.start()
+        self.api.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and restore the process environment."""
+        for poller in self.pollers:
+            if poller.started:
+                poller.stop()
+        if self.api:
+            self.api.stop()
+        if self.standin:
+            self.standin.stop()
+        for patch in reversed(self._patches):
+            patch.stop()
+        self._patches.clear()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        wiring.reset()
+
+    # Resources ----------------------------------------------------------------------------
+
+    def _create_resources(self, parameters: dict[str, str]) -> Intrinsics:
+        tpl = self.template
+        refs: dict[str, str] = {
+            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
+            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "ServerlessRestApi": "local",
+        }  # fmt: skip
+        for name, spec in tpl.parameters.items():
+            refs[name] = parameters.get(name, str(spec.get("Default", "")))
+        attrs: dict[str, dict[str, str]] = {}
+        for logical_id, spec in tpl.functions.items():
+            self.lambdas.register(logical_id, spec.handler)
+            refs[logical_id] = logical_id
+            attrs[logical_id] = {"Arn": self.lambdas.arn(logical_id)}
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        for logical_id in tpl.of_type("AWS::SQS::Queue"):
+            url = sqs.create_queue(QueueName=f"{STACK}-{logical_id}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.queue_urls[logical_id] = refs[logical_id] = url
+            attrs[logical_id] = {"Arn": arn, "QueueName": f"{STACK}-{logical_id}", "QueueUrl": url}
+        intrinsics = Intrinsics(refs, attrs)
+        for logical_id, res in tpl.of_type("AWS::SQS::Queue").items():
+            props = intrinsics.resolve(res.get("Properties", {}))
+            queue_attrs = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod")}
+            if "RedrivePolicy" in props:
+                queue_attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            if queue_attrs:
+                sqs.set_queue_attributes(QueueUrl=self.queue_urls[logical_id], Attributes=queue_attrs)
+
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for logical_id, res in tpl.of_type("AWS::DynamoDB::Table").items():
+            props = res.get("Properties", {})
+            name = f"{STACK}-{logical_id}"
+            dynamodb.create_table(
+                TableName=name,
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            self.table_names[logical_id] = refs[logical_id] = name
+            attrs[logical_id] = {"Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"}
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        for logical_id, res in tpl.of_type("AWS::Serverless::StateMachine").items():
+            text, substitutions = tpl.state_machine_definition(logical_id)
+            for key, value in substitutions.items():
+                text = text.replace("${" + key + "}", str(intrinsics.resolve(value)))
+            name = intrinsics.resolve(res.get("Properties", {}).get("Name", f"{STACK}-{logical_id}"))
+            arn = sfn.create_state_machine(
+                name=name, definition=text, roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-sfn",
+                type=res.get("Properties", {}).get("Type", "STANDARD"),
+            )["stateMachineArn"]  # fmt: skip
+            self.state_machine_arns[logical_id] = refs[logical_id] = arn
+            attrs[logical_id] = {"Arn": arn, "Name": name}
+
+        for source in tpl.sqs_sources:
+            if source.queue not in self.queue_urls:
+                raise TemplateError(f"{source.function}: SQS event source names unknown queue {source.queue}")
+            arn = attrs[source.queue]["Arn"]
+            self.pollers.append(SqsPoller(source, sqs, self.queue_urls[source.queue], arn, self.lambdas, REGION))
+        return intrinsics
+
+    def _function_environment(self, intrinsics: Intrinsics) -> dict[str, str]:
+        # All functions share this process's environment, so two functions may not disagree.
+        merged: dict[str, tuple[str, str]] = {}
+        for logical_id, spec in self.template.functions.items():
+            for key, raw in spec.environment.items():
+                value = str(intrinsics.resolve(raw))
+                if key in merged and merged[key][1] != value:
+                    raise TemplateError(
+                        f"{logical_id} sets {key} differently from {merged[key][0]}; "
+                        "the local runtime runs all functions in one process"
+                    )
+                merged[key] = (logical_id, value)
+        return {k: v for k, (_, v) in merged.items()}
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    # Conveniences for the demo, the CLI and the tests ---------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """The base URL of the local API."""
+        assert self.api is not None
+        return f"http://{self.options.host}:{self.api.port}"
+
+    @property
+    def journey_arn(self) -> str:
+        """The ARN of the lead journey state machine."""
+        return self.state_machine_arns["LeadJourneyStateMachine"]
+
+    def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
+        """Messages visible or in flight in a queue."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=self.queue_urls[logical_id],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def wait_until_drained(self, timeout_s: float = 30.0) -> None:
+        """Block until the lead-events queue is empty and no batch is being processed."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.queue_depth() == 0 and not any(p.busy for p in self.pollers):
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"lead-events queue not drained after {timeout_s:.0f} s")

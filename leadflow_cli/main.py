@@ -1,0 +1,80 @@
+"""The `leadflow` command."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from leadflow.core.config import ConfigError
+from leadflow_cli.local.template import TemplateError
+
+
+def _local(args: argparse.Namespace) -> int:
+    from leadflow_cli.local.runtime import LocalOptions, LocalRuntime
+
+    options = LocalOptions(
+        template=args.template, host=args.host, port=args.port, time_scale=args.time_scale,
+        hubspot_base_url=args.hubspot_url, config_file=args.config,
+    )  # fmt: skip
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalRuntime(options) as runtime:
+        print(f"leadflow local runtime on {runtime.api_url}")
+        for route in runtime.template.routes:
+            print(f"  {route.method:<6} {runtime.api_url}{route.path} -> {route.function}")
+        if runtime.standin:
+            print(f"  HubSpot stand-in: {runtime.standin.base_url}")
+        print(f"  state machine: {runtime.journey_arn} (time scale {args.time_scale:g})")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from leadflow_cli.demo import run_demo
+
+    return run_demo(template=args.template, sla_seconds=args.sla_seconds, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    local = sub.add_parser("local", help="run template.yaml locally: API, SQS, DynamoDB, Step Functions, HubSpot")
+    local.add_argument("--template", type=Path, default=Path("template.yaml"))
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=3000)
+    local.add_argument("--time-scale", type=float, default=1.0,
+                       help="compress SLA time: 3600 makes an hour of SLA pass in a second")  # fmt: skip
+    local.add_argument("--hubspot-url", default=None,
+                       help="a HubSpot API base URL to use instead of the embedded stand-in")  # fmt: skip
+    local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
+    local.set_defaults(run=_local)
+
+    demo = sub.add_parser("demo", help="run the lead handoff end to end on the local runtime")
+    demo.add_argument("--template", type=Path, default=Path("template.yaml"))
+    demo.add_argument("--sla-seconds", type=float, default=3.0, help="how long the SLA lasts in the demo")
+    demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `leadflow` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (ConfigError, TemplateError) as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

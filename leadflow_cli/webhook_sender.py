@@ -1,0 +1,84 @@
+"""Sends webhook deliveries the way HubSpot does: a signed JSON array of events over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from leadflow.webhooks.signature import sign_v3
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The answer to one delivery."""
+
+    status: int
+    body: dict[str, Any]
+    elapsed_ms: float
+
+
+class HubSpotWebhookSender:
+    """Builds Webhooks API v3 events and POSTs them signed with the app's client secret."""
+
+    def __init__(self, url: str, client_secret: str, portal_id: int = 62515, subscription_id: int = 1001) -> None:
+        self.url = url
+        self._secret = client_secret
+        self._portal_id = portal_id
+        self._subscription_id = subscription_id
+        self._event_ids = itertools.count(1)
+
+    def event(
+        self, subscription_type: str, object_id: str | int, property_name: str | None = None,
+        property_value: str | None = None, occurred_at_ms: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One event as HubSpot serialises it."""
+        event: dict[str, Any] = {
+            "eventId": next(self._event_ids),
+            "subscriptionId": self._subscription_id,
+            "portalId": self._portal_id,
+            "appId": 4242,
+            "occurredAt": occurred_at_ms or int(time.time() * 1000),
+            "subscriptionType": subscription_type,
+            "attemptNumber": 0,
+            "objectId": int(object_id),
+            "changeSource": "CRM",
+        }
+        if property_name is not None:
+            event["propertyName"] = property_name
+            event["propertyValue"] = property_value
+        return event
+
+    def signed_headers(self, body: str, timestamp_ms: int | None = None) -> dict[str, str]:
+        """The headers HubSpot sends with a body (v3 signature)."""
+        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        return {
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature-v3": sign_v3(self._secret, "POST", self.url, body, ts),
+            "X-HubSpot-Request-Timestamp": str(ts),
+        }
+
+    def post(self, body: str, headers: dict[str, str]) -> Delivery:
+        """POST a raw body with the given headers."""
+        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the configured webhook URL
+                status, raw = answer.status, answer.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {"raw": raw.decode(errors="replace")}
+        return Delivery(status, parsed, elapsed)
+
+    def send(self, events: list[dict[str, Any]]) -> Delivery:
+        """Deliver events as one signed request."""
+        body = json.dumps(events, separators=(",", ":"))
+        return self.post(body, self.signed_headers(body))
