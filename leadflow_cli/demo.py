@@ -22,8 +22,12 @@ from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
-TEAM = [("ada@example.com", "Ada", "Lovelace"), ("grace@example.com", "Grace", "Hopper"),
-        ("linus@example.com", "Linus", "Torvalds"), ("queue@example.com", "Sales", "Queue")]  # fmt: skip
+TEAM = [
+    ("ada@example.com", "Ada", "Lovelace"),
+    ("grace@example.com", "Grace", "Hopper"),
+    ("linus@example.com", "Linus", "Torvalds"),
+    ("queue@example.com", "Sales", "Queue"),
+]
 
 _FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "450", "country": "Germany"}
 
@@ -47,7 +51,13 @@ def _leads() -> list[Lead]:
         Lead("Maya Chen", {**_FIT, **talk, "jobtitle": "Head of RevOps"}, "accept", "sal"),
         Lead("Tom Berger", {**_FIT, "hs_analytics_num_page_views": "31", **talk}, "late-accept", "sal"),
         Lead("Ines Duarte", {**_FIT, **talk}, "reject", "rejected", reason="not_icp"),
-        Lead("Sam Okafor", {**_FIT, **talk, "jobtitle": "Head of Sales"}, "recycle", "recycled", reason="bad_timing"),
+        Lead(
+            "Sam Okafor",
+            {**_FIT, **talk, "jobtitle": "Head of Sales"},
+            "recycle",
+            "recycled",
+            reason="bad_timing",
+        ),
         Lead("Lea Novak", {**_FIT, **talk}, "ignore", "fallback"),
         Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, "-", "not_mql"),
         Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, "-", "not_mql"),
@@ -70,7 +80,10 @@ class Timeline:
 
 
 def run_demo(
-    template: Path = Path("template.yaml"), sla_seconds: float = 3.0, as_json: bool = False, out: TextIO = sys.stdout
+    template: Path = Path("template.yaml"),
+    sla_seconds: float = 3.0,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
 ) -> int:
     """Run the demo; returns the process exit code (0 when every outcome is as expected)."""
     config = load_config(DEFAULT_CONFIG_FILE)
@@ -82,25 +95,43 @@ def run_demo(
         assert runtime.standin is not None
         store = runtime.standin.store
         timeline.say(f"local runtime up: API {runtime.api_url}, HubSpot stand-in {runtime.standin.base_url}")
-        timeline.say(f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g})")
+        timeline.say(
+            f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g})"
+        )
         for email, first, last in TEAM:
             store.add_owner(email, first, last)
         for lead in leads:
             first, last = lead.name.split(" ", 1)
-            lead.contact_id = store.create_object("contacts", {"firstname": first, "lastname": last,
-                                                               "email": f"{first.lower()}@prospect.example",
-                                                               **lead.properties})  # fmt: skip
+            lead.contact_id = store.create_object(
+                "contacts",
+                {
+                    "firstname": first,
+                    "lastname": last,
+                    "email": f"{first.lower()}@prospect.example",
+                    **lead.properties,
+                },
+            )
         store.reset_calls()
         sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", _client_secret())
         batch = [sender.event("contact.creation", lead.contact_id) for lead in leads]
         first_delivery = sender.send(batch)
-        timeline.say(f"HubSpot -> POST /webhooks/hubspot: {len(batch)} contact.creation events "
-                     f"-> {first_delivery.status} {first_delivery.body} in {first_delivery.elapsed_ms:.0f} ms")  # fmt: skip
+        timeline.say(
+            f"HubSpot -> POST /webhooks/hubspot: {len(batch)} contact.creation events "
+            f"-> {first_delivery.status} {first_delivery.body} in {first_delivery.elapsed_ms:.0f} ms"
+        )
         again = sender.send(batch)
-        timeline.say(f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}")
+        timeline.say(
+            f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}"
+        )
         runtime.wait_until_drained()
         failures = _play(runtime, sender, leads, timeline, sla_seconds)
-        summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(1 for lead in leads if lead.rep in ("accept", "reject", "recycle", "late-accept")))
+        summary = _summary(
+            runtime,
+            leads,
+            failures,
+            webhook_requests=2
+            + sum(1 for lead in leads if lead.rep in ("accept", "reject", "recycle", "late-accept")),
+        )
     if as_json:
         print(json.dumps(summary), file=out)
     else:
@@ -118,7 +149,7 @@ def _client_secret() -> str:
 
 def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    return {e["name"]: e for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]}
+    return {e["name"]: dict(e) for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]}
 
 
 def _states_entered(execution_arn: str) -> list[str]:
@@ -127,8 +158,13 @@ def _states_entered(execution_arn: str) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def _play(runtime: LocalRuntime, sender: HubSpotWebhookSender, leads: list[Lead], timeline: Timeline,
-          sla_seconds: float) -> list[str]:  # fmt: skip
+def _play(
+    runtime: LocalRuntime,
+    sender: HubSpotWebhookSender,
+    leads: list[Lead],
+    timeline: Timeline,
+    sla_seconds: float,
+) -> list[str]:
     """Follow every journey, make each rep's move at the right moment, until all have ended."""
     assert runtime.standin is not None
     store = runtime.standin.store
@@ -140,22 +176,36 @@ def _play(runtime: LocalRuntime, sender: HubSpotWebhookSender, leads: list[Lead]
         for name, execution in _executions(runtime).items():
             lead = by_id[name.split("-")[1]]
             states = _states_entered(execution["executionArn"])
-            for state in states[len(lead.seen_states):]:
+            for state in states[len(lead.seen_states) :]:
                 owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
-                timeline.say(f"{lead.name:<12} journey -> {state}" + (f" (owner {owner})" if state in ("HandOff", "AwaitDecision") and owner else ""))
+                timeline.say(
+                    f"{lead.name:<12} journey -> {state}"
+                    + (f" (owner {owner})" if state in ("HandOff", "AwaitDecision") and owner else "")
+                )
             lead.seen_states = states
             if execution["status"] == "RUNNING":
                 running += 1
             waiting = bool(states) and states[-1] == "AwaitDecision"
             escalated_once = states.count("Escalate") >= 1
             move = lead.rep if lead.rep != "late-accept" or escalated_once else ""
-            if waiting and lead.contact_id not in decided and move in ("accept", "reject", "recycle", "late-accept"):
+            if (
+                waiting
+                and lead.contact_id not in decided
+                and move in ("accept", "reject", "recycle", "late-accept")
+            ):
                 decision = "accept" if move == "late-accept" else move
-                props = {Prop.DECISION: decision, **({Prop.DECISION_REASON: lead.reason} if lead.reason else {})}
+                props = {
+                    Prop.DECISION: decision,
+                    **({Prop.DECISION_REASON: lead.reason} if lead.reason else {}),
+                }
                 store.update_object("contacts", lead.contact_id, props)
-                answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, Prop.DECISION, decision)])
-                timeline.say(f"{lead.name:<12} rep sets leadflow_decision={decision}"
-                             f"{' (' + lead.reason + ')' if lead.reason else ''} -> webhook {answer.status}")  # fmt: skip
+                answer = sender.send(
+                    [sender.event("contact.propertyChange", lead.contact_id, Prop.DECISION, decision)]
+                )
+                timeline.say(
+                    f"{lead.name:<12} rep sets leadflow_decision={decision}"
+                    f"{' (' + lead.reason + ')' if lead.reason else ''} -> webhook {answer.status}"
+                )
                 decided.add(lead.contact_id)
         started = len(_executions(runtime))
         if started and running == 0 and started >= sum(1 for lead in leads if lead.expected != "not_mql"):
@@ -171,7 +221,9 @@ def _outcome(runtime: LocalRuntime, lead: Lead) -> str:
     status = props.get(Prop.JOURNEY_STATUS) or ""
     if not props.get(Prop.MQL_AT) and status != "recycled":
         return "not_mql"
-    return {"sal": "sal", "rejected": "rejected", "recycled": "recycled"}.get(status, "fallback" if "AssignedToFallbackQueue" in lead.seen_states else status or "open")
+    return {"sal": "sal", "rejected": "rejected", "recycled": "recycled"}.get(
+        status, "fallback" if "AssignedToFallbackQueue" in lead.seen_states else status or "open"
+    )
 
 
 def _check(runtime: LocalRuntime, leads: list[Lead]) -> list[str]:
@@ -183,7 +235,9 @@ def _check(runtime: LocalRuntime, leads: list[Lead]) -> list[str]:
     return failures
 
 
-def _summary(runtime: LocalRuntime, leads: list[Lead], failures: list[str], webhook_requests: int) -> dict[str, Any]:
+def _summary(
+    runtime: LocalRuntime, leads: list[Lead], failures: list[str], webhook_requests: int
+) -> dict[str, Any]:
     assert runtime.standin is not None
     outcomes = [_outcome(runtime, lead) for lead in leads]
     calls = runtime.standin.store.call_count()
@@ -208,13 +262,22 @@ def _summary(runtime: LocalRuntime, leads: list[Lead], failures: list[str], webh
 def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> None:
     print("\nOutcomes", file=out)
     for lead in leads:
-        print(f"  {lead.name:<12} contact {lead.contact_id:<5} expected {lead.expected:<9} "
-              f"path: {' > '.join(lead.seen_states) or '(no journey)'}", file=out)  # fmt: skip
-    print(f"\n  MQLs {summary['mql']}  SAL {summary['sal']}  escalated {summary['escalated']}  "
-          f"fallback {summary['fallback']}  recycled {summary['recycled']}  rejected {summary['rejected']}  "
-          f"not MQL {summary['not_mql']}", file=out)  # fmt: skip
-    print(f"  HubSpot calls {summary['hubspot_calls']} ({summary['hubspot_calls_per_contact']} per contact): "
-          + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())), file=out)  # fmt: skip
+        print(
+            f"  {lead.name:<12} contact {lead.contact_id:<5} expected {lead.expected:<9} "
+            f"path: {' > '.join(lead.seen_states) or '(no journey)'}",
+            file=out,
+        )
+    print(
+        f"\n  MQLs {summary['mql']}  SAL {summary['sal']}  escalated {summary['escalated']}  "
+        f"fallback {summary['fallback']}  recycled {summary['recycled']}  rejected {summary['rejected']}  "
+        f"not MQL {summary['not_mql']}",
+        file=out,
+    )
+    print(
+        f"  HubSpot calls {summary['hubspot_calls']} ({summary['hubspot_calls_per_contact']} per contact): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
+        file=out,
+    )
     if summary["failures"]:
         print("\nFAILED:", *summary["failures"], sep="\n  ", file=out)
     else:

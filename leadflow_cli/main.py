@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -16,9 +17,13 @@ def _local(args: argparse.Namespace) -> int:
     from leadflow_cli.local.runtime import LocalOptions, LocalRuntime
 
     options = LocalOptions(
-        template=args.template, host=args.host, port=args.port, time_scale=args.time_scale,
-        hubspot_base_url=args.hubspot_url, config_file=args.config,
-    )  # fmt: skip
+        template=args.template,
+        host=args.host,
+        port=args.port,
+        time_scale=args.time_scale,
+        hubspot_base_url=args.hubspot_url,
+        config_file=args.config,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalRuntime(options) as runtime:
@@ -29,10 +34,8 @@ def _local(args: argparse.Namespace) -> int:
             print(f"  HubSpot stand-in: {runtime.standin.base_url}")
         print(f"  state machine: {runtime.journey_arn} (time scale {args.time_scale:g})")
         print("Ctrl-C to stop.", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
@@ -42,19 +45,35 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(template=args.template, sla_seconds=args.sla_seconds, as_json=args.json)
 
 
+def _diagram(args: argparse.Namespace) -> int:
+    from leadflow_cli.diagram import update_markdown
+
+    files = sorted(Path("statemachines").glob("*.asl.json"))
+    changed = [doc for doc in args.docs if update_markdown(doc, files)]
+    print(f"updated {', '.join(map(str, changed))}" if changed else "diagrams are up to date")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    local = sub.add_parser("local", help="run template.yaml locally: API, SQS, DynamoDB, Step Functions, HubSpot")
+    local = sub.add_parser(
+        "local", help="run template.yaml locally: API, SQS, DynamoDB, Step Functions, HubSpot"
+    )
     local.add_argument("--template", type=Path, default=Path("template.yaml"))
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=3000)
-    local.add_argument("--time-scale", type=float, default=1.0,
-                       help="compress SLA time: 3600 makes an hour of SLA pass in a second")  # fmt: skip
-    local.add_argument("--hubspot-url", default=None,
-                       help="a HubSpot API base URL to use instead of the embedded stand-in")  # fmt: skip
+    local.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="compress SLA time: 3600 makes an hour of SLA pass in a second",
+    )
+    local.add_argument(
+        "--hubspot-url", default=None, help="a HubSpot API base URL to use instead of the embedded stand-in"
+    )
     local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
     local.set_defaults(run=_local)
 
@@ -63,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sla-seconds", type=float, default=3.0, help="how long the SLA lasts in the demo")
     demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     demo.set_defaults(run=_demo)
+
+    diagram = sub.add_parser("diagram", help="regenerate the state machine diagrams in the docs")
+    diagram.add_argument(
+        "docs", nargs="*", type=Path, default=[Path("docs/architecture.md"), Path("README.md")]
+    )
+    diagram.set_defaults(run=_diagram)
     return parser
 
 

@@ -25,7 +25,9 @@ class Delivery:
 class HubSpotWebhookSender:
     """Builds Webhooks API v3 events and POSTs them signed with the app's client secret."""
 
-    def __init__(self, url: str, client_secret: str, portal_id: int = 62515, subscription_id: int = 1001) -> None:
+    def __init__(
+        self, url: str, client_secret: str, portal_id: int = 62515, subscription_id: int = 1001
+    ) -> None:
         self.url = url
         self._secret = client_secret
         self._portal_id = portal_id
@@ -33,9 +35,13 @@ class HubSpotWebhookSender:
         self._event_ids = itertools.count(1)
 
     def event(
-        self, subscription_type: str, object_id: str | int, property_name: str | None = None,
-        property_value: str | None = None, occurred_at_ms: int | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        subscription_type: str,
+        object_id: str | int,
+        property_name: str | None = None,
+        property_value: str | None = None,
+        occurred_at_ms: int | None = None,
+    ) -> dict[str, Any]:
         """One event as HubSpot serialises it."""
         event: dict[str, Any] = {
             "eventId": next(self._event_ids),

@@ -50,7 +50,11 @@ def graph_problems(machine: dict[str, Any], where: str = "") -> list[str]:
         problems.append(f"{where}StartAt {machine.get('StartAt')!r} is not a state")
     for name, state in states.items():
         problems += [f"{where}{name} goes to unknown state {t!r}" for t in _targets(state) if t not in states]
-        if state.get("Type") not in ("Choice", "Succeed", "Fail") and not state.get("End") and "Next" not in state:
+        if (
+            state.get("Type") not in ("Choice", "Succeed", "Fail")
+            and not state.get("End")
+            and "Next" not in state
+        ):
             problems.append(f"{where}{name} has neither Next nor End")
         for i, branch in enumerate(state.get("Branches", [])):
             problems += graph_problems(branch, f"{where}{name}.Branches[{i}].")
@@ -77,14 +81,29 @@ def lint(definition: Path, template: Path) -> list[str]:
     problems = [f"{definition}: {p}" for p in graph_problems(asl)]
     substituted = _template_substitutions(template, definition)
     if substituted is not None:
-        problems += [f"{definition}: ${{{p}}} is not in the template's DefinitionSubstitutions"
-                     for p in placeholders if p not in substituted]  # fmt: skip
+        problems += [
+            f"{definition}: ${{{p}}} is not in the template's DefinitionSubstitutions"
+            for p in placeholders
+            if p not in substituted
+        ]
     wrapper = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": {"Service": "states.amazonaws.com"}}]}}},
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sts:AssumeRole",
+                                "Principal": {"Service": "states.amazonaws.com"},
+                            }
+                        ],
+                    }
+                },
+            },
             "Machine": {
                 "Type": "AWS::StepFunctions::StateMachine",
                 "Properties": {
@@ -96,7 +115,7 @@ def lint(definition: Path, template: Path) -> list[str]:
                 },
             },
         },
-    }  # fmt: skip
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{definition.stem}.json"
         path.write_text(json.dumps(wrapper), encoding="utf-8")

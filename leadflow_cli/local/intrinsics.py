@@ -44,7 +44,7 @@ class Intrinsics:
     def resolve(self, value: Any) -> Any:
         """Resolve every intrinsic function inside a value."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(str(arg))
             if key == "Fn::GetAtt":

@@ -31,7 +31,7 @@ from leadflow_cli.standin import HubSpotStandIn
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 STACK: Final = "leadflow-local"
-DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"
+DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"  # noqa: S105 - documented local default
 DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
 
 
@@ -78,14 +78,22 @@ class LocalRuntime:
 
     def start(self) -> Self:
         """Start the emulator, create the template's resources and serve the API."""
-        self._set_env({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S106
-                       "AWS_SESSION_TOKEN": "local", "AWS_DEFAULT_REGION": REGION})  # fmt: skip
+        self._set_env(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_DEFAULT_REGION": REGION,
+            }
+        )
         aws = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         aws.start()
         self._patches.append(aws)
         lambdas = self.lambdas
 
-        def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response: Any) -> Any:
+        def invoke(
+            backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response: Any
+        ) -> Any:
             payload, errored = lambdas.invoke_json(function_name, body)
             if errored:
                 response["x-amz-function-error"] = "Unhandled"
@@ -150,11 +158,15 @@ class LocalRuntime:
     def _create_resources(self, parameters: dict[str, str]) -> Intrinsics:
         tpl = self.template
         refs: dict[str, str] = {
-            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
-            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "ServerlessRestApi": "local",
-        }  # fmt: skip
-        for name, spec in tpl.parameters.items():
-            refs[name] = parameters.get(name, str(spec.get("Default", "")))
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": STACK,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "ServerlessRestApi": "local",
+        }
+        for name, declared in tpl.parameters.items():
+            refs[name] = parameters.get(name, str(declared.get("Default", "")))
         attrs: dict[str, dict[str, str]] = {}
         for logical_id, spec in tpl.functions.items():
             self.lambdas.register(logical_id, spec.handler)
@@ -164,13 +176,17 @@ class LocalRuntime:
         sqs = boto3.client("sqs", region_name=REGION)
         for logical_id in tpl.of_type("AWS::SQS::Queue"):
             url = sqs.create_queue(QueueName=f"{STACK}-{logical_id}")["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
             self.queue_urls[logical_id] = refs[logical_id] = url
             attrs[logical_id] = {"Arn": arn, "QueueName": f"{STACK}-{logical_id}", "QueueUrl": url}
         intrinsics = Intrinsics(refs, attrs)
         for logical_id, res in tpl.of_type("AWS::SQS::Queue").items():
             props = intrinsics.resolve(res.get("Properties", {}))
-            queue_attrs = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod")}
+            queue_attrs = {
+                k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod")
+            }
             if "RedrivePolicy" in props:
                 queue_attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
             if queue_attrs:
@@ -196,9 +212,11 @@ class LocalRuntime:
                 text = text.replace("${" + key + "}", str(intrinsics.resolve(value)))
             name = intrinsics.resolve(res.get("Properties", {}).get("Name", f"{STACK}-{logical_id}"))
             arn = sfn.create_state_machine(
-                name=name, definition=text, roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-sfn",
+                name=name,
+                definition=text,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-sfn",
                 type=res.get("Properties", {}).get("Type", "STANDARD"),
-            )["stateMachineArn"]  # fmt: skip
+            )["stateMachineArn"]
             self.state_machine_arns[logical_id] = refs[logical_id] = arn
             attrs[logical_id] = {"Arn": arn, "Name": name}
 
@@ -206,7 +224,9 @@ class LocalRuntime:
             if source.queue not in self.queue_urls:
                 raise TemplateError(f"{source.function}: SQS event source names unknown queue {source.queue}")
             arn = attrs[source.queue]["Arn"]
-            self.pollers.append(SqsPoller(source, sqs, self.queue_urls[source.queue], arn, self.lambdas, REGION))
+            self.pollers.append(
+                SqsPoller(source, sqs, self.queue_urls[source.queue], arn, self.lambdas, REGION)
+            )
         return intrinsics
 
     def _function_environment(self, intrinsics: Intrinsics) -> dict[str, str]:

@@ -99,5 +99,8 @@ class SqsPoller:
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures") or []}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ]
             self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)

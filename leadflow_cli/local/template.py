@@ -34,7 +34,8 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -130,7 +131,8 @@ def load_template(path: str | Path) -> Template:
                         function=logical_id,
                         batch_size=int(ev_props.get("BatchSize", 10)),
                         window_s=float(ev_props.get("MaximumBatchingWindowInSeconds", 0)),
-                        report_failures="ReportBatchItemFailures" in (ev_props.get("FunctionResponseTypes") or []),
+                        report_failures="ReportBatchItemFailures"
+                        in (ev_props.get("FunctionResponseTypes") or []),
                     )
                 )
     return Template(path.parent, doc.get("Parameters") or {}, resources, functions, routes, sources)

@@ -13,7 +13,10 @@ from leadflow.settings import DEFAULT_CONFIG_FILE
 
 def minimal() -> dict[str, object]:
     return {
-        "scoring": {"mql_threshold": 50, "rules": [{"name": "r", "property": "industry", "equals": "X", "points": 60}]},
+        "scoring": {
+            "mql_threshold": 50,
+            "rules": [{"name": "r", "property": "industry", "equals": "X", "points": 60}],
+        },
         "routing": {"owners": ["a@example.com"], "fallback_owner": "q@example.com"},
     }
 

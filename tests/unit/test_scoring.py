@@ -12,23 +12,35 @@ def scorer(threshold: int = 50) -> Scorer:
             {
                 "mql_threshold": threshold,
                 "rules": [
-                    {"name": "industry", "property": "industry", "in": ["SOFTWARE"], "points": 20,
-                     "evidence": "industry {value}"},
+                    {
+                        "name": "industry",
+                        "property": "industry",
+                        "in": ["SOFTWARE"],
+                        "points": 20,
+                        "evidence": "industry {value}",
+                    },
                     {"name": "size", "property": "numemployees", "gte": 100, "points": 15},
                     {"name": "small", "property": "numemployees", "lte": 10, "points": -10},
-                    {"name": "demo", "property": "form", "equals": "Demo request", "points": 40,
-                     "evidence": "asked for a demo"},
+                    {
+                        "name": "demo",
+                        "property": "form",
+                        "equals": "Demo request",
+                        "points": 40,
+                        "evidence": "asked for a demo",
+                    },
                     {"name": "student", "property": "jobtitle", "contains": "student", "points": -100},
                     {"name": "has-phone", "property": "phone", "present": True, "points": 5},
                     {"name": "no-email", "property": "email", "present": False, "points": -5},
                 ],
             }
         )
-    )  # fmt: skip
+    )
 
 
 def test_points_add_up_and_each_carries_its_evidence() -> None:
-    score = scorer().score({"industry": "software", "numemployees": "250", "form": "Demo request", "email": "a@b.c"})
+    score = scorer().score(
+        {"industry": "software", "numemployees": "250", "form": "Demo request", "email": "a@b.c"}
+    )
     assert score.total == 75
     assert [h.rule for h in score.hits] == ["demo", "industry", "size"]
     assert score.hits[1].evidence == "industry software"
@@ -36,7 +48,9 @@ def test_points_add_up_and_each_carries_its_evidence() -> None:
 
 
 def test_the_reason_is_the_strongest_positive_trigger() -> None:
-    score = scorer().score({"industry": "SOFTWARE", "form": "Demo request", "jobtitle": "PhD Student", "email": "x"})
+    score = scorer().score(
+        {"industry": "SOFTWARE", "form": "Demo request", "jobtitle": "PhD Student", "email": "x"}
+    )
     assert score.reason == "asked for a demo"
     assert score.total == -40
     assert not score.is_mql

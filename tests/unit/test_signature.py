@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from leadflow.webhooks.signature import MAX_SKEW_MS, SignatureError, SignedRequest, decode_v3_uri, sign_v3, verify
+from leadflow.webhooks.signature import (
+    MAX_SKEW_MS,
+    SignatureError,
+    SignedRequest,
+    decode_v3_uri,
+    sign_v3,
+    verify,
+)
 
 # HubSpot's documented examples (developers.hubspot.com, "Validating requests").
 DOC_SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
@@ -22,34 +29,45 @@ URI = "https://hooks.example.com/Prod/webhooks/hubspot"
 NOW = 1_764_000_000_000
 
 
-def v3_request(body: str = "[]", ts: int = NOW, uri: str = URI, secret: str = "s3cret") -> SignedRequest:
-    headers = {"X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts), "X-HubSpot-Request-Timestamp": str(ts)}
+def v3_request(body: str = "[]", ts: int = NOW, uri: str = URI, secret: str = "s3cret") -> SignedRequest:  # noqa: S107
+    headers = {
+        "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
+        "X-HubSpot-Request-Timestamp": str(ts),
+    }
     return SignedRequest("POST", uri, body, headers)
 
 
 def test_hubspot_v1_vector_verifies() -> None:
-    request = SignedRequest("POST", URI, DOC_BODY, {"X-HubSpot-Signature": DOC_V1, "X-HubSpot-Signature-Version": "v1"})
+    request = SignedRequest(
+        "POST", URI, DOC_BODY, {"X-HubSpot-Signature": DOC_V1, "X-HubSpot-Signature-Version": "v1"}
+    )
     assert verify(request, DOC_SECRET, NOW) == "v1"
 
 
 def test_hubspot_v2_vector_verifies_with_method_and_uri() -> None:
     request = SignedRequest(
-        "GET", "https://www.example.com/webhook_uri", "",
+        "GET",
+        "https://www.example.com/webhook_uri",
+        "",
         {"X-HubSpot-Signature": DOC_V2_GET, "X-HubSpot-Signature-Version": "v2"},
-    )  # fmt: skip
+    )
     assert verify(request, DOC_SECRET, NOW) == "v2"
 
 
 def test_v1_with_a_changed_body_is_refused() -> None:
     tampered = DOC_BODY.replace('"objectId":123', '"objectId":124')
-    request = SignedRequest("POST", URI, tampered, {"X-HubSpot-Signature": DOC_V1, "X-HubSpot-Signature-Version": "v1"})
+    request = SignedRequest(
+        "POST", URI, tampered, {"X-HubSpot-Signature": DOC_V1, "X-HubSpot-Signature-Version": "v1"}
+    )
     with pytest.raises(SignatureError, match="v1 signature does not match"):
         verify(request, DOC_SECRET, NOW)
 
 
 def test_v3_round_trip_and_header_names_are_case_insensitive() -> None:
     request = v3_request(DOC_BODY)
-    lowered = SignedRequest(request.method, request.uri, request.body, {k.lower(): v for k, v in request.headers.items()})
+    lowered = SignedRequest(
+        request.method, request.uri, request.body, {k.lower(): v for k, v in request.headers.items()}
+    )
     assert verify(lowered, "s3cret", NOW) == "v3"
 
 
@@ -80,7 +98,10 @@ def test_v3_with_the_wrong_secret_is_refused() -> None:
 
 
 def test_v3_uri_escapes_are_decoded_as_hubspot_does() -> None:
-    assert decode_v3_uri("https://x.example/a%3Ab%2fc?q=%40me%2C%20you") == "https://x.example/a:b/c?q=@me,%20you"
+    assert (
+        decode_v3_uri("https://x.example/a%3Ab%2fc?q=%40me%2C%20you")
+        == "https://x.example/a:b/c?q=@me,%20you"
+    )
     # HubSpot signs the decoded form, so a request to the escaped URI verifies against it.
     escaped = "https://x.example/hook?name=a%3Ab"
     request = SignedRequest("POST", escaped, "[]", v3_request(uri="https://x.example/hook?name=a:b").headers)
@@ -89,10 +110,14 @@ def test_v3_uri_escapes_are_decoded_as_hubspot_does() -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-HubSpot-Signature-v3": "abc"}, {"X-HubSpot-Signature-v3": "abc", "X-HubSpot-Request-Timestamp": "soon"},
-     {"X-HubSpot-Signature": "abc", "X-HubSpot-Signature-Version": "v9"}],
+    [
+        {},
+        {"X-HubSpot-Signature-v3": "abc"},
+        {"X-HubSpot-Signature-v3": "abc", "X-HubSpot-Request-Timestamp": "soon"},
+        {"X-HubSpot-Signature": "abc", "X-HubSpot-Signature-Version": "v9"},
+    ],
     ids=["none", "v3-without-timestamp", "v3-bad-timestamp", "unknown-version"],
-)  # fmt: skip
+)
 def test_requests_without_a_usable_signature_are_refused(headers: dict[str, str]) -> None:
     with pytest.raises(SignatureError):
         verify(SignedRequest("POST", URI, "[]", headers), "s3cret", NOW)
@@ -105,7 +130,10 @@ def test_an_unconfigured_secret_refuses_everything() -> None:
 
 def test_error_messages_never_contain_the_secret() -> None:
     secret = "very-secret-value"
-    for request in (v3_request(json.dumps([1])), SignedRequest("POST", URI, "[]", {"X-HubSpot-Signature": "0"})):
+    for request in (
+        v3_request(json.dumps([1])),
+        SignedRequest("POST", URI, "[]", {"X-HubSpot-Signature": "0"}),
+    ):
         with pytest.raises(SignatureError) as caught:
             verify(request, secret, NOW)
         assert secret not in str(caught.value)

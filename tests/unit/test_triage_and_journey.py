@@ -15,9 +15,17 @@ WATCHED = frozenset({"industry"})
 
 def event(kind: str, prop: str | None = None, value: str | None = None) -> WebhookEvent:
     return WebhookEvent.model_validate(
-        {"eventId": 1, "subscriptionId": 2, "portalId": 3, "occurredAt": 4, "subscriptionType": kind,
-         "objectId": 5, "propertyName": prop, "propertyValue": value}
-    )  # fmt: skip
+        {
+            "eventId": 1,
+            "subscriptionId": 2,
+            "portalId": 3,
+            "occurredAt": 4,
+            "subscriptionType": kind,
+            "objectId": 5,
+            "propertyName": prop,
+            "propertyValue": value,
+        }
+    )
 
 
 @pytest.mark.parametrize(

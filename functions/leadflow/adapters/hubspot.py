@@ -33,11 +33,11 @@ class HubSpotError(Exception):
     """HubSpot refused a request for a reason retrying will not fix."""
 
 
-class HubSpotRateLimited(HubSpotError):  # noqa: N818 - the name is the Step Functions error type
+class HubSpotRateLimited(HubSpotError):
     """HubSpot answered 429: retry after a pause."""
 
 
-class HubSpotUnavailable(HubSpotError):  # noqa: N818 - the name is the Step Functions error type
+class HubSpotUnavailable(HubSpotError):
     """HubSpot answered 5xx or the connection failed: retry with backoff."""
 
 
@@ -123,7 +123,9 @@ class HubSpotGateway:
                 raise _translate(exc) from exc
             raise
 
-    def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, dict[str, str | None]]:
+    def read_contacts(
+        self, ids: Iterable[str], properties: Iterable[str]
+    ) -> dict[str, dict[str, str | None]]:
         """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
         unique = sorted(set(ids), key=int)
         props = sorted(set(properties))

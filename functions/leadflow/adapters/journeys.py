@@ -24,7 +24,10 @@ class JourneyEngine:
         """Complete a waiting task; False when the token is no longer waited on."""
         try:
             self._sfn.send_task_success(taskToken=token, output=output_json)
-        except (self._sfn.exceptions.InvalidToken, self._sfn.exceptions.TaskTimedOut,
-                self._sfn.exceptions.TaskDoesNotExist):  # fmt: skip
+        except (
+            self._sfn.exceptions.InvalidToken,
+            self._sfn.exceptions.TaskTimedOut,
+            self._sfn.exceptions.TaskDoesNotExist,
+        ):
             return False
         return True

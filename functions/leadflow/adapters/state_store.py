@@ -48,7 +48,11 @@ class StateStore:
         """Record dedupe keys as enqueued (BatchWriteItem, 25 per call, unprocessed retried)."""
         expires = str(int(time.time()) + DEDUPE_TTL_S)
         puts = [
-            {"PutRequest": {"Item": {"pk": {"S": f"EVENT#{k}"}, "sk": {"S": "EVENT"}, "expires_at": {"N": expires}}}}
+            {
+                "PutRequest": {
+                    "Item": {"pk": {"S": f"EVENT#{k}"}, "sk": {"S": "EVENT"}, "expires_at": {"N": expires}}
+                }
+            }
             for k in sorted(set(keys))
         ]
         for chunk in chunked(puts, 25):
@@ -76,7 +80,9 @@ class StateStore:
     def _journey_key(self, contact_id: str, journey_id: str) -> dict[str, Any]:
         return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"JOURNEY#{journey_id}"}}
 
-    def record_journey(self, contact_id: str, journey_id: str, status: str, at: datetime, **fields: str) -> None:
+    def record_journey(
+        self, contact_id: str, journey_id: str, status: str, at: datetime, **fields: str
+    ) -> None:
         """Set a journey's status and fields, stamping the time of this transition."""
         names = {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
         values: dict[str, Any] = {":status": {"S": status}, ":at": {"S": at.isoformat()}}

@@ -58,8 +58,13 @@ class LeadIntake:
         self._store = store
         self._clock = clock
         self._read_props = config.scoring.properties | {
-            Prop.LIFECYCLE, Prop.SCORE, Prop.MQL_AT, Prop.MQL_REASON, Prop.JOURNEY_STATUS, Prop.DECISION_REASON,
-        }  # fmt: skip
+            Prop.LIFECYCLE,
+            Prop.SCORE,
+            Prop.MQL_AT,
+            Prop.MQL_REASON,
+            Prop.JOURNEY_STATUS,
+            Prop.DECISION_REASON,
+        }
 
     def process(self, messages: Sequence[tuple[str, WebhookEvent]]) -> IntakeResult:
         """Process one batch; HubSpot failures raise so the whole batch is retried."""
@@ -91,7 +96,9 @@ class LeadIntake:
                 if contact_id in decisions:
                     self._deliver_decision(contact_id, decisions[contact_id], props, result)
             except Exception:
-                logger.exception("contact processing failed; its events will be retried", contact_id=contact_id)
+                logger.exception(
+                    "contact processing failed; its events will be retried", contact_id=contact_id
+                )
                 result.failed_message_ids.extend(by_contact[contact_id])
         return result
 
@@ -110,18 +117,22 @@ class LeadIntake:
                 change[Prop.SCORE_DETAIL] = score.explain()
             if score.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
                 result.new_mqls += 1
-                change.update({
-                    Prop.LIFECYCLE: MQL,
-                    Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
-                    Prop.MQL_REASON: score.reason,
-                    Prop.JOURNEY_STATUS: "",
-                })  # fmt: skip
+                change.update(
+                    {
+                        Prop.LIFECYCLE: MQL,
+                        Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
+                        Prop.MQL_REASON: score.reason,
+                        Prop.JOURNEY_STATUS: "",
+                    }
+                )
                 logger.info("new MQL", contact_id=contact_id, score=score.total, reason=score.reason)
             if change:
                 updates[contact_id] = change
         return updates
 
-    def _start_journey_if_due(self, contact_id: str, props: dict[str, str | None], result: IntakeResult) -> None:
+    def _start_journey_if_due(
+        self, contact_id: str, props: dict[str, str | None], result: IntakeResult
+    ) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
         # earlier after the write-back succeeded. The deterministic name makes a repeat harmless.
         mql_at = props.get(Prop.MQL_AT)
@@ -146,7 +157,9 @@ class LeadIntake:
         try:
             decision = Decision((event.property_value or "").strip().lower())
         except ValueError:
-            logger.warning("ignoring unknown decision value", contact_id=contact_id, value=event.property_value)
+            logger.warning(
+                "ignoring unknown decision value", contact_id=contact_id, value=event.property_value
+            )
             return
         record = self._store.latest_journey(contact_id)
         if record is None or record.get("status") in _TERMINAL:

@@ -16,7 +16,15 @@ from leadflow.adapters.hubspot import HubSpotGateway, Owner
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
 from leadflow.core.config import LeadflowConfig
-from leadflow.core.journey import Assignment, Decision, Handoff, JourneyState, next_in_rotation, sla_deadline, utcnow
+from leadflow.core.journey import (
+    Assignment,
+    Decision,
+    Handoff,
+    JourneyState,
+    next_in_rotation,
+    sla_deadline,
+    utcnow,
+)
 from leadflow.core.lifecycle import Prop
 
 
@@ -65,9 +73,13 @@ class JourneySteps:
             owner_id=owner.id, owner_email=owner.email, team=self._config.routing.team, rule="round_robin"
         )
         self._store.record_journey(
-            state.contact_id, state.journey_id, "routed", self._clock(),
-            owner_id=owner.id, mql_at=state.mql_at.isoformat(),
-        )  # fmt: skip
+            state.contact_id,
+            state.journey_id,
+            "routed",
+            self._clock(),
+            owner_id=owner.id,
+            mql_at=state.mql_at.isoformat(),
+        )
         logger.info("routed", contact_id=state.contact_id, owner_id=owner.id, rule="round_robin")
         return state
 
@@ -100,9 +112,13 @@ class JourneySteps:
         assert state.assignment is not None, "handoff runs after route"
         state.handoff = self._hand_to(state, state.assignment.owner_id, "New MQL assigned to you.")
         self._store.record_journey(
-            state.contact_id, state.journey_id, "awaiting_decision", self._clock(),
-            task_id=state.handoff.task_id, sla_due_at=state.handoff.due_at.isoformat(),
-        )  # fmt: skip
+            state.contact_id,
+            state.journey_id,
+            "awaiting_decision",
+            self._clock(),
+            task_id=state.handoff.task_id,
+            sla_due_at=state.handoff.due_at.isoformat(),
+        )
         return state
 
     def await_decision(self, state: JourneyState, token: str) -> None:
@@ -135,9 +151,14 @@ class JourneySteps:
         state.handoff = self._hand_to(state, owner.id, why)
         self._hubspot.create_note(state.contact_id, f"leadflow: {why}", self._clock())
         self._store.record_journey(
-            state.contact_id, state.journey_id, "fallback" if state.outcome == "fallback" else "escalated", self._clock(),
-            owner_id=owner.id, task_id=state.handoff.task_id, escalations=str(state.escalations),
-        )  # fmt: skip
+            state.contact_id,
+            state.journey_id,
+            "fallback" if state.outcome == "fallback" else "escalated",
+            self._clock(),
+            owner_id=owner.id,
+            task_id=state.handoff.task_id,
+            escalations=str(state.escalations),
+        )
         logger.info("escalated", contact_id=state.contact_id, owner_id=owner.id, rule=rule)
         return state
 
@@ -147,7 +168,11 @@ class JourneySteps:
         now = self._clock()
         self._hubspot.update_contact(
             state.contact_id,
-            {Prop.JOURNEY_STATUS: "sal", Prop.SAL_AT: now.isoformat(timespec="seconds"), Prop.LEAD_STATUS: "IN_PROGRESS"},
+            {
+                Prop.JOURNEY_STATUS: "sal",
+                Prop.SAL_AT: now.isoformat(timespec="seconds"),
+                Prop.LEAD_STATUS: "IN_PROGRESS",
+            },
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "sal"
@@ -172,7 +197,11 @@ class JourneySteps:
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "recycled" if recycled else "rejected"
         self._store.record_journey(
-            state.contact_id, state.journey_id, state.outcome, self._clock(),
-            decision=state.decision.decision.value, reason=state.decision.reason,
-        )  # fmt: skip
+            state.contact_id,
+            state.journey_id,
+            state.outcome,
+            self._clock(),
+            decision=state.decision.decision.value,
+            reason=state.decision.reason,
+        )
         return state

@@ -35,7 +35,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failed.extend(result.failed_message_ids)
     metrics.add_metric(name="LeadsRescored", unit="Count", value=result.rescored)
     metrics.add_metric(name="MQLsCreated", unit="Count", value=result.new_mqls)
-    metrics.add_metric(name="DecisionsReceived", unit="Count",
-                       value=result.decisions_delivered + result.decisions_parked)  # fmt: skip
+    metrics.add_metric(
+        name="DecisionsReceived", unit="Count", value=result.decisions_delivered + result.decisions_parked
+    )
     logger.info("lead events processed", records=len(parsed), failed=len(failed), **vars(result))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

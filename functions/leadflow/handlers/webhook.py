@@ -90,14 +90,14 @@ def receive_hubspot_webhook() -> Response[str]:
         return _error(503, "events could not be queued; retry later")
     store.remember_events(e.dedupe_key for e in fresh)
     metrics.add_metric(name="WebhookEventsEnqueued", unit="Count", value=len(fresh))
-    summary = {
+    summary: dict[str, object] = {
         "received": len(events),
         "enqueued": len(fresh),
         "duplicates": len(acted) - len(fresh),
         "ignored": len(events) - len(acted),
         "signature": version,
     }
-    logger.info("webhook accepted", **summary)
+    logger.info("webhook accepted", extra=summary)
     return Response(status_code=200, content_type="application/json", body=json.dumps(summary))
 
 

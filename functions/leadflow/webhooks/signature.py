@@ -19,9 +19,19 @@ MAX_SKEW_MS: Final = 5 * 60 * 1000
 
 # HubSpot decodes exactly these escapes in the URI before computing a v3 signature.
 _V3_URI_DECODE: Final = {
-    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
-    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
-}  # fmt: skip
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 
 
 class SignatureError(Exception):
@@ -63,8 +73,10 @@ def decode_v3_uri(uri: str) -> str:
 
 def sign_v3(secret: str, method: str, uri: str, body: str, timestamp_ms: int) -> str:
     """The v3 signature HubSpot would send for this request."""
-    return Signature.get_signature(
-        secret, body, "v3", http_uri=decode_v3_uri(uri), http_method=method, timestamp=str(timestamp_ms)
+    return str(
+        Signature.get_signature(
+            secret, body, "v3", http_uri=decode_v3_uri(uri), http_method=method, timestamp=str(timestamp_ms)
+        )
     )
 
 

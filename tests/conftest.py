@@ -1,0 +1,86 @@
+"""Shared fixtures: the local runtime (moto + stand-in) and helpers to drive it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
+from leadflow_cli.standin import StandInStore
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAM = ["ada@example.com", "grace@example.com", "linus@example.com", "queue@example.com"]
+
+# Contact properties that make an MQL under the shipped configuration (80 points).
+MQL_PROPS = {
+    "industry": "COMPUTER_SOFTWARE",
+    "numemployees": "500",
+    "recent_conversion_event_name": "Talk to sales",
+}
+COLD_PROPS = {"industry": "RETAIL", "numemployees": "5"}
+
+
+def make_runtime(**options: Any) -> LocalRuntime:
+    """A runtime on a free port with the repository's template."""
+    options.setdefault("port", 0)
+    return LocalRuntime(LocalOptions(template=ROOT / "template.yaml", **options))
+
+
+def seed_team(store: StandInStore) -> dict[str, str]:
+    """Create the configured team as HubSpot owners; returns owner id by email."""
+    return {email: store.add_owner(email, email.split("@")[0].title(), "Rep") for email in TEAM}
+
+
+@pytest.fixture
+def runtime_factory() -> Iterator[Callable[..., LocalRuntime]]:
+    """Start runtimes with custom options; each is stopped after the test."""
+    started: list[LocalRuntime] = []
+
+    def start(**options: Any) -> LocalRuntime:
+        runtime = make_runtime(**options).start()
+        started.append(runtime)
+        assert runtime.standin is not None
+        seed_team(runtime.standin.store)
+        return runtime
+
+    yield start
+    for runtime in reversed(started):
+        runtime.stop()
+
+
+@pytest.fixture
+def sender_for() -> Callable[[LocalRuntime], HubSpotWebhookSender]:
+    """A HubSpot-like webhook sender aimed at a runtime's API."""
+    return lambda runtime: HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
+
+
+def queued_bodies(runtime: LocalRuntime) -> list[dict[str, Any]]:
+    """Every message body waiting in the lead-events queue (left in place)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    bodies: list[dict[str, Any]] = []
+    url = runtime.queue_urls["LeadEventsQueue"]
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+            "Messages", []
+        )
+        if not got:
+            return bodies
+        bodies += [json.loads(m["Body"]) for m in got]
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
+    """Poll until `condition()` is truthy; returns its value."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")

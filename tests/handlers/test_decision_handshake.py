@@ -1,0 +1,32 @@
+"""The token handshake between a rep's decision and the journey's wait, on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from leadflow import wiring
+from leadflow_cli.local.runtime import LocalRuntime
+
+
+def test_a_decision_parked_between_waits_is_handed_to_the_next_wait(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime_factory(consume_queues=False)
+    store = wiring.store()
+    store.record_journey("7", "lead-7-1", "escalated", datetime.now(UTC))
+    assert store.park_decision("7", "lead-7-1", '{"decision": "accept"}') is None  # nobody waiting yet
+    assert store.set_task_token("7", "lead-7-1", "token-2") == '{"decision": "accept"}'
+    assert store.set_task_token("7", "lead-7-1", "token-3") is None  # handed over once only
+
+
+def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., LocalRuntime]) -> None:
+    runtime_factory(consume_queues=False)
+    store = wiring.store()
+    store.record_journey("8", "lead-8-1", "awaiting_decision", datetime.now(UTC))
+    assert store.set_task_token("8", "lead-8-1", "token-1") is None
+    assert store.park_decision("8", "lead-8-1", '{"decision": "reject"}') == "token-1"
+    assert store.claim_task_token("8", "lead-8-1", "token-1") is True
+    assert store.claim_task_token("8", "lead-8-1", "token-1") is False
+    record = store.latest_journey("8")
+    assert record is not None and "pending_decision" not in record and "task_token" not in record

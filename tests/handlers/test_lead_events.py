@@ -1,0 +1,125 @@
+"""The lead-events function: batch reads, scores, MQL stamps and idempotent journey starts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from leadflow.handlers import lead_events
+from leadflow_cli.local.lambdas import LocalContext
+from leadflow_cli.local.runtime import REGION, LocalRuntime
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+from tests.conftest import COLD_PROPS, MQL_PROPS
+
+CONTEXT = LocalContext(
+    "LeadEventsFunction", "arn:aws:lambda:us-east-1:123456789012:function:LeadEventsFunction"
+)
+
+
+def sqs_event(bodies: list[Any]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "r",
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": REGION,
+                "body": b if isinstance(b, str) else json.dumps(b),
+            }
+            for b in bodies
+        ]
+    }
+
+
+def executions(runtime: LocalRuntime) -> list[str]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    return sorted(e["name"] for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"])
+
+
+def test_a_new_mql_is_stamped_and_starts_one_journey(runtime_factory: Callable[..., LocalRuntime]) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = store.create_object("contacts", dict(MQL_PROPS))
+    cold = store.create_object("contacts", dict(COLD_PROPS))
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    answer = lead_events.handler(
+        sqs_event([sender.event("contact.creation", hot), sender.event("contact.creation", cold)]), CONTEXT
+    )
+    assert answer == {"batchItemFailures": []}
+    hot_props = store.get_object("contacts", hot)["properties"]
+    assert hot_props["lifecyclestage"] == "marketingqualifiedlead"
+    assert hot_props["leadflow_score"] == "80"
+    assert hot_props["leadflow_mql_reason"] == "submitted the Talk to sales form"
+    assert hot_props["leadflow_mql_at"]
+    cold_props = store.get_object("contacts", cold)["properties"]
+    assert cold_props.get("lifecyclestage") in (None, "")
+    assert cold_props["leadflow_score"] == "-10" or int(cold_props["leadflow_score"]) < 60
+    assert executions(runtime) == [f"lead-{hot}-" + executions(runtime)[0].rsplit("-", 1)[1]]
+
+
+def test_a_redelivered_event_starts_nothing_new(runtime_factory: Callable[..., LocalRuntime]) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = store.create_object("contacts", dict(MQL_PROPS))
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    event = sender.event("contact.creation", hot)
+    lead_events.handler(sqs_event([event]), CONTEXT)
+    stamped = store.get_object("contacts", hot)["properties"]["leadflow_mql_at"]
+    lead_events.handler(sqs_event([event, event]), CONTEXT)
+    assert len(executions(runtime)) == 1
+    assert store.get_object("contacts", hot)["properties"]["leadflow_mql_at"] == stamped
+
+
+def test_a_journey_whose_start_failed_is_started_on_redelivery(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    # The write-back happened, the StartExecution did not: the contact is an MQL with no journey.
+    hot = store.create_object(
+        "contacts",
+        {
+            **MQL_PROPS,
+            "lifecyclestage": "marketingqualifiedlead",
+            "leadflow_mql_at": "2026-11-24T09:00:00.000+00:00",
+            "leadflow_score": "80",
+        },
+    )
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    lead_events.handler(
+        sqs_event([sender.event("contact.propertyChange", hot, "industry", "COMPUTER_SOFTWARE")]), CONTEXT
+    )
+    assert executions(runtime) == [f"lead-{hot}-1763974800"]
+
+
+def test_one_batch_read_and_one_batch_update_per_hundred_contacts(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    ids = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(150)]
+    store.reset_calls()
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    lead_events.handler(sqs_event([sender.event("contact.creation", i) for i in ids]), CONTEXT)
+    assert store.calls_by_route() == {"contacts.batch_read": 2, "contacts.batch_update": 2}
+
+
+def test_malformed_messages_are_reported_as_failures_and_the_rest_processed(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact = store.create_object("contacts", dict(COLD_PROPS))
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    event = sqs_event(["{broken", sender.event("contact.creation", contact)])
+    answer = lead_events.handler(event, CONTEXT)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert store.get_object("contacts", contact)["properties"]["leadflow_score"]
