@@ -81,7 +81,7 @@ class Timeline:
 
 def run_demo(
     template: Path = Path("template.yaml"),
-    sla_seconds: float = 3.0,
+    sla_seconds: float = 6.0,
     as_json: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
@@ -90,7 +90,12 @@ def run_demo(
     time_scale = config.sla.decision_hours * 3600 / sla_seconds
     timeline = Timeline(out, quiet=as_json)
     leads = _leads()
-    options = LocalOptions(template=template, port=0, time_scale=time_scale)
+    # The functions log JSON to stdout; the demo shows its own timeline instead, and with
+    # --json stdout must hold nothing but the summary.
+    log_level = "CRITICAL" if as_json else "WARNING"
+    options = LocalOptions(
+        template=template, port=0, time_scale=time_scale, extra_env={"POWERTOOLS_LOG_LEVEL": log_level}
+    )
     with LocalRuntime(options) as runtime:
         assert runtime.standin is not None
         store = runtime.standin.store
@@ -149,7 +154,9 @@ def _client_secret() -> str:
 
 def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    return {e["name"]: dict(e) for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]}
+    return {
+        e["name"]: dict(e) for e in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]
+    }
 
 
 def _states_entered(execution_arn: str) -> list[str]:

@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the lead handoff end to end on the local runtime")
     demo.add_argument("--template", type=Path, default=Path("template.yaml"))
-    demo.add_argument("--sla-seconds", type=float, default=3.0, help="how long the SLA lasts in the demo")
+    demo.add_argument("--sla-seconds", type=float, default=6.0, help="how long the SLA lasts in the demo")
     demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     demo.set_defaults(run=_demo)
 

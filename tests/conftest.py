@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from leadflow_cli.hubspot_standin import StandInStore
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
-from leadflow_cli.standin import StandInStore
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,6 +9,7 @@ base URL is given.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,13 +21,12 @@ import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
-from leadflow import wiring
+from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.intrinsics import Intrinsics
 from leadflow_cli.local.lambdas import LocalLambdas
 from leadflow_cli.local.sqs_source import SqsPoller
 from leadflow_cli.local.template import Template, TemplateError, load_template
-from leadflow_cli.standin import HubSpotStandIn
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -78,6 +78,8 @@ class LocalRuntime:
 
     def start(self) -> Self:
         """Start the emulator, create the template's resources and serve the API."""
+        # werkzeug logs every request at INFO; the functions' own logs are what matter here.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._set_env(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -126,6 +128,9 @@ class LocalRuntime:
             **opts.extra_env,
         )
         self._set_env(env)
+        # Imported only now, so loggers and settings built at import see this environment.
+        from leadflow import wiring
+
         wiring.reset()
         if opts.consume_queues:
             for poller in self.pollers:
@@ -151,6 +156,8 @@ class LocalRuntime:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        from leadflow import wiring
+
         wiring.reset()
 
     # Resources ----------------------------------------------------------------------------

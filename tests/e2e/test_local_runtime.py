@@ -55,7 +55,7 @@ def test_a_webhook_becomes_a_journey_and_the_reps_decision_completes_it(
 
 def test_the_demo_ends_every_lead_where_it_should() -> None:
     out = io.StringIO()
-    code = run_demo(template=ROOT / "template.yaml", sla_seconds=2.0, as_json=True, out=out)
+    code = run_demo(template=ROOT / "template.yaml", sla_seconds=5.0, as_json=True, out=out)
     summary = json.loads(out.getvalue())
     assert summary["failures"] == []
     assert code == 0

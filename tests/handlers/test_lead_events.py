@@ -97,7 +97,7 @@ def test_a_journey_whose_start_failed_is_started_on_redelivery(
     lead_events.handler(
         sqs_event([sender.event("contact.propertyChange", hot, "industry", "COMPUTER_SOFTWARE")]), CONTEXT
     )
-    assert executions(runtime) == [f"lead-{hot}-1763974800"]
+    assert executions(runtime) == [f"lead-{hot}-1795510800"]
 
 
 def test_one_batch_read_and_one_batch_update_per_hundred_contacts(

@@ -7,6 +7,7 @@ match (Lambda reports the exception class as the error type).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from urllib3.util.retry import Retry
 
 BATCH_LIMIT: Final = 100
+OWNERS_TTL_S: Final = 60.0
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
 
@@ -91,7 +93,7 @@ class HubSpotGateway:
             raise_on_status=False,
         )
         self._client = HubSpot(access_token=access_token, host=base_url, retry=retry)
-        self.calls = 0
+        self._owners_cache: tuple[float, list[Owner]] | None = None
 
     # Each generated API builds its own connection pool: build each one once, on first use.
     @cached_property
@@ -115,7 +117,6 @@ class HubSpotGateway:
         return self._client.crm.owners.owners_api
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -152,7 +153,14 @@ class HubSpotGateway:
         self._call(self._contacts_basic.update, contact_id, simple_public_object_input=body)
 
     def list_owners(self) -> list[Owner]:
-        """Every owner of the portal, following pages."""
+        """Every owner of the portal, following pages; cached for OWNERS_TTL_S per container.
+
+        Owners change rarely and routing asks for them on every assignment, so the cache
+        saves one call per routed or escalated lead.
+        """
+        now = time.monotonic()
+        if self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
+            return self._owners_cache[1]
         owners: list[Owner] = []
         after: str | None = None
         while True:
@@ -163,6 +171,7 @@ class HubSpotGateway:
             owners.extend(Owner(str(o.id), (o.email or "").lower(), not o.archived) for o in page.results)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
+                self._owners_cache = (now, owners)
                 return owners
 
     def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:

@@ -81,9 +81,19 @@ class StateStore:
         return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"JOURNEY#{journey_id}"}}
 
     def record_journey(
-        self, contact_id: str, journey_id: str, status: str, at: datetime, **fields: str
+        self,
+        contact_id: str,
+        journey_id: str,
+        status: str,
+        at: datetime,
+        *,
+        final: bool = False,
+        **fields: str,
     ) -> None:
-        """Set a journey's status and fields, stamping the time of this transition."""
+        """Set a journey's status and fields, stamping the time of this transition.
+
+        A final status also drops the task token and any decision kept for a wait.
+        """
         names = {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
         values: dict[str, Any] = {":status": {"S": status}, ":at": {"S": at.isoformat()}}
         sets = ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
@@ -94,7 +104,9 @@ class StateStore:
         self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET " + ", ".join(sets),
+            UpdateExpression="SET "
+            + ", ".join(sets)
+            + (" REMOVE task_token, pending_decision" if final else ""),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -115,19 +127,19 @@ class StateStore:
         return {k: next(iter(v.values())) for k, v in items[0].items()}
 
     def set_task_token(self, contact_id: str, journey_id: str, token: str) -> str | None:
-        """Store the token the journey waits on; returns (and clears) a decision that arrived early."""
+        """Store the token the journey now waits on; returns the decision kept for it, if any."""
         answer = self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET task_token = :t REMOVE pending_decision",
+            UpdateExpression="SET task_token = :t",
             ExpressionAttributeValues={":t": {"S": token}},
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_NEW",
         )
-        old = answer.get("Attributes", {}).get("pending_decision")
-        return str(old["S"]) if old else None
+        pending = answer.get("Attributes", {}).get("pending_decision")
+        return str(pending["S"]) if pending else None
 
     def claim_task_token(self, contact_id: str, journey_id: str, token: str) -> bool:
-        """Clear the token and any parked decision if the token is still `token`.
+        """Clear the token if it is still `token`, so exactly one writer resumes that wait.
 
         Returns False when another writer claimed it first.
         """
@@ -135,7 +147,7 @@ class StateStore:
             self._db.update_item(
                 TableName=self._table,
                 Key=self._journey_key(contact_id, journey_id),
-                UpdateExpression="REMOVE task_token, pending_decision",
+                UpdateExpression="REMOVE task_token",
                 ConditionExpression="task_token = :t",
                 ExpressionAttributeValues={":t": {"S": token}},
             )
@@ -144,7 +156,11 @@ class StateStore:
         return True
 
     def park_decision(self, contact_id: str, journey_id: str, decision_json: str) -> str | None:
-        """Keep a decision for the journey's wait; returns the token it is waiting on, if any."""
+        """Keep a decision until the journey acts on it; returns the token it is waiting on, if any.
+
+        The decision stays until the journey's final step clears it, so a resume that
+        reached a wait which had just timed out still leaves it for the next wait.
+        """
         answer = self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),

@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
-
 from leadflow.adapters.hubspot import HubSpotGateway
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
@@ -20,9 +18,8 @@ from leadflow.core.journey import Decision, DecisionInput, JourneyState, executi
 from leadflow.core.lifecycle import MQL, Prop, is_before_mql
 from leadflow.core.scoring import Scorer
 from leadflow.core.triage import Action, triage
+from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
-
-logger = Logger(child=True)
 
 _TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
 
@@ -171,8 +168,9 @@ class LeadIntake:
             decided_at=datetime.fromtimestamp(event.occurred_at / 1000, tz=self._clock().tzinfo),
         ).model_dump_json()
         journey_id = record["sk"].removeprefix("JOURNEY#")
-        # Park first, then claim whatever token is waiting: the wait registers its token and
-        # reads parked decisions in one atomic update, so one side always sees the other.
+        # Keep the decision first, then claim whatever token is waiting: a wait registers its
+        # token and reads the kept decision in one atomic update, so one side always sees the
+        # other, and the claim (a conditional delete) lets only one of them resume the wait.
         for _ in range(3):
             token = self._store.park_decision(contact_id, journey_id, payload)
             if not token or not self._store.claim_task_token(contact_id, journey_id, token):
@@ -180,5 +178,5 @@ class LeadIntake:
             if self._engine.resume(token, payload):
                 result.decisions_delivered += 1
                 return
-            # That token had already timed out; the escalation's next wait will take the decision.
+            # That wait had already timed out; the escalation's next wait takes the decision.
         result.decisions_parked += 1

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
-
 from leadflow.adapters.hubspot import HubSpotGateway, Owner
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
@@ -26,13 +24,11 @@ from leadflow.core.journey import (
     utcnow,
 )
 from leadflow.core.lifecycle import Prop
+from leadflow.observability import logger
 
 
 class RoutingError(RuntimeError):
     """No configured owner exists and is active in HubSpot."""
-
-
-logger = Logger(child=True)
 
 
 class JourneySteps:
@@ -122,7 +118,7 @@ class JourneySteps:
         return state
 
     def await_decision(self, state: JourneyState, token: str) -> None:
-        """Register the task token the journey now waits on; deliver a decision that came early."""
+        """Register the task token the journey now waits on; deliver a decision already kept for it."""
         parked = self._store.set_task_token(state.contact_id, state.journey_id, token)
         if parked and self._store.claim_task_token(state.contact_id, state.journey_id, token):
             self._engine.resume(token, parked)
@@ -155,6 +151,7 @@ class JourneySteps:
             state.journey_id,
             "fallback" if state.outcome == "fallback" else "escalated",
             self._clock(),
+            final=state.outcome == "fallback",
             owner_id=owner.id,
             task_id=state.handoff.task_id,
             escalations=str(state.escalations),
@@ -176,7 +173,9 @@ class JourneySteps:
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "sal"
-        self._store.record_journey(state.contact_id, state.journey_id, "sal", now, decision="accept")
+        self._store.record_journey(
+            state.contact_id, state.journey_id, "sal", now, final=True, decision="accept"
+        )
         return state
 
     def close(self, state: JourneyState) -> JourneyState:
@@ -201,6 +200,7 @@ class JourneySteps:
             state.journey_id,
             state.outcome,
             self._clock(),
+            final=True,
             decision=state.decision.decision.value,
             reason=state.decision.reason,
         )

@@ -18,7 +18,7 @@ from leadflow.observability import logger, metrics
 from leadflow.webhooks.events import WebhookEvent
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: returns the ids of the messages SQS must deliver again."""

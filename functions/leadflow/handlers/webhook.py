@@ -101,7 +101,7 @@ def receive_hubspot_webhook() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=json.dumps(summary))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""

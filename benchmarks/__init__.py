@@ -1,0 +1,1 @@
+"""leadflow's benchmark suite: `python -m benchmarks` (or `make bench`)."""

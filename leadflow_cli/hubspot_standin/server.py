@@ -1,0 +1,364 @@
+"""The stand-in's HTTP layer: HubSpot's CRM v3/v4 routes over the store, served by werkzeug."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Self
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, now_iso
+
+BATCH_LIMIT = 100
+_NO_AUTH = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
+    "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+Json = dict[str, Any]
+
+_RULES = [
+    Rule("/_standin/health", endpoint="health", methods=["GET"]),
+    Rule("/crm/v3/owners/", endpoint="owners_list", methods=["GET"]),
+    Rule("/crm/v3/owners/<owner_id>", endpoint="owners_get", methods=["GET"]),
+    Rule("/crm/v3/objects/<object_type>", endpoint="create", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>", endpoint="list", methods=["GET"]),
+    Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>/batch/create", endpoint="batch_create", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>/search", endpoint="search", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get", methods=["GET"]),
+    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="update", methods=["PATCH"]),
+    Rule(
+        "/crm/v4/objects/<object_type>/<object_id>/associations/default/<to_type>/<to_id>",
+        endpoint="associate",
+        methods=["PUT"],
+    ),
+    Rule(
+        "/crm/v4/objects/<object_type>/<object_id>/associations/<to_type>",
+        endpoint="associations",
+        methods=["GET"],
+    ),
+    Rule("/crm/v3/properties/<object_type>", endpoint="properties_list", methods=["GET"]),
+    Rule("/crm/v3/properties/<object_type>", endpoint="properties_create", methods=["POST"]),
+    Rule("/crm/v3/properties/<object_type>/groups", endpoint="groups_list", methods=["GET"]),
+    Rule("/crm/v3/properties/<object_type>/groups", endpoint="groups_create", methods=["POST"]),
+    Rule("/crm/v3/properties/<object_type>/groups/<name>", endpoint="groups_get", methods=["GET"]),
+    Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_get", methods=["GET"]),
+    Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_update", methods=["PATCH"]),
+]
+
+
+def _json(status: int, body: Json, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status, headers=headers, content_type="application/json;charset=utf-8")
+
+
+def _error(status: int, category: str, message: str, **extra: Any) -> Response:
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+        **extra,
+    }
+    return _json(status, body)
+
+
+def _view(record: Json, wanted: list[str] | None) -> Json:
+    """A record as the API returns it: the requested properties plus HubSpot's defaults."""
+    keep = set(wanted or []) | {"hs_object_id", "createdate", "lastmodifieddate"}
+    props = {k: record["properties"].get(k) for k in keep}
+    return {
+        "id": record["id"],
+        "properties": props,
+        "createdAt": record["createdAt"],
+        "updatedAt": record["updatedAt"],
+        "archived": False,
+    }
+
+
+class HubSpotStandIn:
+    """The stand-in server; start() serves it on a daemon thread (port 0 picks a free port)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_token: str | None = None,
+        faults: FaultPlan | None = None,
+    ) -> None:
+        self.store = StandInStore(faults)
+        self._host = host
+        self._port = port
+        self._token = access_token
+        self._map = Map([r.empty() for r in _RULES], strict_slashes=False)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give hubspot-api-client as its host."""
+        assert self._server is not None, "start() the stand-in first"
+        return f"http://{self._host}:{self._server.server_port}"
+
+    def start(self) -> Self:
+        """Serve on a background thread."""
+        self._server = make_server(self._host, self._port, self._wsgi, threaded=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="hubspot-standin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        response = self._answer(request)
+        if response is None:
+            # A dropped connection: close the socket without answering.
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            return []
+        return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response | None:
+        adapter = self._map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException as exc:
+            return _error(
+                exc.code or 404, "OBJECT_NOT_FOUND", f"No route for {request.method} {request.path}"
+            )
+        if endpoint == "health":
+            return _json(200, {"ok": True})
+        route = f"{args.get('object_type', 'owners')}.{endpoint.removeprefix('owners_')}"
+        self.store.count_call(route)
+        if self._token is not None and request.headers.get("Authorization") != f"Bearer {self._token}":
+            return _error(401, "INVALID_AUTHENTICATION", _NO_AUTH)
+        fault = self.store.draw_fault()
+        if fault == "drop":
+            return None
+        if fault == "rate_limit":
+            body = {
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": str(uuid.uuid4()),
+                "policyName": "TEN_SECONDLY_ROLLING",
+                "groupName": "publicapi:private-app-api-calls",
+            }
+            return _json(429, body, {"Retry-After": str(self.store.faults.retry_after_s)})
+        if fault == "server_error":
+            return _error(502, "INTERNAL_ERROR", "Bad Gateway")
+        try:
+            body = (
+                json.loads(request.get_data() or b"{}") if request.method in ("POST", "PATCH", "PUT") else {}
+            )
+        except ValueError as exc:
+            return _error(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}")
+        try:
+            return getattr(self, f"_{endpoint}")(request, body, **args)  # type: ignore[no-any-return]
+        except StandInError as exc:
+            return _error(exc.status, exc.category, str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            return _error(400, "VALIDATION_ERROR", f"Invalid input: {exc!r}")
+
+    # Owners -------------------------------------------------------------------------------
+
+    def _owners_list(self, request: Request, body: Json) -> Response:
+        archived = request.args.get("archived", "false") == "true"
+        owners = self.store.owners(archived)
+        if email := request.args.get("email"):
+            owners = [o for o in owners if o["email"].lower() == email.lower()]
+        return self._page(owners, request)
+
+    def _owners_get(self, request: Request, body: Json, owner_id: str) -> Response:
+        return _json(200, self.store.owner(owner_id))
+
+    def _page(self, items: list[Json], request: Request) -> Response:
+        limit = min(int(request.args.get("limit", 100)), 500)
+        start = int(request.args.get("after") or 0)
+        page: Json = {"results": items[start : start + limit]}
+        if start + limit < len(items):
+            page["paging"] = {"next": {"after": str(start + limit), "link": "?after=" + str(start + limit)}}
+        return _json(200, page)
+
+    # Objects ------------------------------------------------------------------------------
+
+    def _create(self, request: Request, body: Json, object_type: str) -> Response:
+        object_id = self.store.create_object(
+            object_type, body.get("properties") or {}, body.get("associations")
+        )
+        return _json(201, self.store.get_object(object_type, object_id))
+
+    def _list(self, request: Request, body: Json, object_type: str) -> Response:
+        wanted = request.args.get("properties", "").split(",") if request.args.get("properties") else None
+        return self._page([_view(r, wanted) for r in self.store.list_objects(object_type)], request)
+
+    def _get(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
+        wanted = request.args.getlist("properties")
+        names = [n for item in wanted for n in item.split(",") if n]
+        return _json(200, _view(self.store.get_object(object_type, object_id), names))
+
+    def _update(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
+        record = self.store.update_object(object_type, object_id, body.get("properties") or {})
+        return _json(200, record)
+
+    def _inputs(self, body: Json) -> list[Json]:
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list):
+            raise StandInError(400, "VALIDATION_ERROR", "inputs is required")
+        if len(inputs) > BATCH_LIMIT:
+            raise StandInError(
+                400,
+                "VALIDATION_ERROR",
+                f"Batch input must not exceed {BATCH_LIMIT} inputs, got {len(inputs)}",
+            )
+        return inputs
+
+    def _batch(self, results: list[Json], missing: list[str], started: str) -> Response:
+        answer: Json = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": now_iso(),
+        }
+        if not missing:
+            return _json(200, answer)
+        answer["numErrors"] = 1
+        answer["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some objects, they may be deleted or not exist. "
+                f"Check that ids are valid. ids: {', '.join(missing)}",
+                "context": {"ids": missing},
+            }
+        ]
+        return _json(207, answer)
+
+    def _batch_read(self, request: Request, body: Json, object_type: str) -> Response:
+        started = now_iso()
+        wanted = body.get("properties") or []
+        results, missing = [], []
+        for item in self._inputs(body):
+            object_id = str(item["id"])
+            if self.store.has_object(object_type, object_id):
+                results.append(_view(self.store.get_object(object_type, object_id), wanted))
+            else:
+                missing.append(object_id)
+        return self._batch(results, missing, started)
+
+    def _batch_update(self, request: Request, body: Json, object_type: str) -> Response:
+        started = now_iso()
+        inputs = self._inputs(body)
+        missing = [str(i["id"]) for i in inputs if not self.store.has_object(object_type, str(i["id"]))]
+        if missing:
+            raise StandInError(
+                400, "VALIDATION_ERROR", f"Could not update objects that do not exist: {', '.join(missing)}"
+            )
+        results = [
+            self.store.update_object(object_type, str(i["id"]), i.get("properties") or {}) for i in inputs
+        ]
+        return self._batch(results, [], started)
+
+    def _batch_create(self, request: Request, body: Json, object_type: str) -> Response:
+        started = now_iso()
+        ids = [
+            self.store.create_object(object_type, i.get("properties") or {}, i.get("associations"))
+            for i in self._inputs(body)
+        ]
+        return _json(
+            201,
+            {
+                "status": "COMPLETE",
+                "results": [self.store.get_object(object_type, i) for i in ids],
+                "startedAt": started,
+                "completedAt": now_iso(),
+            },
+        )
+
+    def _search(self, request: Request, body: Json, object_type: str) -> Response:
+        groups = [g.get("filters", []) for g in body.get("filterGroups", [])]
+        found = self.store.search(object_type, groups)
+        limit = min(int(body.get("limit", 10)), 200)
+        start = int(body.get("after") or 0)
+        page: Json = {
+            "total": len(found),
+            "results": [_view(r, body.get("properties")) for r in found[start : start + limit]],
+        }
+        if start + limit < len(found):
+            page["paging"] = {"next": {"after": str(start + limit)}}
+        return _json(200, page)
+
+    # Associations -------------------------------------------------------------------------
+
+    def _associate(
+        self, request: Request, body: Json, object_type: str, object_id: str, to_type: str, to_id: str
+    ) -> Response:
+        started = now_iso()
+        type_id = self.store.associate(object_type, object_id, to_type, to_id)
+        result = {
+            "from": {"id": object_id},
+            "to": {"id": to_id},
+            "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
+        }
+        return _json(
+            200, {"status": "COMPLETE", "results": [result], "startedAt": started, "completedAt": now_iso()}
+        )
+
+    def _associations(
+        self, request: Request, body: Json, object_type: str, object_id: str, to_type: str
+    ) -> Response:
+        self.store.get_object(object_type, object_id)
+        results = [
+            {
+                "toObjectId": int(to_id),
+                "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
+            }
+            for to_id, type_id in self.store.associations(object_type, object_id, to_type)
+        ]
+        return _json(200, {"results": results})
+
+    # Properties ---------------------------------------------------------------------------
+
+    def _properties_list(self, request: Request, body: Json, object_type: str) -> Response:
+        return _json(200, {"results": self.store.properties(object_type)})
+
+    def _properties_create(self, request: Request, body: Json, object_type: str) -> Response:
+        return _json(201, self.store.create_property(object_type, body))
+
+    def _properties_get(self, request: Request, body: Json, object_type: str, name: str) -> Response:
+        return _json(200, self.store.property(object_type, name))
+
+    def _properties_update(self, request: Request, body: Json, object_type: str, name: str) -> Response:
+        return _json(200, self.store.update_property(object_type, name, body))
+
+    def _groups_list(self, request: Request, body: Json, object_type: str) -> Response:
+        return _json(200, {"results": self.store.groups(object_type)})
+
+    def _groups_create(self, request: Request, body: Json, object_type: str) -> Response:
+        return _json(201, self.store.create_group(object_type, body))
+
+    def _groups_get(self, request: Request, body: Json, object_type: str, name: str) -> Response:
+        return _json(200, self.store.group(object_type, name))

@@ -1,0 +1,483 @@
+"""The stand-in's CRM state: objects, associations, owners and properties, behind one lock.
+
+It applies the HubSpot rules leadflow depends on: property values are strings,
+`lifecyclestage` only moves forward unless cleared first, an owner id must exist,
+tasks need `hs_timestamp`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+LIFECYCLE_ORDER: Final = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes")
+
+# HubSpot-defined default association types: (from, to) -> type id.
+DEFAULT_ASSOCIATIONS: Final = {
+    ("contacts", "companies"): 279,
+    ("companies", "contacts"): 280,
+    ("deals", "contacts"): 3,
+    ("contacts", "deals"): 4,
+    ("deals", "companies"): 341,
+    ("companies", "deals"): 342,
+    ("tasks", "contacts"): 204,
+    ("contacts", "tasks"): 203,
+    ("notes", "contacts"): 202,
+    ("contacts", "notes"): 201,
+    ("tasks", "companies"): 192,
+    ("notes", "companies"): 190,
+}
+_TYPE_ID_TARGET: Final = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()}
+
+
+def now_iso() -> str:
+    """The current time as HubSpot writes it: ISO 8601, milliseconds, Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StandInError(Exception):
+    """A request HubSpot would refuse: carries the HTTP status and HubSpot's error category."""
+
+    def __init__(self, status: int, category: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.category = category
+
+
+@dataclass
+class FaultPlan:
+    """Share of requests answered with a fault, for reliability tests (seeded, so repeatable)."""
+
+    rate_limit_share: float = 0.0
+    server_error_share: float = 0.0
+    drop_share: float = 0.0
+    retry_after_s: int = 1
+    seed: int = 0
+
+
+def _default_contact_properties() -> dict[str, dict[str, Any]]:
+    stages = [
+        {"label": s, "value": s, "displayOrder": i, "hidden": False} for i, s in enumerate(LIFECYCLE_ORDER)
+    ]
+    names = [
+        "email",
+        "firstname",
+        "lastname",
+        "company",
+        "jobtitle",
+        "country",
+        "industry",
+        "numemployees",
+        "hs_lead_status",
+        "hubspot_owner_id",
+        "createdate",
+        "lastmodifieddate",
+    ]
+    props = {n: _property_definition(n, n, "string", "text", "contactinformation") for n in names}
+    props["lifecyclestage"] = _property_definition(
+        "lifecyclestage", "Lifecycle Stage", "enumeration", "radio", "contactinformation", stages
+    )
+    return props
+
+
+def _property_definition(
+    name: str,
+    label: str,
+    type_: str,
+    field_type: str,
+    group: str,
+    options: list[dict[str, Any]] | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    stamp = now_iso()
+    return {
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "groupName": group,
+        "description": description,
+        "options": options or [],
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "archived": False,
+        "calculated": False,
+        "externalOptions": False,
+        "hasUniqueValue": False,
+        "hidden": False,
+        "formField": False,
+        "displayOrder": -1,
+        "modificationMetadata": {"archivable": True, "readOnlyDefinition": False, "readOnlyValue": False},
+    }
+
+
+class StandInStore:
+    """Thread-safe in-memory CRM."""
+
+    def __init__(self, faults: FaultPlan | None = None) -> None:
+        self._lock = threading.RLock()
+        self._objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
+        self._ids = {
+            t: itertools.count(start)
+            for t, start in zip(OBJECT_TYPES, (101, 5001, 9001, 20001, 30001), strict=True)
+        }
+        self._owner_ids = itertools.count(7001)
+        self._owners: dict[str, dict[str, Any]] = {}
+        self._associations: set[tuple[str, str, str, str, int]] = set()
+        self._properties: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
+        self._properties["contacts"] = _default_contact_properties()
+        self._groups: dict[str, dict[str, dict[str, Any]]] = {
+            t: {
+                "contactinformation": {
+                    "name": "contactinformation",
+                    "label": "Contact information",
+                    "displayOrder": -1,
+                    "archived": False,
+                }
+            }
+            for t in OBJECT_TYPES
+        }
+        self._calls: Counter[str] = Counter()
+        self.faults = faults or FaultPlan()
+        self._rng = random.Random(self.faults.seed)  # noqa: S311 - repeatable faults, not security
+
+    # Calls and faults --------------------------------------------------------------------
+
+    def count_call(self, route: str) -> None:
+        """Record one served API request under its route name."""
+        with self._lock:
+            self._calls[route] += 1
+
+    def call_count(self, route: str | None = None) -> int:
+        """Total API calls served, or those of one route (e.g. "contacts.batch_read")."""
+        with self._lock:
+            return self._calls[route] if route else sum(self._calls.values())
+
+    def calls_by_route(self) -> dict[str, int]:
+        """API calls served, by route name."""
+        with self._lock:
+            return dict(self._calls)
+
+    def reset_calls(self) -> None:
+        """Forget the call counts."""
+        with self._lock:
+            self._calls.clear()
+
+    def draw_fault(self) -> str | None:
+        """Which fault, if any, the fault plan picks for the next request."""
+        plan = self.faults
+        with self._lock:
+            roll = self._rng.random()
+        for name, share in (
+            ("rate_limit", plan.rate_limit_share),
+            ("server_error", plan.server_error_share),
+            ("drop", plan.drop_share),
+        ):
+            if roll < share:
+                return name
+            roll -= share
+        return None
+
+    # Owners -------------------------------------------------------------------------------
+
+    def add_owner(
+        self,
+        email: str,
+        first_name: str,
+        last_name: str,
+        *,
+        active: bool = True,
+        teams: list[str] | None = None,
+    ) -> str:
+        """Create an owner (a HubSpot user); returns its id."""
+        with self._lock:
+            owner_id = str(next(self._owner_ids))
+            stamp = now_iso()
+            self._owners[owner_id] = {
+                "id": owner_id,
+                "email": email,
+                "firstName": first_name,
+                "lastName": last_name,
+                "userId": int(owner_id) + 1000,
+                "type": "PERSON",
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": not active,
+                "teams": [{"id": str(i), "name": t, "primary": i == 0} for i, t in enumerate(teams or [])],
+            }
+            return owner_id
+
+    def owners(self, archived: bool = False) -> list[dict[str, Any]]:
+        """Owners, active ones unless `archived`."""
+        with self._lock:
+            return [dict(o) for o in self._owners.values() if o["archived"] == archived]
+
+    def owner(self, owner_id: str) -> dict[str, Any]:
+        """One owner, or a 404 error."""
+        with self._lock:
+            if owner_id not in self._owners:
+                raise StandInError(404, "OBJECT_NOT_FOUND", f"Owner {owner_id} not found")
+            return dict(self._owners[owner_id])
+
+    # Objects ------------------------------------------------------------------------------
+
+    def _table(self, object_type: str) -> dict[str, dict[str, Any]]:
+        if object_type not in self._objects:
+            raise StandInError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}")
+        return self._objects[object_type]
+
+    def _check(self, object_type: str, old: dict[str, str], new: dict[str, Any]) -> dict[str, str]:
+        values = {k: "" if v is None else str(v) for k, v in new.items()}
+        owner = values.get("hubspot_owner_id")
+        if owner and owner not in self._owners:
+            raise StandInError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: hubspot_owner_id {owner!r} is not a valid owner id",
+            )
+        stage = values.get("lifecyclestage")
+        if stage and stage not in LIFECYCLE_ORDER:
+            raise StandInError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {stage!r} is not a valid lifecyclestage option",
+            )
+        current = old.get("lifecyclestage")
+        if stage and current and LIFECYCLE_ORDER.index(stage) < LIFECYCLE_ORDER.index(current):
+            # HubSpot keeps the later stage: moving backwards needs the value cleared first.
+            del values["lifecyclestage"]
+        return values
+
+    def create_object(
+        self, object_type: str, properties: dict[str, Any], associations: list[dict[str, Any]] | None = None
+    ) -> str:
+        """Create a record (with optional create-time associations); returns its id."""
+        with self._lock:
+            table = self._table(object_type)
+            if object_type == "tasks" and not properties.get("hs_timestamp"):
+                raise StandInError(
+                    400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
+                )
+            values = self._check(object_type, {}, properties)
+            object_id = str(next(self._ids[object_type]))
+            stamp = now_iso()
+            values.update(
+                hs_object_id=object_id, createdate=stamp, lastmodifieddate=stamp, hs_lastmodifieddate=stamp
+            )
+            table[object_id] = {"id": object_id, "properties": values, "createdAt": stamp, "updatedAt": stamp}
+            for link in associations or []:
+                to_id = str(link["to"]["id"])
+                for spec in link.get("types", []):
+                    type_id = int(spec["associationTypeId"])
+                    pair = _TYPE_ID_TARGET.get(type_id)
+                    if pair is None or pair[0] != object_type:
+                        raise StandInError(
+                            400,
+                            "VALIDATION_ERROR",
+                            f"association type {type_id} is not valid from {object_type}",
+                        )
+                    self._associate(object_type, object_id, pair[1], to_id)
+            return object_id
+
+    def get_object(self, object_type: str, object_id: str) -> dict[str, Any]:
+        """A record with all its properties (a copy), or a 404 error."""
+        with self._lock:
+            record = self._table(object_type).get(str(object_id))
+            if record is None:
+                raise StandInError(
+                    404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
+                )
+            return {**record, "properties": dict(record["properties"]), "archived": False}
+
+    def has_object(self, object_type: str, object_id: str) -> bool:
+        """Whether a record exists."""
+        with self._lock:
+            return str(object_id) in self._table(object_type)
+
+    def list_objects(self, object_type: str) -> list[dict[str, Any]]:
+        """Every record of a type, in creation order (copies)."""
+        with self._lock:
+            return [self.get_object(object_type, i) for i in self._table(object_type)]
+
+    def update_object(self, object_type: str, object_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """Update a record's properties with HubSpot's rules; returns the record."""
+        with self._lock:
+            record = self._table(object_type).get(str(object_id))
+            if record is None:
+                raise StandInError(
+                    404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
+                )
+            values = self._check(object_type, record["properties"], properties)
+            stamp = now_iso()
+            record["properties"].update(values, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
+            record["updatedAt"] = stamp
+            return self.get_object(object_type, object_id)
+
+    def search(self, object_type: str, filters: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Records matching any filter group (all filters of a group), HubSpot search operators."""
+        with self._lock:
+            records = self.list_objects(object_type)
+        if not filters:
+            return records
+        return [
+            r for r in records if any(all(_matches(r["properties"], f) for f in group) for group in filters)
+        ]
+
+    # Associations -------------------------------------------------------------------------
+
+    def _associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> int:
+        if not self.has_object(to_type, to_id) or not self.has_object(from_type, from_id):
+            raise StandInError(
+                404, "OBJECT_NOT_FOUND", f"{to_type} {to_id} or {from_type} {from_id} does not exist"
+            )
+        forward = DEFAULT_ASSOCIATIONS.get((from_type, to_type))
+        backward = DEFAULT_ASSOCIATIONS.get((to_type, from_type))
+        if forward is None or backward is None:
+            raise StandInError(
+                400, "VALIDATION_ERROR", f"no default association from {from_type} to {to_type}"
+            )
+        self._associations.add((from_type, from_id, to_type, to_id, forward))
+        self._associations.add((to_type, to_id, from_type, from_id, backward))
+        return forward
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> int:
+        """Create the default association both ways; returns the forward type id."""
+        with self._lock:
+            return self._associate(from_type, str(from_id), to_type, str(to_id))
+
+    def associations(self, from_type: str, from_id: str, to_type: str) -> list[tuple[str, int]]:
+        """(to id, association type id) of a record's associations to one object type."""
+        with self._lock:
+            return sorted(
+                (t, type_id)
+                for f, i, tt, t, type_id in self._associations
+                if f == from_type and i == str(from_id) and tt == to_type
+            )
+
+    # Properties ---------------------------------------------------------------------------
+
+    def properties(self, object_type: str) -> list[dict[str, Any]]:
+        """Property definitions of an object type."""
+        with self._lock:
+            return [dict(p) for p in self._properties[self._checked_type(object_type)].values()]
+
+    def _checked_type(self, object_type: str) -> str:
+        self._table(object_type)
+        return object_type
+
+    def property(self, object_type: str, name: str) -> dict[str, Any]:
+        """One property definition, or a 404 error."""
+        with self._lock:
+            found = self._properties[self._checked_type(object_type)].get(name)
+            if found is None:
+                raise StandInError(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
+            return dict(found)
+
+    def create_property(self, object_type: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """Create a property definition; 409 when the name exists."""
+        with self._lock:
+            table = self._properties[self._checked_type(object_type)]
+            for field in ("name", "label", "type", "fieldType", "groupName"):
+                if not spec.get(field):
+                    raise StandInError(400, "VALIDATION_ERROR", f"Property definition is missing {field}")
+            if spec["name"] in table:
+                raise StandInError(
+                    409, "OBJECT_ALREADY_EXISTS", f"Property named '{spec['name']}' already exists."
+                )
+            if spec["groupName"] not in self._groups[object_type]:
+                raise StandInError(
+                    400, "VALIDATION_ERROR", f"property group {spec['groupName']} does not exist"
+                )
+            definition = _property_definition(
+                spec["name"],
+                spec["label"],
+                spec["type"],
+                spec["fieldType"],
+                spec["groupName"],
+                spec.get("options"),
+                spec.get("description", ""),
+            )
+            table[spec["name"]] = definition
+            return dict(definition)
+
+    def update_property(self, object_type: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a property definition's label, description, options or group."""
+        with self._lock:
+            current = self.property(object_type, name)
+            allowed = {
+                k: v
+                for k, v in changes.items()
+                if k in ("label", "description", "options", "groupName", "hidden")
+            }
+            current.update(allowed, updatedAt=now_iso())
+            self._properties[object_type][name] = current
+            return dict(current)
+
+    def groups(self, object_type: str) -> list[dict[str, Any]]:
+        """Property groups of an object type."""
+        with self._lock:
+            return [dict(g) for g in self._groups[self._checked_type(object_type)].values()]
+
+    def group(self, object_type: str, name: str) -> dict[str, Any]:
+        """One property group, or a 404 error."""
+        with self._lock:
+            found = self._groups[self._checked_type(object_type)].get(name)
+            if found is None:
+                raise StandInError(404, "OBJECT_NOT_FOUND", f"Unable to find property group {name}")
+            return dict(found)
+
+    def create_group(self, object_type: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """Create a property group; 409 when the name exists."""
+        with self._lock:
+            table = self._groups[self._checked_type(object_type)]
+            if not spec.get("name") or not spec.get("label"):
+                raise StandInError(400, "VALIDATION_ERROR", "Property group needs name and label")
+            if spec["name"] in table:
+                raise StandInError(
+                    409, "OBJECT_ALREADY_EXISTS", f"Property group named '{spec['name']}' already exists."
+                )
+            table[spec["name"]] = {
+                "name": spec["name"],
+                "label": spec["label"],
+                "displayOrder": int(spec.get("displayOrder", -1)),
+                "archived": False,
+            }
+            return dict(table[spec["name"]])
+
+
+def _matches(properties: dict[str, str], flt: dict[str, Any]) -> bool:
+    value = properties.get(flt.get("propertyName", ""))
+    op = flt.get("operator", "EQ")
+    if op == "HAS_PROPERTY":
+        return bool(value)
+    if op == "NOT_HAS_PROPERTY":
+        return not value
+    if op == "IN":
+        return value in [str(v) for v in flt.get("values", [])]
+    if op == "NOT_IN":
+        return value not in [str(v) for v in flt.get("values", [])]
+    target = str(flt.get("value", ""))
+    if op == "EQ":
+        return (value or "").lower() == target.lower()
+    if op == "NEQ":
+        return (value or "").lower() != target.lower()
+    try:
+        left, right = float(value or "nan"), float(target)
+    except ValueError:
+        return False
+    return {"GT": left > right, "GTE": left >= right, "LT": left < right, "LTE": left <= right}.get(op, False)
