@@ -9,7 +9,7 @@ from leadflow import wiring
 from leadflow_cli.local.runtime import LocalRuntime
 
 
-def test_a_decision_parked_between_waits_is_handed_to_the_next_wait(
+def test_a_decision_kept_between_waits_is_handed_to_the_next_wait(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime_factory(consume_queues=False)
@@ -17,7 +17,11 @@ def test_a_decision_parked_between_waits_is_handed_to_the_next_wait(
     store.record_journey("7", "lead-7-1", "escalated", datetime.now(UTC))
     assert store.park_decision("7", "lead-7-1", '{"decision": "accept"}') is None  # nobody waiting yet
     assert store.set_task_token("7", "lead-7-1", "token-2") == '{"decision": "accept"}'
-    assert store.set_task_token("7", "lead-7-1", "token-3") is None  # handed over once only
+    # Kept until the journey's final step, in case that wait times out before it resumes.
+    assert store.set_task_token("7", "lead-7-1", "token-3") == '{"decision": "accept"}'
+    store.record_journey("7", "lead-7-1", "sal", datetime.now(UTC), final=True)
+    record = store.latest_journey("7")
+    assert record is not None and "pending_decision" not in record and "task_token" not in record
 
 
 def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., LocalRuntime]) -> None:
@@ -29,4 +33,4 @@ def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., 
     assert store.claim_task_token("8", "lead-8-1", "token-1") is True
     assert store.claim_task_token("8", "lead-8-1", "token-1") is False
     record = store.latest_journey("8")
-    assert record is not None and "task_token" not in record
+    assert record is not None and "task_token" not in record and "pending_decision" in record

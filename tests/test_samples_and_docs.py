@@ -1,0 +1,78 @@
+"""The files people rely on stay true: sample events, diagrams, the ASL lint, the template."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from leadflow.handlers import journey, lead_events, webhook
+from leadflow_cli.diagram import render_block
+from leadflow_cli.local.lambdas import LocalContext
+from leadflow_cli.local.runtime import LocalRuntime
+from leadflow_cli.local.template import load_template
+from scripts.lint_asl import graph_problems, lint
+from tests.conftest import MQL_PROPS, ROOT
+
+EVENTS = ROOT / "events"
+ASL = sorted((ROOT / "statemachines").glob("*.asl.json"))
+
+
+def context(name: str) -> LocalContext:
+    return LocalContext(name, f"arn:aws:lambda:us-east-1:123456789012:function:{name}")
+
+
+def test_every_function_has_a_sample_event_that_its_handler_serves(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    sample_secret = json.loads((EVENTS / "env.json").read_text())["Parameters"]["HUBSPOT_CLIENT_SECRET"]
+    runtime = runtime_factory(consume_queues=False, client_secret=sample_secret)
+    contact = runtime.standin.store.create_object("contacts", dict(MQL_PROPS))  # type: ignore[union-attr]
+    assert contact == "101", "the samples name contact 101"
+
+    api = json.loads((EVENTS / "webhook_contact_creation.json").read_text())
+    answer = webhook.handler(api, context("WebhookFunction"))
+    assert (answer["statusCode"], json.loads(answer["body"])["signature"]) == (200, "v1")
+
+    sqs = json.loads((EVENTS / "lead_events_sqs.json").read_text())
+    assert lead_events.handler(sqs, context("LeadEventsFunction")) == {"batchItemFailures": []}
+
+    state = json.loads((EVENTS / "journey_state.json").read_text())
+    routed = journey.route(copy.deepcopy(state), context("RouteFunction"))
+    assert routed["assignment"]["rule"] == "round_robin"
+
+    samples = {"webhook_contact_creation.json", "lead_events_sqs.json", "journey_state.json", "env.json"}
+    assert {p.name for p in EVENTS.glob("*.json")} == samples
+    functions = load_template(ROOT / "template.yaml").functions
+    documented = (ROOT / "README.md").read_text()
+    assert all(f"sam local invoke {name}" in documented for name in ("WebhookFunction", "LeadEventsFunction"))
+    assert set(functions) >= {"WebhookFunction", "LeadEventsFunction", "RouteFunction"}
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md"])
+def test_state_machine_diagrams_in_the_docs_are_current(doc: str) -> None:
+    text = (ROOT / doc).read_text()
+    for asl in ASL:
+        assert render_block(asl) in text, f"{doc} is stale: run `.venv/bin/leadflow diagram`"
+
+
+def test_every_state_machine_definition_passes_the_asl_lint() -> None:
+    for asl in ASL:
+        assert lint(asl, ROOT / "template.yaml") == []
+
+
+def test_the_asl_lint_catches_broken_transitions_and_schema_errors(tmp_path: Path) -> None:
+    definition = json.loads(ASL[0].read_text())
+    broken = copy.deepcopy(definition)
+    broken["States"]["Route"]["Next"] = "Nowhere"
+    problems = graph_problems(broken)
+    assert "Route goes to unknown state 'Nowhere'" in problems
+    assert "HandOff is unreachable" in problems
+    bad_type = copy.deepcopy(definition)
+    bad_type["States"]["Route"]["Type"] = "Taskk"
+    path = tmp_path / "bad.asl.json"
+    path.write_text(json.dumps(bad_type))
+    assert any("E3601" in p for p in lint(path, ROOT / "template.yaml"))
