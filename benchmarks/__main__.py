@@ -7,10 +7,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks import pipeline, scoring
+from benchmarks import cold_start, pipeline, scoring
 from benchmarks.report import Metric, table
 
 SUITES: dict[str, Callable[[], list[Metric]]] = {
+    "cold_start": cold_start.run,
     "scoring": scoring.run,
     "pipeline": pipeline.run,
 }

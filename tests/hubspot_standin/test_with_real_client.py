@@ -61,11 +61,17 @@ def test_batch_update_writes_every_contact_and_refuses_more_than_100(standin: Hu
     ids = [standin.store.create_object("contacts", {"email": f"{i}@x.example"}) for i in range(3)]
     api = client(standin).crm.contacts.batch_api
     inputs = [{"id": i, "properties": {"leadflow_score": "42"}} for i in ids]
-    api.update(batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(inputs=inputs))
+    api.update(
+        batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(inputs=inputs)
+    )
     assert {standin.store.get_object("contacts", i)["properties"]["leadflow_score"] for i in ids} == {"42"}
     too_many = [{"id": ids[0], "properties": {}}] * 101
     with pytest.raises(ApiException) as caught:
-        api.update(batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(inputs=too_many))
+        api.update(
+            batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(
+                inputs=too_many
+            )
+        )
     assert caught.value.status == 400
 
 
@@ -74,7 +80,9 @@ def test_lifecycle_stage_only_moves_forward_unless_cleared_first(standin: HubSpo
     api = client(standin).crm.contacts.basic_api
 
     def stage_after(value: str) -> str:
-        api.update(contact, simple_public_object_input=SimplePublicObjectInput(properties={"lifecyclestage": value}))
+        api.update(
+            contact, simple_public_object_input=SimplePublicObjectInput(properties={"lifecyclestage": value})
+        )
         return str(standin.store.get_object("contacts", contact)["properties"]["lifecyclestage"])
 
     assert stage_after("lead") == "marketingqualifiedlead"
@@ -103,7 +111,10 @@ def test_tasks_need_a_due_time_and_are_associated_at_creation(standin: HubSpotSt
 
     contact = standin.store.create_object("contacts", {})
     tasks = client(standin).crm.objects.tasks.basic_api
-    link = {"to": {"id": contact}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}]}
+    link = {
+        "to": {"id": contact},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}],
+    }
     with pytest.raises(TasksApiException) as caught:
         tasks.create(simple_public_object_input_for_create=ObjectCreate(properties={"hs_task_subject": "x"}))
     assert caught.value.status == 400 and "hs_timestamp" in caught.value.body
@@ -120,8 +131,12 @@ def test_tasks_need_a_due_time_and_are_associated_at_creation(standin: HubSpotSt
 
 def test_properties_and_groups_are_created_once(standin: HubSpotStandIn) -> None:
     props = client(standin).crm.properties
-    props.groups_api.create("contacts", property_group_create=PropertyGroupCreate(name="leadflow", label="leadflow"))
-    spec = PropertyCreate(name="leadflow_score", label="Score", type="number", field_type="number", group_name="leadflow")
+    props.groups_api.create(
+        "contacts", property_group_create=PropertyGroupCreate(name="leadflow", label="leadflow")
+    )
+    spec = PropertyCreate(
+        name="leadflow_score", label="Score", type="number", field_type="number", group_name="leadflow"
+    )
     created = props.core_api.create("contacts", property_create=spec)
     assert created.name == "leadflow_score"
     with pytest.raises(PropertiesApiException) as caught:
@@ -138,7 +153,9 @@ def test_a_wrong_token_is_refused_and_counted(standin: HubSpotStandIn) -> None:
 
 
 def test_faults_answer_429_with_retry_after_and_drop_connections() -> None:
-    with HubSpotStandIn(access_token=TOKEN, faults=FaultPlan(rate_limit_share=1.0, retry_after_s=7)) as server:
+    with HubSpotStandIn(
+        access_token=TOKEN, faults=FaultPlan(rate_limit_share=1.0, retry_after_s=7)
+    ) as server:
         with pytest.raises(OwnersApiException) as caught:
             client(server).crm.owners.owners_api.get_page()
         assert caught.value.status == 429
