@@ -70,7 +70,7 @@ def calls_per_event(runtime: LocalRuntime, events: int = 1000, batch: int = 100)
                 "attributes": {},
                 "messageAttributes": {},
                 "md5OfBody": "",
-                "body": json.dumps(sender.event("contact.creation", cid)),
+                "body": json.dumps({"events": [sender.event("contact.creation", cid)]}),
             }
             for cid in ids[start : start + batch]
         ]

@@ -62,7 +62,7 @@ def sender_for() -> Callable[[LocalRuntime], HubSpotWebhookSender]:
 
 
 def queued_bodies(runtime: LocalRuntime) -> list[dict[str, Any]]:
-    """Every message body waiting in the lead-events queue (left in place)."""
+    """Every event waiting in the lead-events queue (left in place)."""
     sqs = boto3.client("sqs", region_name=REGION)
     bodies: list[dict[str, Any]] = []
     url = runtime.queue_urls["LeadEventsQueue"]
@@ -72,7 +72,7 @@ def queued_bodies(runtime: LocalRuntime) -> list[dict[str, Any]]:
         )
         if not got:
             return bodies
-        bodies += [json.loads(m["Body"]) for m in got]
+        bodies += [event for m in got for event in json.loads(m["Body"])["events"]]
 
 
 def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:

@@ -32,7 +32,7 @@ def sqs_event(bodies: list[Any]) -> dict[str, Any]:
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
                 "awsRegion": REGION,
-                "body": b if isinstance(b, str) else json.dumps(b),
+                "body": b if isinstance(b, str) else json.dumps({"events": [b]}),
             }
             for b in bodies
         ]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
@@ -23,12 +23,12 @@ from hubspot.crm.contacts import (
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from urllib3.util.retry import Retry
 
+from leadflow.core.batching import chunked
+
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
-
-T = TypeVar("T")
 
 
 class HubSpotError(Exception):
@@ -50,12 +50,6 @@ class Owner:
     id: str
     email: str
     active: bool
-
-
-def chunked(items: Sequence[T], size: int = BATCH_LIMIT) -> Iterator[Sequence[T]]:
-    """Split a sequence into consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _hubspot_ms(moment: datetime) -> str:
@@ -131,7 +125,7 @@ class HubSpotGateway:
         unique = sorted(set(ids), key=int)
         props = sorted(set(properties))
         found: dict[str, dict[str, str | None]] = {}
-        for chunk in chunked(unique):
+        for chunk in chunked(unique, BATCH_LIMIT):
             body = BatchReadInputSimplePublicObjectId(
                 properties=props, inputs=[{"id": i} for i in chunk], properties_with_history=[]
             )
@@ -143,7 +137,7 @@ class HubSpotGateway:
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Write properties to many contacts, one batch call per 100 contacts."""
         items = [{"id": cid, "properties": dict(props)} for cid, props in updates.items() if props]
-        for chunk in chunked(items):
+        for chunk in chunked(items, BATCH_LIMIT):
             body = BatchInputSimplePublicObjectBatchInput(inputs=list(chunk))
             self._call(self._contacts_batch.update, batch_input_simple_public_object_batch_input=body)
 

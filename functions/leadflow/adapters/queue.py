@@ -1,14 +1,30 @@
-"""The lead-events queue: webhook events handed from the API to the lead-events function."""
+"""The lead-events queue: webhook events handed from the API to the lead-events function.
+
+The events of one delivery travel together, packed into as few messages as SQS's size
+limits allow (one message for a typical 100-event delivery), so the webhook makes one
+SendMessageBatch call and the lead-events function sees whole deliveries.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Final
 
-from leadflow.adapters.hubspot import chunked
+from pydantic import BaseModel, Field
+
+from leadflow.core.batching import packed
 from leadflow.webhooks.events import WebhookEvent
 
-SQS_BATCH_LIMIT: Final = 10
+# SQS bills per 64 KiB and takes at most 256 KiB per call: 60 KB messages, 4 to a call.
+MESSAGE_BYTES: Final = 60_000
+BATCH_BYTES: Final = 250_000
+BATCH_ENTRIES: Final = 10
+
+
+class QueuedEvents(BaseModel):
+    """The body of one lead-events message."""
+
+    events: list[WebhookEvent] = Field(min_length=1)
 
 
 class EnqueueError(RuntimeError):
@@ -16,7 +32,7 @@ class EnqueueError(RuntimeError):
 
 
 class EventQueue:
-    """Sends webhook events to SQS, one message per event, ten per call."""
+    """Sends webhook events to SQS."""
 
     def __init__(self, sqs_client: Any, queue_url: str) -> None:
         self._sqs = sqs_client
@@ -24,15 +40,19 @@ class EventQueue:
 
     def send(self, events: Sequence[WebhookEvent]) -> int:
         """Enqueue the events; returns the number of SendMessageBatch calls made."""
+        encoded = [e.model_dump_json(by_alias=True, exclude_none=True) for e in events]
+        bodies = ['{"events":[' + ",".join(group) + "]}" for group in packed(encoded, MESSAGE_BYTES, 1000)]
         calls = 0
-        for chunk in chunked(events, SQS_BATCH_LIMIT):
-            entries = [
-                {"Id": str(i), "MessageBody": event.model_dump_json(by_alias=True, exclude_none=True)}
-                for i, event in enumerate(chunk)
-            ]
+        for batch in packed(bodies, BATCH_BYTES, BATCH_ENTRIES):
+            entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
             answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
             calls += 1
             if answer.get("Failed"):
                 codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
-                raise EnqueueError(f"{len(answer['Failed'])} events were not enqueued ({codes})")
+                raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
         return calls
+
+
+def parse_message(body: str) -> list[WebhookEvent]:
+    """The events of one lead-events message (raises pydantic.ValidationError when malformed)."""
+    return QueuedEvents.model_validate_json(body).events

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from leadflow.adapters.hubspot import chunked
+from leadflow.core.batching import chunked
 
 DEDUPE_TTL_S: Final = 25 * 3600
 
@@ -31,7 +31,7 @@ class StateStore:
     def seen_events(self, keys: Iterable[str]) -> set[str]:
         """Which of these dedupe keys were already enqueued (one BatchGetItem per 100 keys)."""
         found: set[str] = set()
-        for chunk in chunked(sorted(set(keys))):
+        for chunk in chunked(sorted(set(keys)), 100):
             request: dict[str, Any] = {
                 self._table: {
                     "Keys": [{"pk": {"S": f"EVENT#{k}"}, "sk": {"S": "EVENT"}} for k in chunk],

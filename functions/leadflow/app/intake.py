@@ -75,7 +75,9 @@ class LeadIntake:
                 result.ignored += 1
                 continue
             contact_id = str(event.object_id)
-            by_contact.setdefault(contact_id, []).append(message_id)
+            ids = by_contact.setdefault(contact_id, [])
+            if message_id not in ids:
+                ids.append(message_id)
             if action is Action.RESCORE:
                 rescore.add(contact_id)
             elif contact_id not in decisions or decisions[contact_id].occurred_at < event.occurred_at:
@@ -96,7 +98,9 @@ class LeadIntake:
                 logger.exception(
                     "contact processing failed; its events will be retried", contact_id=contact_id
                 )
-                result.failed_message_ids.extend(by_contact[contact_id])
+                result.failed_message_ids.extend(
+                    m for m in by_contact[contact_id] if m not in result.failed_message_ids
+                )
         return result
 
     def _rescore(

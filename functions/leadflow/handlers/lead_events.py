@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadflow import wiring
+from leadflow.adapters.queue import parse_message
 from leadflow.observability import logger, metrics
 from leadflow.webhooks.events import WebhookEvent
 
@@ -26,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed: list[tuple[str, WebhookEvent]] = []
     for record in SQSEvent(event).records:
         try:
-            parsed.append((record.message_id, WebhookEvent.model_validate_json(record.body)))
+            parsed.extend((record.message_id, event) for event in parse_message(record.body))
         except ValidationError as exc:
             # Left to fail until SQS moves it to the dead-letter queue, where it can be read.
             logger.error("malformed lead event", message_id=record.message_id, error=str(exc))
@@ -39,4 +40,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         name="DecisionsReceived", unit="Count", value=result.decisions_delivered + result.decisions_parked
     )
     logger.info("lead events processed", records=len(parsed), failed=len(failed), **vars(result))
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in dict.fromkeys(failed)]}
