@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
+
+# The functions' INFO logs would drown the results; set before any handler module is imported.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from benchmarks import cold_start, pipeline, scoring
 from benchmarks.report import Metric, table
