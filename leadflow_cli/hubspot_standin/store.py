@@ -15,16 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-LIFECYCLE_ORDER: Final = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
+from leadflow.core.lifecycle import STAGES
+
 OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes")
 
 # HubSpot-defined default association types: (from, to) -> type id.
@@ -71,9 +63,7 @@ class FaultPlan:
 
 
 def _default_contact_properties() -> dict[str, dict[str, Any]]:
-    stages = [
-        {"label": s, "value": s, "displayOrder": i, "hidden": False} for i, s in enumerate(LIFECYCLE_ORDER)
-    ]
+    stages = [{"label": s, "value": s, "displayOrder": i, "hidden": False} for i, s in enumerate(STAGES)]
     names = [
         "email",
         "firstname",
@@ -251,14 +241,14 @@ class StandInStore:
                 f"Property values were not valid: hubspot_owner_id {owner!r} is not a valid owner id",
             )
         stage = values.get("lifecyclestage")
-        if stage and stage not in LIFECYCLE_ORDER:
+        if stage and stage not in STAGES:
             raise StandInError(
                 400,
                 "VALIDATION_ERROR",
                 f"Property values were not valid: {stage!r} is not a valid lifecyclestage option",
             )
         current = old.get("lifecyclestage")
-        if stage and current and LIFECYCLE_ORDER.index(stage) < LIFECYCLE_ORDER.index(current):
+        if stage and current and STAGES.index(stage) < STAGES.index(current):
             # HubSpot keeps the later stage: moving backwards needs the value cleared first.
             del values["lifecyclestage"]
         return values

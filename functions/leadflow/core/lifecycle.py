@@ -13,6 +13,7 @@ STAGES: Final = (
     "opportunity",
     "customer",
     "evangelist",
+    "other",
 )
 MQL: Final = "marketingqualifiedlead"
 
