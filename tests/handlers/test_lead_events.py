@@ -56,12 +56,16 @@ def test_a_new_mql_is_stamped_and_starts_one_journey(runtime_factory: Callable[.
     assert answer == {"batchItemFailures": []}
     hot_props = store.get_object("contacts", hot)["properties"]
     assert hot_props["lifecyclestage"] == "marketingqualifiedlead"
-    assert hot_props["leadflow_score"] == "80"
-    assert hot_props["leadflow_mql_reason"] == "submitted the Talk to sales form"
+    assert hot_props["leadflow_mql_reason"].startswith("submitted the Talk to sales form on ")
     assert hot_props["leadflow_mql_at"]
+    # The handoff packet: a rep sees why in ten seconds.
+    assert (hot_props["leadflow_fit_tier"], hot_props["leadflow_fast_track"]) == ("B", "false")
+    assert int(hot_props["leadflow_fit_score"]) >= 30 and int(hot_props["leadflow_intent_score"]) >= 25
+    assert hot_props["leadflow_intent_evidence"].startswith("submitted the Talk to sales form")
+    assert hot_props["leadflow_last_signal_at"]
     cold_props = store.get_object("contacts", cold)["properties"]
     assert cold_props.get("lifecyclestage") in (None, "")
-    assert cold_props["leadflow_score"] == "-10" or int(cold_props["leadflow_score"]) < 60
+    assert cold_props["leadflow_fit_tier"] == "C" and cold_props["leadflow_intent_score"] == "0"
     assert executions(runtime) == [f"lead-{hot}-" + executions(runtime)[0].rsplit("-", 1)[1]]
 
 

@@ -45,7 +45,7 @@ def test_a_full_delivery_is_one_message_in_one_call() -> None:
     assert EventQueue(sqs, "url").send(events) == 1
     (entries,) = sqs.calls
     assert len(entries) == 1
-    assert parse_message(entries[0]["MessageBody"]) == events
+    assert parse_message(entries[0]["MessageBody"]).events == events
 
 
 def test_large_deliveries_split_under_the_size_limits() -> None:
@@ -55,5 +55,5 @@ def test_large_deliveries_split_under_the_size_limits() -> None:
     bodies = [e["MessageBody"] for call in sqs.calls for e in call]
     assert all(len(b.encode()) <= MESSAGE_BYTES for b in bodies)
     assert all(sum(len(e["MessageBody"].encode()) for e in call) <= 250_000 for call in sqs.calls)
-    assert [e.object_id for b in bodies for e in parse_message(b)] == list(range(100))
+    assert [e.object_id for b in bodies for e in parse_message(b).events] == list(range(100))
     assert json.loads(bodies[0])["events"][0]["propertyValue"] == "v" * 5000

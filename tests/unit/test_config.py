@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,45 +13,68 @@ from leadflow.core.config import ConfigError, load_config, parse_config
 from leadflow.settings import DEFAULT_CONFIG_FILE
 
 
-def minimal() -> dict[str, object]:
+def minimal() -> dict[str, Any]:
     return {
         "scoring": {
-            "mql_threshold": 50,
-            "rules": [{"name": "r", "property": "industry", "equals": "X", "points": 60}],
+            "fit": {
+                "threshold": 10,
+                "rules": [{"name": "r", "property": "industry", "equals": "X", "points": 20}],
+            },
+            "intent": {
+                "threshold": 10,
+                "rules": [{"name": "demo", "signal": "form_submission", "points": 30}],
+            },
+            "tiers": {"A": 20, "B": 10},
         },
         "routing": {"owners": ["a@example.com"], "fallback_owner": "q@example.com"},
     }
 
 
-def test_the_shipped_configuration_loads() -> None:
+def test_the_shipped_configuration_loads_with_a_realistic_rule_set() -> None:
     config = load_config(DEFAULT_CONFIG_FILE)
-    assert config.scoring.mql_threshold > 0
-    assert "industry" in config.scoring.properties
+    assert config.scoring.rule_count >= 30
+    assert {"industry", "recent_conversion_event_name"} <= config.scoring.properties
 
 
 def test_defaults_fill_what_the_file_leaves_out() -> None:
     config = parse_config(minimal())
-    assert config.sla.decision_hours == 4
-    assert config.routing.team == "sales"
+    assert (config.sla.decision_hours, config.routing.team) == (4, "sales")
+    assert (config.scoring.decay.half_life_days, config.scoring.recency_days) == (30, 30)
+
+
+def _edit(path: str, value: Any) -> Any:
+    def apply(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = data
+        for key in parents:
+            node = node[int(key)] if key.isdigit() else node[key]
+        node[last] = value
+
+    return apply
 
 
 @pytest.mark.parametrize(
     ("mutate", "named"),
     [
-        (lambda c: c["scoring"].update(mql_threshold=0), "scoring.mql_threshold"),
-        (lambda c: c["scoring"]["rules"][0].update(points="many"), "scoring.rules.0.points"),
-        (lambda c: c["scoring"]["rules"][0].update(contains="y"), "exactly one condition"),
-        (lambda c: c["scoring"]["rules"][0].pop("equals"), "exactly one condition"),
-        (lambda c: c["scoring"]["rules"].append(dict(c["scoring"]["rules"][0])), "repeated: r"),
-        (lambda c: c["routing"].update(owners=["not-an-email"]), "routing.owners.0"),
-        (lambda c: c["routing"].update(owners=[]), "routing.owners"),
-        (lambda c: c.update(sla={"decision_hours": -1}), "sla.decision_hours"),
-        (lambda c: c.update(slaa={}), "slaa: Extra inputs are not permitted"),
-        (lambda c: c.pop("routing"), "routing: Field required"),
+        (_edit("scoring.fit.threshold", -1), "scoring.fit.threshold"),
+        (_edit("scoring.fit.rules.0.points", "many"), "scoring.fit.rules.0.points"),
+        (_edit("scoring.fit.rules.0.contains", "y"), "needs exactly one condition"),
+        (_edit("scoring.fit.rules.0.name", "Bad Name"), "scoring.fit.rules.0.name"),
+        (_edit("scoring.intent.rules.0.min_count", 0), "scoring.intent.rules.0.min_count"),
+        (_edit("scoring.intent.rules.0.where", {"form": {"equals": "a", "contains": "b"}}), "where.form"),
+        (_edit("scoring.decay", {"half_life_days": 7, "window_days": 30}), "exactly one of half_life_days"),
+        (_edit("scoring.tiers", {"A": 5, "B": 10}), "tier A needs at least"),
+        (_edit("scoring.fast_track", {"any_of": ["nope"]}), "unknown intent rules: nope"),
+        (_edit("scoring.disqualifiers", [{"name": "r", "property": "jobtitle", "contains": "x", "reason": "y"}]),
+         "repeated: r"),
+        (_edit("routing.owners", ["not-an-email"]), "routing.owners.0"),
+        (_edit("sla.decision_hours", -1), "sla.decision_hours"),
+        (_edit("slaa", {}), "slaa: Extra inputs are not permitted"),
     ],
-)
-def test_invalid_configuration_fails_naming_the_field(mutate, named: str) -> None:  # type: ignore[no-untyped-def]
-    data = minimal()
+)  # fmt: skip
+def test_invalid_configuration_fails_naming_the_field(mutate: Any, named: str) -> None:
+    data = copy.deepcopy(minimal())
+    data.setdefault("sla", {})
     mutate(data)
     with pytest.raises(ConfigError, match="is invalid") as caught:
         parse_config(data)
@@ -68,7 +93,7 @@ def test_unreadable_and_malformed_files_fail_clearly(tmp_path: Path) -> None:
 def test_a_file_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "leadflow.yaml"
     data = minimal()
-    data["scoring"]["mql_threshold"] = -5  # type: ignore[index]
+    data["scoring"]["fit"]["threshold"] = -5
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ConfigError, match=str(path)):
         load_config(path)

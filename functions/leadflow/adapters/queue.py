@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from leadflow.core.batching import packed
+from leadflow.core.signals import ContactSignal
 from leadflow.webhooks.events import WebhookEvent
 
 # SQS bills per 64 KiB and takes at most 256 KiB per call: 60 KB messages, 4 to a call.
@@ -22,9 +23,16 @@ BATCH_ENTRIES: Final = 10
 
 
 class QueuedEvents(BaseModel):
-    """The body of one lead-events message."""
+    """The body of one lead-events message: HubSpot webhook events or outside signals."""
 
-    events: list[WebhookEvent] = Field(min_length=1)
+    events: list[WebhookEvent] = Field(default_factory=list)
+    signals: list[ContactSignal] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QueuedEvents:
+        if not self.events and not self.signals:
+            raise ValueError("a message carries events or signals")
+        return self
 
 
 class EnqueueError(RuntimeError):
@@ -38,10 +46,16 @@ class EventQueue:
         self._sqs = sqs_client
         self._url = queue_url
 
-    def send(self, events: Sequence[WebhookEvent]) -> int:
-        """Enqueue the events; returns the number of SendMessageBatch calls made."""
-        encoded = [e.model_dump_json(by_alias=True, exclude_none=True) for e in events]
-        bodies = ['{"events":[' + ",".join(group) + "]}" for group in packed(encoded, MESSAGE_BYTES, 1000)]
+    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
+        """Enqueue webhook events and signals; returns the number of SendMessageBatch calls made."""
+        bodies = []
+        for key, encoded in (
+            ("events", [e.model_dump_json(by_alias=True, exclude_none=True) for e in events]),
+            ("signals", [s.model_dump_json() for s in signals]),
+        ):
+            bodies += [
+                f'{{"{key}":[' + ",".join(group) + "]}" for group in packed(encoded, MESSAGE_BYTES, 1000)
+            ]
         calls = 0
         for batch in packed(bodies, BATCH_BYTES, BATCH_ENTRIES):
             entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
@@ -53,6 +67,6 @@ class EventQueue:
         return calls
 
 
-def parse_message(body: str) -> list[WebhookEvent]:
-    """The events of one lead-events message (raises pydantic.ValidationError when malformed)."""
-    return QueuedEvents.model_validate_json(body).events
+def parse_message(body: str) -> QueuedEvents:
+    """One lead-events message (raises pydantic.ValidationError when malformed)."""
+    return QueuedEvents.model_validate_json(body)

@@ -4,7 +4,9 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
 - `EVENT#<dedupe key>` / `EVENT`: a webhook event already enqueued (kept 25 hours,
   longer than HubSpot's 24 hours of retries);
 - `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
-- `ROUTING#<team>` / `CURSOR`: the team's round-robin counter.
+- `ROUTING#<team>` / `CURSOR`: the team's round-robin counter;
+- `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
+  decay and recency are computed from.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from leadflow.core.batching import chunked
+from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
 
@@ -60,6 +63,36 @@ class StateStore:
             while pending:
                 answer = self._db.batch_write_item(RequestItems=pending)
                 pending = answer.get("UnprocessedItems") or {}
+
+    # Signals ------------------------------------------------------------------------------
+
+    def load_signals(self, contact_ids: Iterable[str]) -> dict[str, list[Signal]]:
+        """Stored signals of many contacts, deduplicated, newest first (BatchGetItem per 100)."""
+        found: dict[str, list[Signal]] = {}
+        for chunk in chunked(sorted(set(contact_ids)), 100):
+            keys = [{"pk": {"S": f"CONTACT#{c}"}, "sk": {"S": "SIGNALS"}} for c in chunk]
+            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer["Responses"][self._table]:
+                    stored = [
+                        Signal.model_validate_json(v["S"]) for v in item.get("signals", {}).get("L", [])
+                    ]
+                    found[item["pk"]["S"].removeprefix("CONTACT#")] = unique(stored)
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
+        """Append signals to a contact's list (atomic; a repeat is dropped when read)."""
+        values = [{"S": s.model_dump_json()} for s in signals]
+        if not values:
+            return
+        self._db.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": "SIGNALS"}},
+            UpdateExpression="SET signals = list_append(if_not_exists(signals, :empty), :new)",
+            ExpressionAttributeValues={":empty": {"L": []}, ":new": {"L": values}},
+        )
 
     # Routing ------------------------------------------------------------------------------
 

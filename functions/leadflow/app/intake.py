@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from leadflow.adapters.hubspot import HubSpotGateway
 from leadflow.adapters.journeys import JourneyEngine
@@ -17,11 +17,23 @@ from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey import Decision, DecisionInput, JourneyState, execution_name, utcnow
 from leadflow.core.lifecycle import MQL, Prop, is_before_mql
 from leadflow.core.scoring import Scorer
+from leadflow.core.signals import ContactSignal, Signal, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 
 _TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
+# The handoff packet: what scoring writes on every contact it scores.
+_WRITTEN = (
+    Prop.SCORE, Prop.FIT_SCORE, Prop.INTENT_SCORE, Prop.FIT_TIER, Prop.PERSONA, Prop.SCORE_DETAIL,
+    Prop.INTENT_EVIDENCE, Prop.LAST_SIGNAL_AT, Prop.FAST_TRACK, Prop.DISQUALIFIED_BY,
+)  # fmt: skip
+
+
+def _remember(by_contact: dict[str, list[str]], contact_id: str, message_id: str) -> None:
+    ids = by_contact.setdefault(contact_id, [])
+    if message_id not in ids:
+        ids.append(message_id)
 
 
 @dataclass
@@ -50,44 +62,62 @@ class LeadIntake:
     ) -> None:
         self._config = config
         self._scorer = Scorer(config.scoring)
+        self._signal_props = config.scoring.signal_properties
         self._hubspot = hubspot
         self._engine = engine
         self._store = store
         self._clock = clock
-        self._read_props = config.scoring.properties | {
-            Prop.LIFECYCLE,
-            Prop.SCORE,
-            Prop.MQL_AT,
-            Prop.MQL_REASON,
-            Prop.JOURNEY_STATUS,
-            Prop.DECISION_REASON,
-        }
+        self._read_props = config.scoring.properties | set(_WRITTEN) | {
+            Prop.LIFECYCLE, Prop.MQL_AT, Prop.MQL_REASON, Prop.JOURNEY_STATUS, Prop.DECISION_REASON,
+        }  # fmt: skip
 
-    def process(self, messages: Sequence[tuple[str, WebhookEvent]]) -> IntakeResult:
-        """Process one batch; HubSpot failures raise so the whole batch is retried."""
+    def process(
+        self, messages: Sequence[tuple[str, WebhookEvent]], signals: Sequence[tuple[str, ContactSignal]] = ()
+    ) -> IntakeResult:
+        """Process one batch of webhook events and outside signals.
+
+        HubSpot failures raise, so the whole batch is retried; a failure for one contact
+        fails only the messages that carried its events.
+        """
         result = IntakeResult()
         by_contact: dict[str, list[str]] = {}
-        rescore: set[str] = set()
+        rescore: dict[str, list[WebhookEvent]] = {}
         decisions: dict[str, WebhookEvent] = {}
+        outside: dict[str, list[Signal]] = {}
         for message_id, event in messages:
             action = triage(event, self._config.scoring.properties)
             if action is None:
                 result.ignored += 1
                 continue
             contact_id = str(event.object_id)
-            ids = by_contact.setdefault(contact_id, [])
-            if message_id not in ids:
-                ids.append(message_id)
+            _remember(by_contact, contact_id, message_id)
             if action is Action.RESCORE:
-                rescore.add(contact_id)
+                rescore.setdefault(contact_id, []).append(event)
             elif contact_id not in decisions or decisions[contact_id].occurred_at < event.occurred_at:
                 # Out-of-order deliveries: the latest decision a rep made is the one that counts.
                 decisions[contact_id] = event
+        for message_id, item in signals:
+            _remember(by_contact, item.contact_id, message_id)
+            rescore.setdefault(item.contact_id, [])
+            outside.setdefault(item.contact_id, []).append(item.signal)
         if not by_contact:
             return result
 
         contacts = self._hubspot.read_contacts(by_contact, self._read_props)
-        updates = self._rescore(rescore, contacts, result)
+        scored = sorted(rescore.keys() & contacts.keys(), key=int)
+        history = self._store.load_signals(scored) if scored else {}
+        updates: dict[str, dict[str, str]] = {}
+        now = self._clock()
+        for contact_id in scored:
+            props = contacts[contact_id]
+            known = history.get(contact_id, [])
+            seen = {s.key() for s in known}
+            fresh = [s for s in self._signals_from(rescore[contact_id], props) + outside.get(contact_id, [])
+                     if s.key() not in seen]  # fmt: skip
+            self._store.add_signals(contact_id, unique(fresh))
+            change = self._rescore(contact_id, props, unique(known + fresh), now, result)
+            if change:
+                updates[contact_id] = change
         self._hubspot.update_contacts(updates)
         for contact_id, props in contacts.items():
             try:
@@ -103,33 +133,63 @@ class LeadIntake:
                 )
         return result
 
-    def _rescore(
-        self, ids: set[str], contacts: dict[str, dict[str, str | None]], result: IntakeResult
-    ) -> dict[str, dict[str, str]]:
-        updates: dict[str, dict[str, str]] = {}
-        now = self._clock()
-        for contact_id in sorted(ids & contacts.keys(), key=int):
-            props = contacts[contact_id]
-            score = self._scorer.score(props)
-            result.rescored += 1
-            change: dict[str, str] = {}
-            if props.get(Prop.SCORE) != str(score.total):
-                change[Prop.SCORE] = str(score.total)
-                change[Prop.SCORE_DETAIL] = score.explain()
-            if score.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
-                result.new_mqls += 1
-                change.update(
-                    {
-                        Prop.LIFECYCLE: MQL,
-                        Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
-                        Prop.MQL_REASON: score.reason,
-                        Prop.JOURNEY_STATUS: "",
-                    }
+    def _signals_from(self, events: list[WebhookEvent], props: dict[str, str | None]) -> list[Signal]:
+        """Signals in HubSpot events: a signal property changed, or had a value at creation."""
+        found: list[Signal] = []
+        for event in events:
+            if event.subscription_type == "contact.propertyChange":
+                changes = [(event.property_name or "", event.property_value)]
+            else:
+                changes = [(name, props.get(name)) for name in self._signal_props]
+            for name, value in changes:
+                spec = self._signal_props.get(name)
+                if spec is None or not value:
+                    continue
+                at = datetime.fromtimestamp(event.occurred_at / 1000, tz=UTC)
+                # The same change can arrive as a creation and as a property change: one identity.
+                identity = f"hubspot:{event.object_id}:{name}:{event.occurred_at}"
+                found.append(
+                    Signal(type=spec.signal, occurred_at=at, attributes={spec.attribute: value}, id=identity)
                 )
-                logger.info("new MQL", contact_id=contact_id, score=score.total, reason=score.reason)
-            if change:
-                updates[contact_id] = change
-        return updates
+        return found
+
+    def _rescore(
+        self,
+        contact_id: str,
+        props: dict[str, str | None],
+        signals: list[Signal],
+        now: datetime,
+        result: IntakeResult,
+    ) -> dict[str, str]:
+        card = self._scorer.score(props, signals, now=now)
+        result.rescored += 1
+        packet = {
+            Prop.SCORE: str(card.total),
+            Prop.FIT_SCORE: str(card.fit),
+            Prop.INTENT_SCORE: str(card.intent),
+            Prop.FIT_TIER: card.tier,
+            Prop.PERSONA: card.persona,
+            Prop.SCORE_DETAIL: card.explain(),
+            Prop.INTENT_EVIDENCE: card.intent_evidence,
+            Prop.LAST_SIGNAL_AT: card.last_signal_at.isoformat(timespec="seconds")
+            if card.last_signal_at
+            else "",
+            Prop.FAST_TRACK: "true" if card.fast_track else "false",
+            Prop.DISQUALIFIED_BY: card.disqualified_by,
+        }
+        change = {k: v for k, v in packet.items() if (props.get(k) or "") != v}
+        if card.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
+            result.new_mqls += 1
+            change.update({
+                Prop.LIFECYCLE: MQL,
+                Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
+                Prop.MQL_REASON: card.reason,
+                Prop.JOURNEY_STATUS: "",
+            })  # fmt: skip
+            logger.info(
+                "new MQL", contact_id=contact_id, fit=card.fit, intent=card.intent, reason=card.reason
+            )
+        return change
 
     def _start_journey_if_due(
         self, contact_id: str, props: dict[str, str | None], result: IntakeResult

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadflow.core.scoring_config import ScoringConfig
 
 
 class ConfigError(ValueError):
@@ -19,57 +21,6 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ScoringRule(_Strict):
-    """One scoring rule: when the contact property matches, the rule adds (or removes) points."""
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    property: Annotated[str, Field(min_length=1)]
-    points: int
-    equals: str | None = None
-    one_of: list[str] | None = Field(default=None, alias="in")
-    contains: str | None = None
-    gte: float | None = None
-    lte: float | None = None
-    present: bool | None = None
-    evidence: str | None = Field(
-        default=None,
-        description="Readable sentence shown to the rep; {value} is replaced by the property value.",
-    )
-
-    @model_validator(mode="after")
-    def _exactly_one_condition(self) -> ScoringRule:
-        conditions = [
-            c
-            for c in (self.equals, self.one_of, self.contains, self.gte, self.lte, self.present)
-            if c is not None
-        ]
-        if len(conditions) != 1:
-            raise ValueError(
-                "a rule needs exactly one condition among equals, in, contains, gte, lte, present"
-            )
-        return self
-
-
-class ScoringConfig(_Strict):
-    """The MQL definition: the rules and the score a contact needs to become an MQL."""
-
-    mql_threshold: Annotated[int, Field(gt=0)]
-    rules: Annotated[list[ScoringRule], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> ScoringConfig:
-        names = [r.name for r in self.rules]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"rule names must be unique, repeated: {', '.join(duplicates)}")
-        return self
-
-    @property
-    def properties(self) -> frozenset[str]:
-        """Every contact property some rule reads."""
-        return frozenset(r.property for r in self.rules)
 
 
 class RoutingConfig(_Strict):

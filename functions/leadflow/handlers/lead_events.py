@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from leadflow import wiring
 from leadflow.adapters.queue import parse_message
+from leadflow.core.signals import ContactSignal
 from leadflow.observability import logger, metrics
 from leadflow.webhooks.events import WebhookEvent
 
@@ -25,14 +26,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: returns the ids of the messages SQS must deliver again."""
     failed: list[str] = []
     parsed: list[tuple[str, WebhookEvent]] = []
+    signals: list[tuple[str, ContactSignal]] = []
     for record in SQSEvent(event).records:
         try:
-            parsed.extend((record.message_id, event) for event in parse_message(record.body))
+            message = parse_message(record.body)
+            parsed.extend((record.message_id, event) for event in message.events)
+            signals.extend((record.message_id, signal) for signal in message.signals)
         except ValidationError as exc:
             # Left to fail until SQS moves it to the dead-letter queue, where it can be read.
             logger.error("malformed lead event", message_id=record.message_id, error=str(exc))
             failed.append(record.message_id)
-    result = wiring.intake().process(parsed)
+    result = wiring.intake().process(parsed, signals)
     failed.extend(result.failed_message_ids)
     metrics.add_metric(name="LeadsRescored", unit="Count", value=result.rescored)
     metrics.add_metric(name="MQLsCreated", unit="Count", value=result.new_mqls)

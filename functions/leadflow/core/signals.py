@@ -1,0 +1,47 @@
+"""Behavioural signals: what a contact did, when, and what the evidence says."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Signal(BaseModel):
+    """One thing a contact (or their account) did: a page view, a form, a reply, a surge."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+    occurred_at: datetime
+    attributes: dict[str, str] = Field(default_factory=dict)
+    source: Annotated[str, Field(max_length=64)] = "hubspot"
+    evidence: Annotated[str, Field(max_length=500)] = ""
+    id: str = ""
+
+    def key(self) -> str:
+        """A stable identity, so a signal delivered twice is counted once."""
+        if self.id:
+            return self.id
+        attrs = "&".join(f"{k}={v}" for k, v in sorted(self.attributes.items()))
+        raw = f"{self.type}|{self.occurred_at.isoformat()}|{self.source}|{attrs}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def unique(signals: list[Signal]) -> list[Signal]:
+    """Signals without repeats (first occurrence kept), newest first."""
+    seen: dict[str, Signal] = {}
+    for signal in signals:
+        seen.setdefault(signal.key(), signal)
+    return sorted(seen.values(), key=lambda s: s.occurred_at, reverse=True)
+
+
+class ContactSignal(BaseModel):
+    """A signal about one HubSpot contact, as outside tools report it through POST /signals."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+    signal: Signal
