@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from leadflow.core.config import ConfigError
+from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.local.template import TemplateError
 
 
@@ -54,6 +55,30 @@ def _diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(args: argparse.Namespace) -> int:
+    from leadflow.core.config import load_config
+    from leadflow_cli.explain import explain, read_input
+
+    card = explain(load_config(args.config), read_input(args.file), sys.stdout, as_json=args.json)
+    return 0 if card.is_mql or not args.fail_unless_mql else 1
+
+
+def _config(args: argparse.Namespace) -> int:
+    from leadflow_cli import config_cmd
+
+    if args.action == "check":
+        print(config_cmd.check(args.file))
+        return 0
+    text = config_cmd.schema_text()
+    if args.write:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -82,6 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sla-seconds", type=float, default=6.0, help="how long the SLA lasts in the demo")
     demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     demo.set_defaults(run=_demo)
+
+    score = sub.add_parser(
+        "score", help="explain one contact's score from a JSON file of properties and signals"
+    )
+    score.add_argument(
+        "file", type=Path, help='JSON: {"properties": {...}, "signals": [...], "now": optional}'
+    )
+    score.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    score.add_argument("--json", action="store_true", help="print the score card as JSON")
+    score.add_argument("--fail-unless-mql", action="store_true", help="exit 1 when the contact is not an MQL")
+    score.set_defaults(run=_score)
+
+    config = sub.add_parser("config", help="validate the configuration file or print its JSON Schema")
+    config.add_argument("action", choices=["check", "schema"])
+    config.add_argument("file", type=Path, nargs="?", default=DEFAULT_CONFIG_FILE)
+    config.add_argument("--write", action="store_true", help="write the schema to --output")
+    config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
+    config.set_defaults(run=_config)
 
     diagram = sub.add_parser("diagram", help="regenerate the state machine diagrams in the docs")
     diagram.add_argument(

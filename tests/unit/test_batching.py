@@ -23,10 +23,17 @@ class RecordingSqs:
 
 def event(object_id: int, value: str = "") -> WebhookEvent:
     return WebhookEvent.model_validate(
-        {"eventId": object_id, "subscriptionId": 1, "portalId": 2, "occurredAt": 3,
-         "subscriptionType": "contact.propertyChange", "objectId": object_id, "propertyName": "industry",
-         "propertyValue": value}
-    )  # fmt: skip
+        {
+            "eventId": object_id,
+            "subscriptionId": 1,
+            "portalId": 2,
+            "occurredAt": 3,
+            "subscriptionType": "contact.propertyChange",
+            "objectId": object_id,
+            "propertyName": "industry",
+            "propertyValue": value,
+        }
+    )
 
 
 def test_chunked_slices_in_order() -> None:

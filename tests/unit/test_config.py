@@ -65,13 +65,18 @@ def _edit(path: str, value: Any) -> Any:
         (_edit("scoring.decay", {"half_life_days": 7, "window_days": 30}), "exactly one of half_life_days"),
         (_edit("scoring.tiers", {"A": 5, "B": 10}), "tier A needs at least"),
         (_edit("scoring.fast_track", {"any_of": ["nope"]}), "unknown intent rules: nope"),
-        (_edit("scoring.disqualifiers", [{"name": "r", "property": "jobtitle", "contains": "x", "reason": "y"}]),
-         "repeated: r"),
+        (
+            _edit(
+                "scoring.disqualifiers",
+                [{"name": "r", "property": "jobtitle", "contains": "x", "reason": "y"}],
+            ),
+            "repeated: r",
+        ),
         (_edit("routing.owners", ["not-an-email"]), "routing.owners.0"),
         (_edit("sla.decision_hours", -1), "sla.decision_hours"),
         (_edit("slaa", {}), "slaa: Extra inputs are not permitted"),
     ],
-)  # fmt: skip
+)
 def test_invalid_configuration_fails_naming_the_field(mutate: Any, named: str) -> None:
     data = copy.deepcopy(minimal())
     data.setdefault("sla", {})

@@ -17,20 +17,50 @@ ICP = {"industry": "software", "numemployees": "250", "jobtitle": "Head of RevOp
 
 def config(**overrides: Any) -> ScoringConfig:
     data: dict[str, Any] = {
-        "fit": {"threshold": 30, "rules": [
-            {"name": "industry", "property": "industry", "in": ["SOFTWARE"], "points": 20, "evidence": "industry {value}"},
-            {"name": "size", "property": "numemployees", "gte": 100, "points": 15},
-        ]},
-        "intent": {"threshold": 30, "rules": [
-            {"name": "talk-to-sales", "signal": "form_submission", "where": {"form": {"contains": "talk to sales"}},
-             "points": 40, "evidence": "asked to talk to sales on {last}"},
-            {"name": "pricing", "signal": "page_view", "where": {"url": {"contains": "/pricing"}}, "min_count": 2,
-             "points": 20, "evidence": "viewed pricing {count} times"},
-        ]},
+        "fit": {
+            "threshold": 30,
+            "rules": [
+                {
+                    "name": "industry",
+                    "property": "industry",
+                    "in": ["SOFTWARE"],
+                    "points": 20,
+                    "evidence": "industry {value}",
+                },
+                {"name": "size", "property": "numemployees", "gte": 100, "points": 15},
+            ],
+        },
+        "intent": {
+            "threshold": 30,
+            "rules": [
+                {
+                    "name": "talk-to-sales",
+                    "signal": "form_submission",
+                    "where": {"form": {"contains": "talk to sales"}},
+                    "points": 40,
+                    "evidence": "asked to talk to sales on {last}",
+                },
+                {
+                    "name": "pricing",
+                    "signal": "page_view",
+                    "where": {"url": {"contains": "/pricing"}},
+                    "min_count": 2,
+                    "points": 20,
+                    "evidence": "viewed pricing {count} times",
+                },
+            ],
+        },
         "negative": {
             "properties": [{"name": "tiny", "property": "numemployees", "lte": 10, "points": -15}],
-            "signals": [{"name": "careers", "signal": "page_view", "where": {"url": {"contains": "/careers"}},
-                         "points": -25, "evidence": "browsing careers"}],
+            "signals": [
+                {
+                    "name": "careers",
+                    "signal": "page_view",
+                    "where": {"url": {"contains": "/careers"}},
+                    "points": -25,
+                    "evidence": "browsing careers",
+                }
+            ],
         },
         "disqualifiers": [
             {"name": "student", "property": "jobtitle", "contains": "student", "reason": "student"},
@@ -41,7 +71,7 @@ def config(**overrides: Any) -> ScoringConfig:
         "tiers": {"A": 35, "B": 20},
         "personas": [{"name": "RevOps leader", "property": "jobtitle", "contains": "revops"}],
         "fast_track": {"min_tier": "A", "any_of": ["talk-to-sales"]},
-    }  # fmt: skip
+    }
     data.update(overrides)
     return ScoringConfig.model_validate(data)
 
@@ -70,8 +100,9 @@ def test_each_gate_can_stop_an_mql() -> None:
     assert (low_fit.gates.fit, low_fit.is_mql) == (False, False)
     no_intent = scorer.score(ICP, [signal("page_view", 1, url="/pricing")], now=NOW)
     assert (no_intent.gates.intent, no_intent.is_mql) == (False, False)
-    stale = Scorer(config(decay={"window_days": 365})).score(ICP, [signal("form_submission", 40, form="talk to sales")],
-                                                              now=NOW)  # fmt: skip
+    stale = Scorer(config(decay={"window_days": 365})).score(
+        ICP, [signal("form_submission", 40, form="talk to sales")], now=NOW
+    )
     assert (stale.gates.intent, stale.gates.recency, stale.is_mql) == (True, False, False)
 
 
@@ -79,15 +110,17 @@ def test_min_count_and_half_life_decay() -> None:
     scorer = Scorer(config())
     once = scorer.score(ICP, [signal("page_view", 0, url="/pricing")], now=NOW)
     assert "pricing" not in {h.rule for h in once.hits}
-    twice = scorer.score(ICP, [signal("page_view", 10, url="/pricing"), signal("page_view", 10, url="/pricing")],
-                         now=NOW)  # fmt: skip
+    twice = scorer.score(
+        ICP, [signal("page_view", 10, url="/pricing"), signal("page_view", 10, url="/pricing")], now=NOW
+    )
     (hit,) = [h for h in twice.hits if h.rule == "pricing"]
     assert (hit.points, hit.evidence) == (10, "viewed pricing 2 times")  # one half-life old: half the points
 
 
 def test_a_window_drops_old_signals_entirely() -> None:
-    card = Scorer(config(decay={"window_days": 7})).score(ICP, [signal("form_submission", 8, form="talk to sales")],
-                                                          now=NOW)  # fmt: skip
+    card = Scorer(config(decay={"window_days": 7})).score(
+        ICP, [signal("form_submission", 8, form="talk to sales")], now=NOW
+    )
     assert card.intent == 0 and card.last_signal_at is None
 
 

@@ -25,9 +25,17 @@ from leadflow.webhooks.events import WebhookEvent
 _TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
 # The handoff packet: what scoring writes on every contact it scores.
 _WRITTEN = (
-    Prop.SCORE, Prop.FIT_SCORE, Prop.INTENT_SCORE, Prop.FIT_TIER, Prop.PERSONA, Prop.SCORE_DETAIL,
-    Prop.INTENT_EVIDENCE, Prop.LAST_SIGNAL_AT, Prop.FAST_TRACK, Prop.DISQUALIFIED_BY,
-)  # fmt: skip
+    Prop.SCORE,
+    Prop.FIT_SCORE,
+    Prop.INTENT_SCORE,
+    Prop.FIT_TIER,
+    Prop.PERSONA,
+    Prop.SCORE_DETAIL,
+    Prop.INTENT_EVIDENCE,
+    Prop.LAST_SIGNAL_AT,
+    Prop.FAST_TRACK,
+    Prop.DISQUALIFIED_BY,
+)
 
 
 def _remember(by_contact: dict[str, list[str]], contact_id: str, message_id: str) -> None:
@@ -67,9 +75,17 @@ class LeadIntake:
         self._engine = engine
         self._store = store
         self._clock = clock
-        self._read_props = config.scoring.properties | set(_WRITTEN) | {
-            Prop.LIFECYCLE, Prop.MQL_AT, Prop.MQL_REASON, Prop.JOURNEY_STATUS, Prop.DECISION_REASON,
-        }  # fmt: skip
+        self._read_props = (
+            config.scoring.properties
+            | set(_WRITTEN)
+            | {
+                Prop.LIFECYCLE,
+                Prop.MQL_AT,
+                Prop.MQL_REASON,
+                Prop.JOURNEY_STATUS,
+                Prop.DECISION_REASON,
+            }
+        )
 
     def process(
         self, messages: Sequence[tuple[str, WebhookEvent]], signals: Sequence[tuple[str, ContactSignal]] = ()
@@ -112,8 +128,11 @@ class LeadIntake:
             props = contacts[contact_id]
             known = history.get(contact_id, [])
             seen = {s.key() for s in known}
-            fresh = [s for s in self._signals_from(rescore[contact_id], props) + outside.get(contact_id, [])
-                     if s.key() not in seen]  # fmt: skip
+            fresh = [
+                s
+                for s in self._signals_from(rescore[contact_id], props) + outside.get(contact_id, [])
+                if s.key() not in seen
+            ]
             self._store.add_signals(contact_id, unique(fresh))
             change = self._rescore(contact_id, props, unique(known + fresh), now, result)
             if change:
@@ -180,12 +199,14 @@ class LeadIntake:
         change = {k: v for k, v in packet.items() if (props.get(k) or "") != v}
         if card.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
             result.new_mqls += 1
-            change.update({
-                Prop.LIFECYCLE: MQL,
-                Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
-                Prop.MQL_REASON: card.reason,
-                Prop.JOURNEY_STATUS: "",
-            })  # fmt: skip
+            change.update(
+                {
+                    Prop.LIFECYCLE: MQL,
+                    Prop.MQL_AT: now.isoformat(timespec="milliseconds"),
+                    Prop.MQL_REASON: card.reason,
+                    Prop.JOURNEY_STATUS: "",
+                }
+            )
             logger.info(
                 "new MQL", contact_id=contact_id, fit=card.fit, intent=card.intent, reason=card.reason
             )

@@ -154,14 +154,21 @@ class ScoringConfig(_Strict):
     def properties(self) -> frozenset[str]:
         """Every HubSpot property the definition reads (a change to one can change a score)."""
         rules: list[PropertyRule | Disqualifier | Persona] = [
-            *self.fit.rules, *self.negative.properties, *self.disqualifiers, *self.personas,
-        ]  # fmt: skip
+            *self.fit.rules,
+            *self.negative.properties,
+            *self.disqualifiers,
+            *self.personas,
+        ]
         return frozenset(r.property for r in rules) | frozenset(self.signal_properties)
 
     @property
     def rule_count(self) -> int:
         """How many rules the definition evaluates per contact."""
         return (
-            len(self.fit.rules) + len(self.intent.rules) + len(self.negative.properties)
-            + len(self.negative.signals) + len(self.disqualifiers) + len(self.personas)
-        )  # fmt: skip
+            len(self.fit.rules)
+            + len(self.intent.rules)
+            + len(self.negative.properties)
+            + len(self.negative.signals)
+            + len(self.disqualifiers)
+            + len(self.personas)
+        )

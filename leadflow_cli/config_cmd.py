@@ -1,0 +1,39 @@
+"""`leadflow config check|schema`: validate a configuration file; write its JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from leadflow.core.config import LeadflowConfig, load_config
+
+SCHEMA_FILE = Path("schema/leadflow.schema.json")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration file (for editors and CI checks)."""
+    schema = LeadflowConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "leadflow configuration"
+    return schema
+
+
+def schema_text() -> str:
+    """The schema as the repository stores it."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def check(path: Path) -> str:
+    """Validate a configuration file; returns a one-line summary (raises ConfigError)."""
+    config = load_config(path)
+    scoring = config.scoring
+    negative = len(scoring.negative.properties) + len(scoring.negative.signals)
+    return (
+        f"{path}: valid. {scoring.rule_count} rules (fit {len(scoring.fit.rules)}, "
+        f"intent {len(scoring.intent.rules)}, negative {negative}, "
+        f"disqualifiers {len(scoring.disqualifiers)}, personas {len(scoring.personas)}); "
+        f"gates fit {scoring.fit.threshold}, "
+        f"intent {scoring.intent.threshold}, recency {scoring.recency_days:g} days; "
+        f"team {config.routing.team} of {len(config.routing.owners)}"
+    )

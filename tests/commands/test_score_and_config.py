@@ -1,0 +1,78 @@
+"""`leadflow score` and `leadflow config`: explanations and validation for RevOps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from leadflow_cli.config_cmd import schema_text
+from leadflow_cli.main import main
+from tests.conftest import ROOT
+
+CONTACT = {
+    "properties": {
+        "industry": "COMPUTER_SOFTWARE",
+        "numemployees": "450",
+        "jobtitle": "Head of RevOps",
+        "email": "maya@acme.example",
+        "country": "Germany",
+    },
+    "signals": [
+        {
+            "type": "form_submission",
+            "occurred_at": "2026-11-23T10:00:00Z",
+            "attributes": {"form": "Talk to sales"},
+        }
+    ],
+    "now": "2026-11-24T12:00:00Z",
+}
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "contact.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_score_explains_why_a_contact_is_an_mql(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(write(tmp_path, CONTACT))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MQL: yes\n")
+    assert "Reason: submitted the Talk to sales form on 2026-11-23" in out
+    assert "ICP tier A   persona RevOps leader   fast track yes" in out
+    assert "target industry (COMPUTER_SOFTWARE)" in out
+
+
+def test_score_json_and_the_not_mql_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    student = {**CONTACT, "properties": {**CONTACT["properties"], "jobtitle": "Student"}}  # type: ignore[dict-item]
+    assert main(["score", "--json", "--fail-unless-mql", str(write(tmp_path, student))]) == 1
+    card = json.loads(capsys.readouterr().out)
+    assert (card["mql"], card["disqualified_by"]) == (False, "student")
+    assert {"fit", "intent", "tier", "gates", "hits", "reason", "intent_evidence"} <= card.keys()
+
+
+def test_score_names_the_problem_in_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = {**CONTACT, "signals": [{"type": "Form!", "occurred_at": "yesterday"}]}
+    assert main(["score", str(write(tmp_path, bad))]) == 2
+    assert "signals.0.type" in capsys.readouterr().err
+
+
+def test_config_check_summarises_a_valid_file_and_names_a_bad_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config", "check"]) == 0
+    assert "valid. 41 rules" in capsys.readouterr().out
+    broken = tmp_path / "leadflow.yaml"
+    broken.write_text(
+        (ROOT / "functions/leadflow.yaml").read_text().replace("threshold: 30", "threshold: -3")
+    )
+    assert main(["config", "check", str(broken)]) == 2
+    assert "scoring.fit.threshold" in capsys.readouterr().err
+
+
+def test_the_shipped_json_schema_is_current() -> None:
+    stored = (ROOT / "schema/leadflow.schema.json").read_text()
+    assert stored == schema_text(), "run `.venv/bin/leadflow config schema --write`"
+    assert "fast_track" in json.loads(stored)["$defs"]["ScoringConfig"]["properties"]
