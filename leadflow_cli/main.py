@@ -79,6 +79,20 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign_signals(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET
+    from leadflow_cli.webhook_sender import SignalsSender
+
+    event = json.loads(args.event.read_text())
+    secret = os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET
+    event["headers"] = {**event.get("headers", {}), **SignalsSender("", secret).signed_headers(event["body"])}
+    print(json.dumps(event, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -125,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
     config.set_defaults(run=_config)
+
+    signals = sub.add_parser("signals", help="tools for POST /signals")
+    signals_sub = signals.add_subparsers(dest="signals_command", required=True)
+    sign = signals_sub.add_parser(
+        "sign",
+        help="print an API Gateway event file re-signed now (LEADFLOW_SIGNALS_SECRET), for sam local invoke",
+    )
+    sign.add_argument("event", type=Path)
+    sign.set_defaults(run=_sign_signals)
 
     diagram = sub.add_parser("diagram", help="regenerate the state machine diagrams in the docs")
     diagram.add_argument(

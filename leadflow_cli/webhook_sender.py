@@ -1,4 +1,4 @@
-"""Sends webhook deliveries the way HubSpot does: a signed JSON array of events over HTTP."""
+"""Clients of leadflow's API: HubSpot-style signed webhook deliveries, and signed outside signals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.webhooks.signature import sign_v3
+from leadflow.webhooks.signature import sign_leadflow, sign_v3
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,23 @@ class Delivery:
     status: int
     body: dict[str, Any]
     elapsed_ms: float
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> Delivery:
+    """POST a raw body with the given headers; the answer, whatever its status."""
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the configured leadflow URL
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        parsed = {"raw": raw.decode(errors="replace")}
+    return Delivery(status, parsed, elapsed)
 
 
 class HubSpotWebhookSender:
@@ -70,21 +87,35 @@ class HubSpotWebhookSender:
 
     def post(self, body: str, headers: dict[str, str]) -> Delivery:
         """POST a raw body with the given headers."""
-        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the configured webhook URL
-                status, raw = answer.status, answer.read()
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read()
-        elapsed = (time.perf_counter() - started) * 1000
-        try:
-            parsed = json.loads(raw) if raw else {}
-        except ValueError:
-            parsed = {"raw": raw.decode(errors="replace")}
-        return Delivery(status, parsed, elapsed)
+        return post(self.url, body, headers)
 
     def send(self, events: list[dict[str, Any]]) -> Delivery:
         """Deliver events as one signed request."""
         body = json.dumps(events, separators=(",", ":"))
         return self.post(body, self.signed_headers(body))
+
+
+class SignalsSender:
+    """Posts outside signals to leadflow's POST /signals, signed with the signals secret."""
+
+    def __init__(self, url: str, secret: str) -> None:
+        self.url = url
+        self._secret = secret
+
+    def signed_headers(self, body: str, timestamp_ms: int | None = None) -> dict[str, str]:
+        """The headers for a body."""
+        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        return {
+            "Content-Type": "application/json",
+            "X-Leadflow-Timestamp": str(ts),
+            "X-Leadflow-Signature": sign_leadflow(self._secret, body, ts),
+        }
+
+    def send(self, signals: list[dict[str, Any]]) -> Delivery:
+        """POST `{"signals": [...]}`, signed."""
+        body = json.dumps({"signals": signals})
+        return post(self.url, body, self.signed_headers(body))
+
+    def post_raw(self, body: str, headers: dict[str, str]) -> Delivery:
+        """POST a raw body with the given headers (to see how bad requests are answered)."""
+        return post(self.url, body, headers)

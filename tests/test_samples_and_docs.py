@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from leadflow.handlers import journey, lead_events, webhook
+from leadflow.handlers import signals as signals_handler
 from leadflow_cli.diagram import render_block
 from leadflow_cli.local.lambdas import LocalContext
 from leadflow_cli.local.runtime import LocalRuntime
 from leadflow_cli.local.template import load_template
+from leadflow_cli.webhook_sender import SignalsSender
 from scripts.lint_asl import graph_problems, lint
 from tests.conftest import MQL_PROPS, ROOT
 
@@ -28,8 +30,8 @@ def context(name: str) -> LocalContext:
 def test_every_function_has_a_sample_event_that_its_handler_serves(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
-    sample_secret = json.loads((EVENTS / "env.json").read_text())["Parameters"]["HUBSPOT_CLIENT_SECRET"]
-    runtime = runtime_factory(consume_queues=False, client_secret=sample_secret)
+    secrets = json.loads((EVENTS / "env.json").read_text())["Parameters"]
+    runtime = runtime_factory(consume_queues=False, client_secret=secrets["HUBSPOT_CLIENT_SECRET"])
     contact = runtime.standin.store.create_object("contacts", dict(MQL_PROPS))  # type: ignore[union-attr]
     assert contact == "101", "the samples name contact 101"
 
@@ -44,7 +46,21 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     routed = journey.route(copy.deepcopy(state), context("RouteFunction"))
     assert routed["assignment"]["rule"] == "round_robin"
 
-    samples = {"webhook_contact_creation.json", "lead_events_sqs.json", "journey_state.json", "env.json"}
+    signals = json.loads((EVENTS / "signals_post.json").read_text())
+    # Its signature carries a timestamp, so it is re-signed as `leadflow signals sign` would.
+    signals["headers"] = SignalsSender("unused", secrets["LEADFLOW_SIGNALS_SECRET"]).signed_headers(
+        signals["body"]
+    )
+    answer = signals_handler.handler(signals, context("SignalsFunction"))
+    assert (answer["statusCode"], json.loads(answer["body"])) == (202, {"accepted": 1})
+
+    samples = {
+        "webhook_contact_creation.json",
+        "lead_events_sqs.json",
+        "journey_state.json",
+        "signals_post.json",
+        "env.json",
+    }
     assert {p.name for p in EVENTS.glob("*.json")} == samples
     functions = load_template(ROOT / "template.yaml").functions
     documented = (ROOT / "README.md").read_text()

@@ -32,6 +32,7 @@ REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 STACK: Final = "leadflow-local"
 DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"  # noqa: S105 - documented local default
+DEFAULT_SIGNALS_SECRET: Final = "leadflow-local-signals-secret"  # noqa: S105 - documented local default
 DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
 
 
@@ -116,6 +117,7 @@ class LocalRuntime:
         parameters = {
             "HubSpotAccessToken": opts.access_token or DEFAULT_ACCESS_TOKEN,
             "HubSpotClientSecret": secret,
+            "SignalsSecret": os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET,
             "PublicUrl": public_url,
         }
         intrinsics = self._create_resources(parameters)

@@ -1,4 +1,4 @@
-"""Verification of HubSpot request signatures (v3, and v1/v2 when only those are sent).
+"""Request signatures: HubSpot's (v3, and v1/v2 when only those are sent) and leadflow's own.
 
 The hash itself comes from hubspot-api-client's `Signature.get_signature`; what the
 library does not do is decided here: the timestamp window in both directions, the
@@ -8,6 +8,7 @@ of version from the headers.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,3 +113,27 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
     if not hmac.compare_digest(expected.encode(), legacy.lower().encode()):
         raise SignatureError(f"{version} signature does not match")
     return version
+
+
+def sign_leadflow(secret: str, body: str, timestamp_ms: int) -> str:
+    """The signature leadflow expects on POST /signals: v1=hex(HMAC-SHA256(secret, "<ms>.<body>"))."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify_leadflow(request: SignedRequest, secret: str, now_ms: int) -> None:
+    """Verify an outside tool's POST /signals request (X-Leadflow-Signature, X-Leadflow-Timestamp).
+
+    Same rules as HubSpot's v3: the raw body, a five-minute window both ways, constant-time
+    comparison; raises SignatureError.
+    """
+    if not secret:
+        raise SignatureError("no signals secret is configured")
+    signature = request.header("X-Leadflow-Signature")
+    raw_ts = request.header("X-Leadflow-Timestamp")
+    if signature is None or raw_ts is None or not raw_ts.isdigit():
+        raise SignatureError("X-Leadflow-Signature and a numeric X-Leadflow-Timestamp are required")
+    if abs(now_ms - int(raw_ts)) > MAX_SKEW_MS:
+        raise SignatureError("request timestamp is outside the 5 minute window")
+    if not hmac.compare_digest(sign_leadflow(secret, request.body, int(raw_ts)).encode(), signature.encode()):
+        raise SignatureError("signature does not match")
