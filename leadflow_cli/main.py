@@ -93,6 +93,25 @@ def _sign_signals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from leadflow.core.config import load_config
+    from leadflow_cli.backtest import backtest, print_report
+
+    overrides = dict(item.split("=", 1) for item in args.map)
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    report = backtest(
+        load_config(args.config), args.csv, now=now, overrides=overrides, progress=not args.json
+    )
+    if args.json:
+        print(json.dumps(report.as_json()))
+    else:
+        print_report(report, sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -132,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print the score card as JSON")
     score.add_argument("--fail-unless-mql", action="store_true", help="exit 1 when the contact is not an MQL")
     score.set_defaults(run=_score)
+
+    back = sub.add_parser("backtest", help="run the MQL definition over a HubSpot contacts export (CSV)")
+    back.add_argument("csv", type=Path)
+    back.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    back.add_argument("--now", help="evaluate recency as of this ISO time (default: now)")
+    back.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="LABEL=property",
+        help="map an export column to a property name (repeatable)",
+    )
+    back.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    back.set_defaults(run=_backtest)
 
     config = sub.add_parser("config", help="validate the configuration file or print its JSON Schema")
     config.add_argument("action", choices=["check", "schema"])

@@ -17,7 +17,7 @@ from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey import Decision, DecisionInput, JourneyState, execution_name, utcnow
 from leadflow.core.lifecycle import MQL, Prop, is_before_mql
 from leadflow.core.scoring import Scorer
-from leadflow.core.signals import ContactSignal, Signal, unique
+from leadflow.core.signals import ContactSignal, Signal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
@@ -165,6 +165,9 @@ class LeadIntake:
                 if spec is None or not value:
                     continue
                 at = datetime.fromtimestamp(event.occurred_at / 1000, tz=UTC)
+                if event.subscription_type != "contact.propertyChange" and spec.at_property:
+                    # A contact imported or created with history: when it happened, if HubSpot knows.
+                    at = parse_hubspot_time(props.get(spec.at_property)) or at
                 # The same change can arrive as a creation and as a property change: one identity.
                 identity = f"hubspot:{event.object_id}:{name}:{event.occurred_at}"
                 found.append(

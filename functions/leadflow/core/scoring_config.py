@@ -119,6 +119,9 @@ class SignalProperty(_Strict):
 
     signal: Annotated[str, Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")]
     attribute: Annotated[str, Field(min_length=1)] = "value"
+    at_property: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")] | None = Field(
+        default=None, description="property holding when it happened (used for exports and new contacts)"
+    )
 
 
 class ScoringConfig(_Strict):
@@ -159,7 +162,8 @@ class ScoringConfig(_Strict):
             *self.disqualifiers,
             *self.personas,
         ]
-        return frozenset(r.property for r in rules) | frozenset(self.signal_properties)
+        at = {s.at_property for s in self.signal_properties.values() if s.at_property}
+        return frozenset(r.property for r in rules) | frozenset(self.signal_properties) | at
 
     @property
     def rule_count(self) -> int:

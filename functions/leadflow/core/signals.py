@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,3 +45,17 @@ class ContactSignal(BaseModel):
 
     contact_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
     signal: Signal
+
+
+def parse_hubspot_time(value: str | None) -> datetime | None:
+    """A HubSpot datetime value (ISO 8601 or epoch milliseconds); None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
