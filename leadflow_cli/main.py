@@ -112,6 +112,32 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bootstrap(args: argparse.Namespace) -> int:
+    import os
+
+    from hubspot import HubSpot
+
+    from leadflow_cli.hubspot_properties import BootstrapError, bootstrap
+
+    token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
+    if not token:
+        print(
+            "leadflow: set HUBSPOT_ACCESS_TOKEN to a private app token with crm.schemas.contacts.write",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = bootstrap(HubSpot(access_token=token, host=args.base_url), dry_run=args.dry_run)
+    except BootstrapError as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
+        + (" (dry run: nothing written)" if args.dry_run else "")
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -172,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
     config.set_defaults(run=_config)
+
+    hubspot = sub.add_parser("hubspot", help="set up a HubSpot portal for leadflow")
+    hubspot_sub = hubspot.add_subparsers(dest="hubspot_command", required=True)
+    boot = hubspot_sub.add_parser(
+        "bootstrap",
+        help="create leadflow's contact property group and properties (idempotent; HUBSPOT_ACCESS_TOKEN)",
+    )
+    boot.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
+    boot.add_argument("--dry-run", action="store_true", help="only report what would change")
+    boot.set_defaults(run=_bootstrap)
 
     signals = sub.add_parser("signals", help="tools for POST /signals")
     signals_sub = signals.add_subparsers(dest="signals_command", required=True)

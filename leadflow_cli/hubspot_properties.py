@@ -1,0 +1,211 @@
+"""`leadflow hubspot bootstrap`: create leadflow's contact properties in a portal, idempotently.
+
+It only ever adds or corrects: a missing group or property is created, one whose label,
+description, group or options drifted is patched back, nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hubspot import HubSpot
+from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate, PropertyUpdate
+from hubspot.crm.properties.exceptions import ApiException
+
+from leadflow.core.lifecycle import Prop
+
+GROUP = "leadflow"
+GROUP_LABEL = "leadflow"
+OBJECT_TYPE = "contacts"
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One custom contact property leadflow reads or writes."""
+
+    name: str
+    label: str
+    description: str
+    type: str = "string"
+    field_type: str = "text"
+    options: tuple[str, ...] = ()
+
+
+def _enum(
+    name: str, label: str, description: str, options: tuple[str, ...], field_type: str = "select"
+) -> PropertySpec:
+    return PropertySpec(name, label, description, "enumeration", field_type, options)
+
+
+def _number(name: str, label: str, description: str) -> PropertySpec:
+    return PropertySpec(name, label, description, "number", "number")
+
+
+def _time(name: str, label: str, description: str) -> PropertySpec:
+    return PropertySpec(name, label, description, "datetime", "date")
+
+
+PROPERTIES: tuple[PropertySpec, ...] = (
+    _number(Prop.SCORE, "leadflow score", "Fit plus intent score leadflow computed."),
+    PropertySpec(
+        Prop.SCORE_DETAIL,
+        "leadflow score detail",
+        "Every rule that scored, with its evidence.",
+        field_type="textarea",
+    ),
+    _number(Prop.FIT_SCORE, "leadflow fit score", "How well the contact and company match the ICP."),
+    _number(
+        Prop.INTENT_SCORE, "leadflow intent score", "Buying intent from recent signals, decayed with age."
+    ),
+    _enum(Prop.FIT_TIER, "ICP fit tier", "A, B or C by fit score.", ("A", "B", "C")),
+    PropertySpec(Prop.PERSONA, "Primary persona", "The persona the contact's title matches."),
+    PropertySpec(
+        Prop.INTENT_EVIDENCE,
+        "Intent evidence",
+        "One or two sentences of the strongest intent signals.",
+        field_type="textarea",
+    ),
+    _time(Prop.LAST_SIGNAL_AT, "Last qualifying signal", "When the most recent qualifying signal happened."),
+    _enum(
+        Prop.FAST_TRACK,
+        "Fast track to SQL",
+        "High-intent ICP inbound lead marked for direct SQL.",
+        ("true", "false"),
+        field_type="booleancheckbox",
+    ),
+    PropertySpec(
+        Prop.DISQUALIFIED_BY, "Disqualified by", "The disqualifier that ruled the contact out, if any."
+    ),
+    PropertySpec(Prop.MQL_REASON, "MQL reason", "The single strongest trigger that made the contact an MQL."),
+    _time(Prop.MQL_AT, "MQL date", "When leadflow made the contact a marketing qualified lead."),
+    PropertySpec(Prop.JOURNEY_ID, "leadflow journey", "The Step Functions execution carrying this lead."),
+    _enum(
+        Prop.JOURNEY_STATUS,
+        "Journey status",
+        "Where the lead is in leadflow's MQL to SAL journey.",
+        ("routed", "awaiting_decision", "escalated", "sal", "recycled", "rejected", "fallback"),
+    ),
+    _time(Prop.SLA_DUE_AT, "SLA due", "When the owner's accept / recycle / reject decision is due."),
+    _enum(
+        Prop.DECISION,
+        "leadflow decision",
+        "The owner's decision on this MQL; setting it resumes the journey.",
+        ("accept", "recycle", "reject"),
+    ),
+    _enum(
+        Prop.DECISION_REASON,
+        "Decision reason",
+        "Why the owner recycled or rejected the lead.",
+        (
+            "not_icp",
+            "bad_data",
+            "competitor",
+            "student",
+            "no_budget",
+            "duplicate",
+            "not_ready",
+            "bad_timing",
+            "no_response",
+        ),
+    ),
+    _time(Prop.SAL_AT, "SAL date", "When the owner accepted the lead (sales accepted)."),
+    _number(Prop.ESCALATIONS, "SLA escalations", "How many times the lead was reassigned for a missed SLA."),
+)
+
+
+class BootstrapError(RuntimeError):
+    """HubSpot refused a request; the message names what (never the token)."""
+
+
+@dataclass
+class BootstrapReport:
+    """What bootstrap did (or, in a dry run, would do)."""
+
+    group_created: bool = False
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _options(spec: PropertySpec) -> list[OptionInput]:
+    return [OptionInput(label=o, value=o, display_order=i, hidden=False) for i, o in enumerate(spec.options)]
+
+
+def _drift(spec: PropertySpec, current: Any) -> bool:
+    options = tuple(o.value for o in current.options or [])
+    return (current.label, current.description or "", current.group_name, options) != (
+        spec.label,
+        spec.description,
+        GROUP,
+        spec.options,
+    )
+
+
+def _refused(exc: ApiException, what: str) -> BootstrapError:
+    if exc.status in (401, 403):
+        return BootstrapError(f"HubSpot refused the token ({exc.status}) while {what}")
+    return BootstrapError(f"HubSpot answered {exc.status} while {what}: {exc.reason}")
+
+
+def bootstrap(
+    client: HubSpot, *, dry_run: bool = False, progress: Callable[[str], None] = print
+) -> BootstrapReport:
+    """Ensure the leadflow property group and every property exist as specified."""
+    api = client.crm.properties
+    report = BootstrapReport()
+    verb = "would create" if dry_run else "created"
+    try:
+        api.groups_api.get_by_name(OBJECT_TYPE, GROUP)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise _refused(exc, f"reading property group {GROUP}") from None
+        if not dry_run:
+            try:
+                api.groups_api.create(
+                    OBJECT_TYPE, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL)
+                )
+            except ApiException as create_exc:
+                raise _refused(create_exc, f"creating property group {GROUP}") from None
+        report.group_created = True
+        progress(f"{verb} property group {GROUP}")
+    for spec in PROPERTIES:
+        try:
+            current = api.core_api.get_by_name(OBJECT_TYPE, spec.name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise _refused(exc, f"reading {spec.name}") from None
+            current = None
+        try:
+            if current is None:
+                if not dry_run:
+                    body = PropertyCreate(
+                        name=spec.name,
+                        label=spec.label,
+                        type=spec.type,
+                        field_type=spec.field_type,
+                        group_name=GROUP,
+                        description=spec.description,
+                        options=_options(spec),
+                    )
+                    api.core_api.create(OBJECT_TYPE, property_create=body)
+                report.created.append(spec.name)
+                progress(f"{verb} {spec.name}")
+            elif _drift(spec, current):
+                if not dry_run:
+                    body = PropertyUpdate(
+                        label=spec.label,
+                        description=spec.description,
+                        group_name=GROUP,
+                        options=_options(spec) if spec.options else None,
+                    )
+                    api.core_api.update(OBJECT_TYPE, spec.name, property_update=body)
+                report.updated.append(spec.name)
+                progress(f"{'would update' if dry_run else 'updated'} {spec.name}")
+            else:
+                report.unchanged.append(spec.name)
+                progress(f"unchanged {spec.name}")
+        except ApiException as exc:
+            raise _refused(exc, f"writing {spec.name}") from None
+    return report

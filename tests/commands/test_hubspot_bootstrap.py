@@ -1,0 +1,85 @@
+"""`leadflow hubspot bootstrap` against the HubSpot stand-in, through the real client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import urllib3
+from hubspot import HubSpot
+
+from leadflow.core.lifecycle import Prop
+from leadflow_cli.hubspot_properties import PROPERTIES, BootstrapError, bootstrap
+from leadflow_cli.hubspot_standin import HubSpotStandIn
+from leadflow_cli.main import main
+
+TOKEN = "bootstrap-token"
+
+
+@pytest.fixture
+def standin() -> Iterator[HubSpotStandIn]:
+    with HubSpotStandIn(access_token=TOKEN) as server:
+        yield server
+
+
+def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpot:
+    return HubSpot(access_token=token, host=standin.base_url, retry=urllib3.util.Retry(total=False))
+
+
+def writes(standin: HubSpotStandIn) -> int:
+    calls = standin.store.calls_by_route()
+    return sum(v for k, v in calls.items() if k.endswith(("_create", "_update")))
+
+
+def test_every_leadflow_property_has_a_definition() -> None:
+    names = {v for k, v in vars(Prop).items() if k.isupper() and v.startswith("leadflow_")}
+    assert names == {p.name for p in PROPERTIES}
+
+
+def test_first_run_creates_the_group_and_every_property(standin: HubSpotStandIn) -> None:
+    report = bootstrap(client(standin), progress=lambda _: None)
+    assert report.group_created and len(report.created) == len(PROPERTIES)
+    decision = standin.store.property("contacts", "leadflow_decision")
+    assert (decision["type"], decision["groupName"]) == ("enumeration", "leadflow")
+    assert [o["value"] for o in decision["options"]] == ["accept", "recycle", "reject"]
+    assert standin.store.property("contacts", "leadflow_mql_at")["type"] == "datetime"
+
+
+def test_a_second_run_changes_nothing(standin: HubSpotStandIn) -> None:
+    bootstrap(client(standin), progress=lambda _: None)
+    before = writes(standin)
+    report = bootstrap(client(standin), progress=lambda _: None)
+    assert (report.created, report.updated, report.group_created) == ([], [], False)
+    assert len(report.unchanged) == len(PROPERTIES)
+    assert writes(standin) == before
+
+
+def test_a_property_edited_by_hand_is_corrected(standin: HubSpotStandIn) -> None:
+    bootstrap(client(standin), progress=lambda _: None)
+    standin.store.update_property("contacts", "leadflow_fit_tier", {"label": "Tier (old)"})
+    report = bootstrap(client(standin), progress=lambda _: None)
+    assert report.updated == ["leadflow_fit_tier"]
+    assert standin.store.property("contacts", "leadflow_fit_tier")["label"] == "ICP fit tier"
+
+
+def test_a_dry_run_writes_nothing(standin: HubSpotStandIn) -> None:
+    lines: list[str] = []
+    report = bootstrap(client(standin), dry_run=True, progress=lines.append)
+    assert len(report.created) == len(PROPERTIES) and writes(standin) == 0
+    assert lines[0] == "would create property group leadflow"
+
+
+def test_a_refused_token_is_a_clear_error_without_the_token(standin: HubSpotStandIn) -> None:
+    with pytest.raises(BootstrapError, match="refused the token") as caught:
+        bootstrap(client(standin, token="wrong-token-value"), progress=lambda _: None)
+    assert "wrong-token-value" not in str(caught.value)
+
+
+def test_the_command_reads_the_token_from_the_environment(
+    standin: HubSpotStandIn, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+    assert main(["hubspot", "bootstrap", "--base-url", standin.base_url]) == 2
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+    assert main(["hubspot", "bootstrap", "--base-url", standin.base_url]) == 0
+    assert capsys.readouterr().out.endswith(f"{len(PROPERTIES)} created, 0 updated, 0 unchanged\n")
