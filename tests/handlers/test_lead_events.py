@@ -127,3 +127,20 @@ def test_malformed_messages_are_reported_as_failures_and_the_rest_processed(
     answer = lead_events.handler(event, CONTEXT)
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert store.get_object("contacts", contact)["properties"]["leadflow_score"]
+
+
+def test_company_properties_are_read_once_per_batch_and_scored(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    company = store.create_object("companies", {"hs_is_target_account": "true", "annualrevenue": "25000000"})
+    contacts = [
+        store.create_object("contacts", {**COLD_PROPS, "associatedcompanyid": company}) for _ in range(3)
+    ]
+    store.reset_calls()
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    lead_events.handler(sqs_event([sender.event("contact.creation", c) for c in contacts]), CONTEXT)
+    assert store.calls_by_route()["companies.batch_read"] == 1
+    detail = store.get_object("contacts", contacts[0])["properties"]["leadflow_score_detail"]
+    assert "their company is a target account" in detail and "company revenue 25000000" in detail

@@ -151,3 +151,39 @@ def test_fast_track_needs_the_tier_and_the_named_signal() -> None:
         ICP, pricing_only, now=NOW
     )
     assert card.is_mql and not card.fast_track
+
+
+def test_company_properties_and_signal_evidence_reach_the_explanation() -> None:
+    scoring = config(
+        fit={
+            "threshold": 10,
+            "rules": [
+                {
+                    "name": "company-size",
+                    "property": "company.numberofemployees",
+                    "gte": 500,
+                    "points": 20,
+                    "evidence": "company has {value} people",
+                }
+            ],
+        },
+        intent={
+            "threshold": 10,
+            "rules": [
+                {
+                    "name": "reply",
+                    "signal": "conversation_reply",
+                    "points": 30,
+                    "evidence": "replied: {evidence}",
+                }
+            ],
+        },
+        fast_track=None,
+    )
+    said = Signal(type="conversation_reply", occurred_at=NOW, evidence="we are replacing Chili Piper")
+    card = Scorer(scoring).score({"company.numberofemployees": "800"}, [said], now=NOW)
+    assert [h.evidence for h in card.hits] == [
+        "replied: we are replacing Chili Piper",
+        "company has 800 people",
+    ]
+    assert scoring.company_properties == {"numberofemployees"}

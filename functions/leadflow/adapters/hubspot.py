@@ -118,10 +118,13 @@ class HubSpotGateway:
                 raise _translate(exc) from exc
             raise
 
-    def read_contacts(
-        self, ids: Iterable[str], properties: Iterable[str]
+    @cached_property
+    def _companies_batch(self) -> Any:
+        return self._client.crm.companies.batch_api
+
+    def _read(
+        self, api: Any, ids: Iterable[str], properties: Iterable[str]
     ) -> dict[str, dict[str, str | None]]:
-        """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
         unique = sorted(set(ids), key=int)
         props = sorted(set(properties))
         found: dict[str, dict[str, str | None]] = {}
@@ -129,10 +132,22 @@ class HubSpotGateway:
             body = BatchReadInputSimplePublicObjectId(
                 properties=props, inputs=[{"id": i} for i in chunk], properties_with_history=[]
             )
-            page = self._call(self._contacts_batch.read, batch_read_input_simple_public_object_id=body)
+            page = self._call(api.read, batch_read_input_simple_public_object_id=body)
             for record in page.results:
                 found[str(record.id)] = dict(record.properties)
         return found
+
+    def read_contacts(
+        self, ids: Iterable[str], properties: Iterable[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
+        return self._read(self._contacts_batch, ids, properties)
+
+    def read_companies(
+        self, ids: Iterable[str], properties: Iterable[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
+        return self._read(self._companies_batch, ids, properties)
 
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Write properties to many contacts, one batch call per 100 contacts."""

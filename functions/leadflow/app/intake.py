@@ -23,6 +23,8 @@ from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 
 _TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
+# HubSpot keeps the id of a contact's primary company on the contact.
+_COMPANY_ID = "associatedcompanyid"
 # The handoff packet: what scoring writes on every contact it scores.
 _WRITTEN = (
     Prop.SCORE,
@@ -75,10 +77,12 @@ class LeadIntake:
         self._engine = engine
         self._store = store
         self._clock = clock
+        contact_props = {p for p in config.scoring.properties if not p.startswith("company.")}
         self._read_props = (
-            config.scoring.properties
+            contact_props
             | set(_WRITTEN)
             | {
+                _COMPANY_ID,
                 Prop.LIFECYCLE,
                 Prop.MQL_AT,
                 Prop.MQL_REASON,
@@ -120,6 +124,7 @@ class LeadIntake:
             return result
 
         contacts = self._hubspot.read_contacts(by_contact, self._read_props)
+        self._add_company_properties(contacts)
         scored = sorted(rescore.keys() & contacts.keys(), key=int)
         history = self._store.load_signals(scored) if scored else {}
         updates: dict[str, dict[str, str]] = {}
@@ -151,6 +156,17 @@ class LeadIntake:
                     m for m in by_contact[contact_id] if m not in result.failed_message_ids
                 )
         return result
+
+    def _add_company_properties(self, contacts: dict[str, dict[str, str | None]]) -> None:
+        """Merge each contact's primary company's properties in as `company.<name>` (one read per 100)."""
+        wanted = self._config.scoring.company_properties
+        if not wanted:
+            return
+        company_of = {cid: str(p[_COMPANY_ID]) for cid, p in contacts.items() if p.get(_COMPANY_ID)}
+        companies = self._hubspot.read_companies(set(company_of.values()), wanted) if company_of else {}
+        for contact_id, company_id in company_of.items():
+            for name, value in companies.get(company_id, {}).items():
+                contacts[contact_id][f"company.{name}"] = value
 
     def _signals_from(self, events: list[WebhookEvent], props: dict[str, str | None]) -> list[Signal]:
         """Signals in HubSpot events: a signal property changed, or had a value at creation."""

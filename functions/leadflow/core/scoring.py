@@ -140,7 +140,7 @@ class Scorer:
         self, signals: Sequence[Signal], now: datetime, hits: list[RuleHit]
     ) -> tuple[int, datetime | None]:
         counts: dict[str, int] = {}
-        latest: dict[str, datetime] = {}
+        latest: dict[str, Signal] = {}
         rules: dict[str, SignalRule] = {}
         cutoff = now - timedelta(seconds=self._window_s) if self._window_s else None
         for signal in signals:
@@ -150,8 +150,8 @@ class Scorer:
                 attrs = signal.attributes
                 if all(test(attrs.get(attr)) for attr, test in where):
                     counts[rule.name] = counts.get(rule.name, 0) + 1
-                    if rule.name not in latest or signal.occurred_at > latest[rule.name]:
-                        latest[rule.name] = signal.occurred_at
+                    if rule.name not in latest or signal.occurred_at > latest[rule.name].occurred_at:
+                        latest[rule.name] = signal
                     rules[rule.name] = rule
         intent = 0
         last_at: datetime | None = None
@@ -159,16 +159,18 @@ class Scorer:
             rule = rules[name]
             if count < rule.min_count:
                 continue
-            at = latest[name]
+            newest = latest[name]
+            at = newest.occurred_at
             points = rule.points
             if self._half_life_s:
                 age = max(0.0, (now - at).total_seconds())
                 points = round(points * 0.5 ** (age / self._half_life_s))
             intent += points
+            template = rule.evidence or f"{count} {rule.signal.replace('_', ' ')} signal(s)"
             text = (
-                (rule.evidence or f"{count} {rule.signal.replace('_', ' ')} signal(s)")
-                .replace("{count}", str(count))
+                template.replace("{count}", str(count))
                 .replace("{last}", at.date().isoformat())
+                .replace("{evidence}", newest.evidence or newest.signal_summary())
             )
             hits.append(RuleHit(name, "intent", points, text, at))
             if name in self._positive_intent and (last_at is None or at > last_at):

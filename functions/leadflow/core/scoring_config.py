@@ -36,7 +36,8 @@ class SignalRule(_Strict):
     min_count: Annotated[int, Field(ge=1, le=1000)] = 1
     points: int
     evidence: Annotated[str, Field(max_length=200)] = Field(
-        default="", description="Readable text; {count} and {last} (date) are replaced."
+        default="",
+        description="Readable text: {count}, {last} (date), {evidence} (newest signal text) are replaced.",
     )
 
 
@@ -164,6 +165,11 @@ class ScoringConfig(_Strict):
         ]
         at = {s.at_property for s in self.signal_properties.values() if s.at_property}
         return frozenset(r.property for r in rules) | frozenset(self.signal_properties) | at
+
+    @property
+    def company_properties(self) -> frozenset[str]:
+        """The company properties the definition reads (written `company.<name>` in rules)."""
+        return frozenset(p.removeprefix("company.") for p in self.properties if p.startswith("company."))
 
     @property
     def rule_count(self) -> int:

@@ -21,6 +21,11 @@ class Signal(BaseModel):
     evidence: Annotated[str, Field(max_length=500)] = ""
     id: str = ""
 
+    def signal_summary(self) -> str:
+        """A short readable form of the signal when it carries no evidence text."""
+        attrs = ", ".join(f"{k} {v}" for k, v in self.attributes.items())
+        return f"{self.type.replace('_', ' ')}" + (f" ({attrs})" if attrs else "")
+
     def key(self) -> str:
         """A stable identity, so a signal delivered twice is counted once."""
         if self.id:
