@@ -49,16 +49,48 @@ def _leads() -> list[Lead]:
     talk = {"recent_conversion_event_name": "Talk to sales"}
     return [
         Lead("Maya Chen", {**_FIT, **talk, "jobtitle": "Head of RevOps"}, "accept", "sal"),
-        Lead("Tom Berger", {**_FIT, "hs_analytics_num_page_views": "31", **talk}, "late-accept", "sal"),
-        Lead("Ines Duarte", {**_FIT, **talk}, "reject", "rejected", reason="not_icp"),
+        Lead(
+            "Tom Berger",
+            {
+                "industry": "FINANCIAL_SERVICES",
+                "numemployees": "250",
+                "jobtitle": "VP Sales",
+                "recent_conversion_event_name": "Demo request",
+            },
+            "late-accept",
+            "sal",
+        ),
+        Lead(
+            "Ines Duarte",
+            {
+                "industry": "INFORMATION_TECHNOLOGY_AND_SERVICES",
+                "numemployees": "80",
+                "country": "France",
+                "jobtitle": "Marketing Ops Manager",
+                **talk,
+            },
+            "reject",
+            "rejected",
+            reason="not_icp",
+        ),
         Lead(
             "Sam Okafor",
-            {**_FIT, **talk, "jobtitle": "Head of Sales"},
+            {
+                **_FIT,
+                "jobtitle": "Head of Sales",
+                "hs_analytics_last_url": "https://x.example/pricing",
+                **talk,
+            },
             "recycle",
             "recycled",
             reason="bad_timing",
         ),
-        Lead("Lea Novak", {**_FIT, **talk}, "ignore", "fallback"),
+        Lead(
+            "Lea Novak",
+            {**_FIT, "numemployees": "1200", "recent_conversion_event_name": "Contact sales"},
+            "ignore",
+            "fallback",
+        ),
         Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, "-", "not_mql"),
         Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, "-", "not_mql"),
         Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, "-", "not_mql"),
@@ -129,6 +161,15 @@ def run_demo(
             f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}"
         )
         runtime.wait_until_drained()
+        for lead in leads:
+            props = store.get_object("contacts", lead.contact_id)["properties"]
+            verdict = "MQL" if props.get(Prop.MQL_AT) else "not MQL"
+            why = props.get(Prop.MQL_REASON) or props.get(Prop.DISQUALIFIED_BY) or "below the gates"
+            fast = ", fast track" if props.get(Prop.FAST_TRACK) == "true" else ""
+            timeline.say(
+                f"{lead.name:<12} {verdict:<7} fit {props.get(Prop.FIT_SCORE)}, "
+                f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
+            )
         failures = _play(runtime, sender, leads, timeline, sla_seconds)
         summary = _summary(
             runtime,

@@ -83,3 +83,32 @@ def test_a_malformed_signal_is_400_naming_the_field(runtime_factory: Callable[..
     assert queue_size(runtime) == 0
     sqs = boto3.client("sqs", region_name=REGION)
     assert not sqs.receive_message(QueueUrl=runtime.queue_urls["LeadEventsQueue"]).get("Messages")
+
+
+def test_an_account_level_surge_reaches_every_contact_of_the_company(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory()
+    store = runtime.standin.store  # type: ignore[union-attr]
+    company = store.create_object("companies", {"name": "Acme"})
+    staff = [store.create_object("contacts", {**FIT, "associatedcompanyid": company}) for _ in range(2)]
+    outsider = store.create_object("contacts", dict(FIT))
+    surge = {
+        "type": "intent_surge",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "attributes": {"strength": "85"},
+        "source": "intent-provider",
+    }
+    sender = SignalsSender(runtime.api_url + "/signals", DEFAULT_SIGNALS_SECRET)
+    assert sender.send([{"company_id": company, "signal": surge}]).status == 202
+    for contact in staff:
+        wait_for(
+            lambda c=contact: (
+                store.get_object("contacts", c)["properties"].get("leadflow_intent_score") == "15"
+            ),
+            what="the surge to score",
+        )
+    runtime.wait_until_drained()
+    assert not store.get_object("contacts", outsider)["properties"].get("leadflow_intent_score")
+    both = sender.send([{"contact_id": outsider, "company_id": company, "signal": surge}])
+    assert both.status == 400 and "exactly one of contact_id, company_id" in both.body["error"]

@@ -18,6 +18,7 @@ from hubspot import HubSpot
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
+    PublicObjectSearchRequest,
     SimplePublicObjectInput,
 )
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
@@ -148,6 +149,28 @@ class HubSpotGateway:
     ) -> dict[str, dict[str, str | None]]:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
         return self._read(self._companies_batch, ids, properties)
+
+    @cached_property
+    def _contacts_search(self) -> Any:
+        return self._client.crm.contacts.search_api
+
+    def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
+        """Ids of contacts whose property equals a value (search API, 100 per page, up to `limit`)."""
+        ids: list[str] = []
+        after: str | None = None
+        while len(ids) < limit:
+            request = PublicObjectSearchRequest(
+                filter_groups=[{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}],
+                properties=["hs_object_id"],
+                limit=100,
+                after=after,
+            )
+            page = self._call(self._contacts_search.do_search, public_object_search_request=request)
+            ids += [str(r.id) for r in page.results]
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        return ids[:limit]
 
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Write properties to many contacts, one batch call per 100 contacts."""

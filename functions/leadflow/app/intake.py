@@ -117,9 +117,16 @@ class LeadIntake:
                 # Out-of-order deliveries: the latest decision a rep made is the one that counts.
                 decisions[contact_id] = event
         for message_id, item in signals:
-            _remember(by_contact, item.contact_id, message_id)
-            rescore.setdefault(item.contact_id, [])
-            outside.setdefault(item.contact_id, []).append(item.signal)
+            # An account-level signal reaches every contact of the company (one search per company).
+            targets = (
+                [item.contact_id]
+                if item.contact_id
+                else self._hubspot.contacts_where(_COMPANY_ID, item.company_id or "")
+            )
+            for contact_id in targets:
+                _remember(by_contact, contact_id, message_id)
+                rescore.setdefault(contact_id, [])
+                outside.setdefault(contact_id, []).append(item.signal)
         if not by_contact:
             return result
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Signal(BaseModel):
@@ -44,12 +44,23 @@ def unique(signals: list[Signal]) -> list[Signal]:
 
 
 class ContactSignal(BaseModel):
-    """A signal about one HubSpot contact, as outside tools report it through POST /signals."""
+    """A signal as outside tools report it through POST /signals.
+
+    It names one HubSpot contact, or a company (an account-level signal such as an intent
+    surge), which reaches every contact whose primary company it is.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    contact_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+    contact_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")] | None = None
+    company_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")] | None = None
     signal: Signal
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ContactSignal:
+        if (self.contact_id is None) == (self.company_id is None):
+            raise ValueError("name exactly one of contact_id, company_id")
+        return self
 
 
 def parse_hubspot_time(value: str | None) -> datetime | None:
