@@ -12,13 +12,14 @@ from collections.abc import Callable
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from benchmarks import cold_start, pipeline, scoring
+from benchmarks import cold_start, journeys, pipeline, scoring
 from benchmarks.report import Metric, table
 
 SUITES: dict[str, Callable[[], list[Metric]]] = {
     "cold_start": cold_start.run,
     "scoring": scoring.run,
     "pipeline": pipeline.run,
+    "journeys": journeys.run,
 }
 
 

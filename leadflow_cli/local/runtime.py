@@ -141,7 +141,8 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
-        """Stop serving and restore the process environment."""
+        """Stop serving, abort running journeys and restore the process environment."""
+        self._abort_running_executions()
         for poller in self.pollers:
             if poller.started:
                 poller.stop()
@@ -251,6 +252,18 @@ class LocalRuntime:
                     )
                 merged[key] = (logical_id, value)
         return {k: v for k, (_, v) in merged.items()}
+
+    def _abort_running_executions(self) -> None:
+        # The engine runs executions on threads of their own; without this they would go on
+        # waking up (SLA timers) against an emulator that is gone.
+        if not self.state_machine_arns:
+            return
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        for arn in self.state_machine_arns.values():
+            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
+            for page in pages:
+                for execution in page["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime stopped")
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
