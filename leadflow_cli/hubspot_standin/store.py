@@ -143,8 +143,8 @@ class StandInStore:
             for t in OBJECT_TYPES
         }
         self._calls: Counter[str] = Counter()
+        self.faults_served: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
-        self._rng = random.Random(self.faults.seed)  # noqa: S311 - repeatable faults, not security
 
     # Calls and faults --------------------------------------------------------------------
 
@@ -168,19 +168,32 @@ class StandInStore:
         with self._lock:
             self._calls.clear()
 
-    def draw_fault(self) -> str | None:
-        """Which fault, if any, the fault plan picks for the next request."""
-        plan = self.faults
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force; setting one restarts its seeded sequence."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
         with self._lock:
-            roll = self._rng.random()
-        for name, share in (
+            self._faults = plan
+            self._rng = random.Random(plan.seed)  # noqa: S311 - repeatable faults, not security
+
+    def draw_fault(self) -> str | None:
+        """Which fault, if any, the fault plan picks for the next request (counted in faults_served)."""
+        plan = self.faults
+        shares = (
             ("rate_limit", plan.rate_limit_share),
             ("server_error", plan.server_error_share),
             ("drop", plan.drop_share),
-        ):
-            if roll < share:
-                return name
-            roll -= share
+        )
+        with self._lock:
+            roll = self._rng.random()
+            for name, share in shares:
+                if roll < share:
+                    self.faults_served[name] += 1
+                    return name
+                roll -= share
         return None
 
     # Owners -------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class LocalOptions:
     config_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     consume_queues: bool = True  # False leaves queued events in place (for inspecting them)
+    # Overrides every queue's VisibilityTimeout, so redelivery after a failure is seen in seconds.
+    visibility_timeout_s: int | None = None
 
 
 class LocalRuntime:
@@ -197,6 +199,8 @@ class LocalRuntime:
             queue_attrs = {
                 k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod")
             }
+            if self.options.visibility_timeout_s is not None:
+                queue_attrs["VisibilityTimeout"] = str(self.options.visibility_timeout_s)
             if "RedrivePolicy" in props:
                 queue_attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
             if queue_attrs:

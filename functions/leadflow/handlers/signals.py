@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,11 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.signals import ContactSignal
+from leadflow.handlers.http import MAX_BODY_BYTES, BadBody, error, raw_body
 from leadflow.observability import logger, metrics
 from leadflow.settings import settings
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify_leadflow
-
-MAX_BODY_BYTES: Final = 1024 * 1024
 
 app = APIGatewayRestResolver()
 
@@ -35,34 +34,33 @@ class SignalsBody(BaseModel):
     signals: Annotated[list[ContactSignal], Field(min_length=1, max_length=100)]
 
 
-def _error(status: int, message: str) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": message}))
-
-
 @app.post("/signals")
 def receive_signals() -> Response[str]:
     """Verify and queue outside signals."""
     event = app.current_event
-    raw = event.decoded_body or ""
+    try:
+        raw = raw_body(event)
+    except BadBody as exc:
+        return error(400, str(exc))
     if len(raw.encode()) > MAX_BODY_BYTES:
-        return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     request = SignedRequest(method="POST", uri=event.path, body=raw, headers=dict(event.headers or {}))
     try:
         verify_leadflow(request, settings().require("signals_secret"), int(time.time() * 1000))
     except SignatureError as exc:
         logger.warning("rejected signals", reason=str(exc))
-        return _error(401, f"invalid signature: {exc}")
+        return error(401, f"invalid signature: {exc}")
     try:
         body = SignalsBody.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
-        return _error(400, f"invalid signals body at {where}: {first['msg']}")
+        return error(400, f"invalid signals body at {where}: {first['msg']}")
     try:
         wiring.queue().send(signals=body.signals)
     except EnqueueError as exc:
         logger.error("enqueue failed", error=str(exc))
-        return _error(503, "signals could not be queued; retry later")
+        return error(503, "signals could not be queued; retry later")
     metrics.add_metric(name="SignalsReceived", unit="Count", value=len(body.signals))
     return Response(
         status_code=202, content_type="application/json", body=json.dumps({"accepted": len(body.signals)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Final
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,18 +17,13 @@ from pydantic import ValidationError
 from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.triage import triage
+from leadflow.handlers.http import MAX_BODY_BYTES, BadBody, error, raw_body
 from leadflow.observability import logger, metrics
 from leadflow.settings import settings
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify
 
-MAX_BODY_BYTES: Final = 1024 * 1024
-
 app = APIGatewayRestResolver()
-
-
-def _error(status: int, message: str) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": message}))
 
 
 def _public_uri() -> str:
@@ -54,26 +49,29 @@ def _describe(exc: ValidationError) -> str:
 def receive_hubspot_webhook() -> Response[str]:
     """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
     event = app.current_event
-    raw = event.decoded_body or ""
+    try:
+        raw = raw_body(event)
+    except BadBody as exc:
+        return error(400, str(exc))
     if len(raw.encode()) > MAX_BODY_BYTES:
-        return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     request = SignedRequest(method="POST", uri=_public_uri(), body=raw, headers=dict(event.headers or {}))
     try:
         version = verify(request, settings().require("hubspot_client_secret"), int(time.time() * 1000))
     except SignatureError as exc:
         logger.warning("rejected webhook", reason=str(exc))
         metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
-        return _error(401, f"invalid signature: {exc}")
+        return error(401, f"invalid signature: {exc}")
     try:
         parsed = json.loads(raw)
     except ValueError as exc:
-        return _error(400, f"body is not JSON: {exc}")
+        return error(400, f"body is not JSON: {exc}")
     if not isinstance(parsed, list):
-        return _error(400, "body must be a JSON array of webhook events")
+        return error(400, "body must be a JSON array of webhook events")
     try:
         events: list[WebhookEvent] = WebhookBatch.validate_python(parsed)
     except ValidationError as exc:
-        return _error(400, f"invalid webhook event at {_describe(exc)}")
+        return error(400, f"invalid webhook event at {_describe(exc)}")
 
     watched = wiring.config().scoring.properties
     acted: dict[str, WebhookEvent] = {}
@@ -87,7 +85,7 @@ def receive_hubspot_webhook() -> Response[str]:
         wiring.queue().send(fresh)
     except EnqueueError as exc:
         logger.error("enqueue failed; HubSpot will retry", error=str(exc))
-        return _error(503, "events could not be queued; retry later")
+        return error(503, "events could not be queued; retry later")
     store.remember_events(e.dedupe_key for e in fresh)
     metrics.add_metric(name="WebhookEventsEnqueued", unit="Count", value=len(fresh))
     summary: dict[str, object] = {

@@ -92,7 +92,7 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
     v3 = request.header("X-HubSpot-Signature-v3")
     if v3 is not None:
         raw_ts = request.header("X-HubSpot-Request-Timestamp")
-        if raw_ts is None or not raw_ts.isdigit():
+        if raw_ts is None or not (raw_ts.isascii() and raw_ts.isdigit()):
             raise SignatureError("X-HubSpot-Request-Timestamp is missing or not a number")
         timestamp = int(raw_ts)
         if abs(now_ms - timestamp) > MAX_SKEW_MS:
@@ -131,7 +131,7 @@ def verify_leadflow(request: SignedRequest, secret: str, now_ms: int) -> None:
         raise SignatureError("no signals secret is configured")
     signature = request.header("X-Leadflow-Signature")
     raw_ts = request.header("X-Leadflow-Timestamp")
-    if signature is None or raw_ts is None or not raw_ts.isdigit():
+    if signature is None or raw_ts is None or not (raw_ts.isascii() and raw_ts.isdigit()):
         raise SignatureError("X-Leadflow-Signature and a numeric X-Leadflow-Timestamp are required")
     if abs(now_ms - int(raw_ts)) > MAX_SKEW_MS:
         raise SignatureError("request timestamp is outside the 5 minute window")

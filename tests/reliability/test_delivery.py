@@ -1,0 +1,132 @@
+"""Nothing lost, nothing doubled: duplicated and shuffled deliveries, HubSpot faults, the DLQ."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+import boto3
+
+from leadflow import wiring
+from leadflow_cli.hubspot_standin import FaultPlan
+from leadflow_cli.local.runtime import REGION, LocalRuntime
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+from tests.conftest import COLD_PROPS, MQL_PROPS, wait_for
+
+Sender = Callable[[LocalRuntime], HubSpotWebhookSender]
+
+
+def executions(runtime: LocalRuntime) -> list[str]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=runtime.journey_arn)
+    return [e["name"] for page in pages for e in page["executions"]]
+
+
+def failures(runtime: LocalRuntime) -> list[str]:
+    """Each journey's status and the errors in its history, to explain a timeout."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    report = []
+    for execution in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]:
+        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        errors = [
+            str(e.get("taskFailedEventDetails", {}).get("error")) for e in events if e["type"] == "TaskFailed"
+        ]
+        report.append(f"{execution['name']} {execution['status']} {errors}")
+    return report
+
+
+def test_every_event_three_times_shuffled_gives_one_journey_and_one_task_per_mql(
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+) -> None:
+    runtime = runtime_factory()
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = [store.create_object("contacts", dict(MQL_PROPS)) for _ in range(8)]
+    cold = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(4)]
+    sender = sender_for(runtime)
+    events = [sender.event("contact.creation", c) for c in hot + cold]
+    events += [sender.event("contact.propertyChange", c, "industry", "COMPUTER_SOFTWARE") for c in hot]
+    deliveries = [dict(e, attemptNumber=n) for e in events for n in range(3)]
+    random.Random(7).shuffle(deliveries)
+    for start in range(0, len(deliveries), 7):
+        assert sender.send(deliveries[start : start + 7]).status == 200
+    wait_for(lambda: len(executions(runtime)) >= len(hot), what="journeys")
+    wait_for(lambda: len(store.list_objects("tasks")) >= len(hot), what="handoff tasks")
+    runtime.wait_until_drained()
+    assert sorted(name.split("-")[1] for name in executions(runtime)) == sorted(hot)
+    tasks = [store.associations("tasks", t["id"], "contacts")[0][0] for t in store.list_objects("tasks")]
+    assert sorted(tasks) == sorted(hot)
+    # No double assignment: the round-robin cursor moved exactly once per journey.
+    assert wiring.store().advance_cursor("sales") == len(hot) + 1
+
+
+def test_a_decision_delivered_three_times_resumes_the_journey_once(
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+) -> None:
+    runtime = runtime_factory()
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact = store.create_object("contacts", dict(MQL_PROPS))
+    sender = sender_for(runtime)
+    sender.send([sender.event("contact.creation", contact)])
+    wait_for(lambda: (r := wiring.store().latest_journey(contact)) and r.get("task_token"), what="the wait")
+    store.update_object("contacts", contact, {"leadflow_decision": "accept"})
+    decision = sender.event("contact.propertyChange", contact, "leadflow_decision", "accept")
+    for attempt in range(3):
+        sender.send([dict(decision, attemptNumber=attempt, eventId=decision["eventId"] + attempt)])
+    wait_for(
+        lambda: store.get_object("contacts", contact)["properties"].get("leadflow_journey_status") == "sal",
+        what="SAL",
+    )
+    runtime.wait_until_drained()
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    (name,) = executions(runtime)
+    arn = f"{runtime.journey_arn.replace(':stateMachine:', ':execution:')}:{name}"
+    history = sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered.count("MarkSal") == 1
+
+
+def test_hubspot_rate_limits_and_outages_lose_and_double_nothing(
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+) -> None:
+    runtime = runtime_factory(visibility_timeout_s=2)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = [store.create_object("contacts", dict(MQL_PROPS)) for _ in range(6)]
+    cold = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(6)]
+    # Seeded so that the first dozen calls see every kind of fault.
+    store.faults = FaultPlan(
+        rate_limit_share=0.2, server_error_share=0.15, drop_share=0.1, retry_after_s=0, seed=1
+    )
+    sender = sender_for(runtime)
+    for contact in hot + cold:
+        assert sender.send([sender.event("contact.creation", contact)]).status == 200
+    wait_for(lambda: len(executions(runtime)) == len(hot), timeout_s=90, what="every MQL's journey")
+    try:
+        # Generous: a 429 that outlasts the client's retries waits for the journey's 10 s backoff.
+        wait_for(lambda: len(store.list_objects("tasks")) >= len(hot), timeout_s=150, what="every handoff")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; journeys: {failures(runtime)}") from None
+    store.faults = FaultPlan()
+    runtime.wait_until_drained(timeout_s=60)
+    assert min(store.faults_served[kind] for kind in ("rate_limit", "server_error", "drop")) > 0, (
+        store.faults_served
+    )
+    assert sorted(name.split("-")[1] for name in executions(runtime)) == sorted(hot)
+    assert all(store.get_object("contacts", c)["properties"].get("leadflow_fit_tier") for c in hot + cold)
+    tasks = [store.associations("tasks", t["id"], "contacts")[0][0] for t in store.list_objects("tasks")]
+    assert sorted(tasks) == sorted(hot)
+
+
+def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(visibility_timeout_s=1)
+    sqs = boto3.client("sqs", region_name=REGION)
+    poison = json.dumps({"events": [{"objectId": "not a number"}]})
+    sqs.send_message(QueueUrl=runtime.queue_urls["LeadEventsQueue"], MessageBody=poison)
+    dlq = runtime.queue_urls["LeadEventsDeadLetterQueue"]
+
+    def in_dlq() -> list[str]:
+        return [m["Body"] for m in sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0).get("Messages", [])]
+
+    assert wait_for(in_dlq, timeout_s=30, what="the poison message in the DLQ") == [poison]
