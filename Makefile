@@ -4,13 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test lint typecheck cfn-lint asl-lint pytest bench local clean
+.PHONY: help venv demo test lint typecheck cfn-lint asl-lint pytest bench soak local clean
 
 help:
 	@echo "make demo      run the lead handoff end to end on the local runtime"
 	@echo "make test      ruff, mypy, cfn-lint, ASL lint and the whole pytest suite"
 	@echo "make local     serve template.yaml on http://127.0.0.1:3000 (Ctrl-C to stop)"
 	@echo "make bench     the benchmark suite"
+	@echo "make soak      the long reliability runs (10,000 events through the local runtime)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ asl-lint: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2
+
+soak: $(STAMP)
+	$(BIN)/pytest -m soak -s -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

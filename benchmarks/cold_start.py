@@ -8,6 +8,7 @@ and the first calls. A bare interpreter start is subtracted.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from benchmarks.report import Metric, median
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.runtime import DEFAULT_ACCESS_TOKEN, REGION
 from leadflow_cli.local.template import load_template
+from leadflow_cli.webhook_sender import SignalsSender
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -58,7 +60,7 @@ def _wall_ms(args: list[str], stdin: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def _events(standin: HubSpotStandIn) -> dict[str, Any]:
+def _events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
     store = standin.store
     owner = store.add_owner("ada@example.com", "Ada", "Lovelace")
     for email in ("grace@example.com", "linus@example.com", "queue@example.com"):
@@ -84,7 +86,10 @@ def _events(standin: HubSpotStandIn) -> dict[str, Any]:
         **handed,
         "decision": {"decision": "reject", "reason": "not_icp", "decided_at": "2025-11-24T17:00:00Z"},
     }
+    signals = json.loads((EVENTS / "signals_post.json").read_text())
+    signals["headers"] = SignalsSender("", signals_secret).signed_headers(signals["body"])
     return {
+        "SignalsFunction": signals,
         "WebhookFunction": json.loads((EVENTS / "webhook_contact_creation.json").read_text()),
         "LeadEventsFunction": json.loads((EVENTS / "lead_events_sqs.json").read_text()),
         "RouteFunction": state,
@@ -99,6 +104,7 @@ def _events(standin: HubSpotStandIn) -> dict[str, Any]:
 def run(repeats: int = 5) -> list[Metric]:
     """Median cold start of each function in template.yaml, in ms, over `repeats` runs."""
     template = load_template(ROOT / "template.yaml")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -119,7 +125,8 @@ def run(repeats: int = 5) -> list[Metric]:
                 BillingMode="PAY_PER_REQUEST",
             )
             queue_url = boto3.client("sqs", **kwargs).create_queue(QueueName="cold-start")["QueueUrl"]
-            secret = json.loads((EVENTS / "env.json").read_text())["Parameters"]["HUBSPOT_CLIENT_SECRET"]
+            samples = json.loads((EVENTS / "env.json").read_text())["Parameters"]
+            secret = samples["HUBSPOT_CLIENT_SECRET"]
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith(_OURS)},
                 "AWS_ENDPOINT_URL": endpoint,
@@ -132,11 +139,12 @@ def run(repeats: int = 5) -> list[Metric]:
                 "HUBSPOT_BASE_URL": standin.base_url,
                 "HUBSPOT_ACCESS_TOKEN": DEFAULT_ACCESS_TOKEN,
                 "HUBSPOT_CLIENT_SECRET": secret,
+                "LEADFLOW_SIGNALS_SECRET": samples["LEADFLOW_SIGNALS_SECRET"],
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "PYTHONDONTWRITEBYTECODE": "",
             }
-            events = _events(standin)
+            events = _events(standin, samples["LEADFLOW_SIGNALS_SECRET"])
             bare = median([_wall_ms([sys.executable, "-c", "pass"], "", env) for _ in range(repeats)])
             metrics = []
             for name, spec in template.functions.items():
