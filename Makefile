@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 cfn-lint: $(STAMP)
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 
 asl-lint: $(STAMP)
 	$(BIN)/python scripts/lint_asl.py

@@ -24,7 +24,7 @@ from leadflow.core.journey import (
     utcnow,
 )
 from leadflow.core.lifecycle import Prop
-from leadflow.observability import logger
+from leadflow.observability import logger, metrics
 
 
 class RoutingError(RuntimeError):
@@ -157,6 +157,7 @@ class JourneySteps:
             escalations=str(state.escalations),
         )
         logger.info("escalated", contact_id=state.contact_id, owner_id=owner.id, rule=rule)
+        metrics.add_metric(name="Escalations", unit="Count", value=1)
         return state
 
     def mark_sal(self, state: JourneyState) -> JourneyState:
@@ -173,6 +174,7 @@ class JourneySteps:
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "sal"
+        metrics.add_metric(name="MQLsAccepted", unit="Count", value=1)
         self._store.record_journey(
             state.contact_id, state.journey_id, "sal", now, final=True, decision="accept"
         )
@@ -195,6 +197,7 @@ class JourneySteps:
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "recycled" if recycled else "rejected"
+        metrics.add_metric(name="MQLsRecycled" if recycled else "MQLsRejected", unit="Count", value=1)
         self._store.record_journey(
             state.contact_id,
             state.journey_id,

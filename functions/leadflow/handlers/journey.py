@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadflow import wiring
 from leadflow.app.journey import JourneySteps
 from leadflow.core.journey import JourneyState
-from leadflow.observability import logger
+from leadflow.observability import logger, metrics
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
@@ -25,6 +25,7 @@ def _step(step: Callable[[JourneySteps, JourneyState], JourneyState]) -> Handler
     """A Lambda handler that runs one journey step on the state the state machine passes in."""
 
     @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return step(wiring.steps(), _state(event)).model_dump(mode="json")
 
