@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from leadflow.settings import settings
+from leadflow.settings import SettingsError, settings
 
 if TYPE_CHECKING:
     from leadflow.adapters.hubspot import HubSpotGateway
@@ -34,6 +34,30 @@ def aws_client(service: str) -> Any:
     return _aws().create_client(service)
 
 
+SECRET_TTL_S = 300
+
+
+def secret(name: str) -> str:
+    """A secret setting: its environment variable when set (local runs), else the stack's secret.
+
+    The deployed stack keeps the HubSpot token, the client secret and the signals secret
+    in one Secrets Manager secret (JSON, keys named like the settings), never in plain
+    environment variables; powertools caches it for SECRET_TTL_S so a rotation is picked
+    up within minutes.
+    """
+    s = settings()
+    value = getattr(s, name).get_secret_value()
+    if value or not s.secret_arn:
+        return s.require(name)
+    from aws_lambda_powertools.utilities import parameters
+
+    stored = parameters.get_secret(s.secret_arn, transform="json", max_age=SECRET_TTL_S)
+    found = stored.get(name) if isinstance(stored, dict) else None
+    if not found:
+        raise SettingsError(f"the stack's secret has no value for {name!r}")
+    return str(found)
+
+
 @cache
 def config() -> LeadflowConfig:
     """The team's configuration file, validated."""
@@ -48,7 +72,7 @@ def hubspot() -> HubSpotGateway:
     from leadflow.adapters.hubspot import HubSpotGateway
 
     s = settings()
-    return HubSpotGateway(s.require("hubspot_access_token"), s.hubspot_base_url)
+    return HubSpotGateway(secret("hubspot_access_token"), s.hubspot_base_url)
 
 
 @cache

@@ -206,6 +206,13 @@ class LocalRuntime:
             if queue_attrs:
                 sqs.set_queue_attributes(QueueUrl=self.queue_urls[logical_id], Attributes=queue_attrs)
 
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for logical_id, res in tpl.of_type("AWS::SecretsManager::Secret").items():
+            value = intrinsics.resolve(res.get("Properties", {}).get("SecretString", ""))
+            arn = secrets.create_secret(Name=f"{STACK}-{logical_id}", SecretString=str(value))["ARN"]
+            refs[logical_id] = arn
+            attrs[logical_id] = {"Id": arn}
+
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         for logical_id, res in tpl.of_type("AWS::DynamoDB::Table").items():
             props = res.get("Properties", {})

@@ -28,6 +28,7 @@ from leadflow.core.batching import chunked
 
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
+REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
 
@@ -77,17 +78,21 @@ class HubSpotGateway:
     """Everything leadflow asks of HubSpot, batched to the API's limits."""
 
     def __init__(self, access_token: str, base_url: str = "https://api.hubapi.com") -> None:
-        # Only 429 is retried here (it means nothing was done, so even a create is safe to repeat,
-        # and urllib3 honours Retry-After); 5xx is left to SQS redelivery and the journey's Retry.
-        retry = Retry(
-            total=3,
-            status_forcelist=(429,),
-            allowed_methods=None,
-            backoff_factor=0.5,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        self._client = HubSpot(access_token=access_token, host=base_url, retry=retry)
+        # Reads and updates are idempotent: retry 429 (honouring Retry-After), 5xx and dropped
+        # connections. Creates are retried only when HubSpot provably did nothing: 429, or a
+        # connection that failed before the request went out (read=0); anything else is left to
+        # SQS redelivery and the journey's Retry, so a slow create never becomes two records.
+        common: dict[str, Any] = {
+            "total": 4,
+            "allowed_methods": None,
+            "backoff_factor": 0.5,
+            "respect_retry_after_header": True,
+            "raise_on_status": False,
+        }
+        idempotent = Retry(status_forcelist=(429, 500, 502, 503, 504), **common)
+        creates = Retry(status_forcelist=(429,), read=0, **common)
+        self._client = HubSpot(access_token=access_token, host=base_url, retry=idempotent)
+        self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
         self._owners_cache: tuple[float, list[Owner]] | None = None
 
     # Each generated API builds its own connection pool: build each one once, on first use.
@@ -104,14 +109,20 @@ class HubSpotGateway:
         return self._client.crm.objects.tasks.basic_api
 
     @cached_property
+    def _task_creates(self) -> Any:
+        return self._create_client.crm.objects.tasks.basic_api
+
+    @cached_property
     def _notes(self) -> Any:
-        return self._client.crm.objects.notes.basic_api
+        return self._create_client.crm.objects.notes.basic_api
 
     @cached_property
     def _owners(self) -> Any:
         return self._client.crm.owners.owners_api
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # (connect, read) seconds: the generated client waits forever unless told otherwise.
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_S)
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -220,7 +231,7 @@ class HubSpotGateway:
             },
             associations=[_association(contact_id, TASK_TO_CONTACT)],
         )
-        created = self._call(self._tasks.create, simple_public_object_input_for_create=task)
+        created = self._call(self._task_creates.create, simple_public_object_input_for_create=task)
         return str(created.id)
 
     def complete_task(self, task_id: str) -> None:

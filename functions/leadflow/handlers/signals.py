@@ -20,7 +20,6 @@ from leadflow.adapters.queue import EnqueueError
 from leadflow.core.signals import ContactSignal
 from leadflow.handlers.http import MAX_BODY_BYTES, BadBody, error, raw_body
 from leadflow.observability import logger, metrics
-from leadflow.settings import settings
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify_leadflow
 
 app = APIGatewayRestResolver()
@@ -46,7 +45,7 @@ def receive_signals() -> Response[str]:
         return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     request = SignedRequest(method="POST", uri=event.path, body=raw, headers=dict(event.headers or {}))
     try:
-        verify_leadflow(request, settings().require("signals_secret"), int(time.time() * 1000))
+        verify_leadflow(request, wiring.secret("signals_secret"), int(time.time() * 1000))
     except SignatureError as exc:
         logger.warning("rejected signals", reason=str(exc))
         return error(401, f"invalid signature: {exc}")

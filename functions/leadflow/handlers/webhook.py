@@ -57,7 +57,7 @@ def receive_hubspot_webhook() -> Response[str]:
         return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     request = SignedRequest(method="POST", uri=_public_uri(), body=raw, headers=dict(event.headers or {}))
     try:
-        version = verify(request, settings().require("hubspot_client_secret"), int(time.time() * 1000))
+        version = verify(request, wiring.secret("hubspot_client_secret"), int(time.time() * 1000))
     except SignatureError as exc:
         logger.warning("rejected webhook", reason=str(exc))
         metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
