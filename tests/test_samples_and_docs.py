@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from leadflow import wiring
 from leadflow.handlers import journey, lead_events, webhook
 from leadflow.handlers import signals as signals_handler
 from leadflow_cli.diagram import render_block
@@ -21,6 +22,11 @@ from tests.conftest import MQL_PROPS, ROOT
 
 EVENTS = ROOT / "events"
 ASL = sorted((ROOT / "statemachines").glob("*.asl.json"))
+
+
+def load(name: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads((EVENTS / name).read_text())
+    return data
 
 
 def context(name: str) -> LocalContext:
@@ -45,6 +51,18 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     state = json.loads((EVENTS / "journey_state.json").read_text())
     routed = journey.route(copy.deepcopy(state), context("RouteFunction"))
     assert routed["assignment"]["rule"] == "round_robin"
+    # The journey samples chain on the stand-in's ids: owner 7001, the handoff's task 20001.
+    handed = journey.handoff(load("journey_handoff.json"), context("HandOffFunction"))
+    assert handed["handoff"]["task_id"] == "20001"
+    assert (
+        journey.await_decision(load("journey_await_decision.json"), context("AwaitDecisionFunction")) is None
+    )
+    record = wiring.store().latest_journey("101")
+    assert record is not None and record["task_token"] == "sample-task-token"
+    escalated = journey.escalate(load("journey_escalate.json"), context("EscalateFunction"))
+    assert escalated["escalations"] == 1 and escalated["assignment"]["rule"] == "sla_escalation"
+    assert journey.mark_sal(load("journey_mark_sal.json"), context("MarkSalFunction"))["outcome"] == "sal"
+    assert journey.close(load("journey_close.json"), context("CloseFunction"))["outcome"] == "rejected"
 
     signals = json.loads((EVENTS / "signals_post.json").read_text())
     # Its signature carries a timestamp, so it is re-signed as `leadflow signals sign` would.
@@ -59,13 +77,17 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
         "lead_events_sqs.json",
         "journey_state.json",
         "signals_post.json",
+        "journey_handoff.json",
+        "journey_await_decision.json",
+        "journey_escalate.json",
+        "journey_mark_sal.json",
+        "journey_close.json",
         "env.json",
     }
     assert {p.name for p in EVENTS.glob("*.json")} == samples
     functions = load_template(ROOT / "template.yaml").functions
     documented = (ROOT / "README.md").read_text()
-    assert all(f"sam local invoke {name}" in documented for name in ("WebhookFunction", "LeadEventsFunction"))
-    assert set(functions) >= {"WebhookFunction", "LeadEventsFunction", "RouteFunction"}
+    assert {name for name in functions if f"sam local invoke {name} " in documented} == set(functions)
 
 
 @pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md"])
