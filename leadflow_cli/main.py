@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from leadflow.core.config import ConfigError
 from leadflow.settings import DEFAULT_CONFIG_FILE
@@ -24,6 +25,7 @@ def _local(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         hubspot_base_url=args.hubspot_url,
         config_file=args.config,
+        aws_port=args.aws_port,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -34,6 +36,7 @@ def _local(args: argparse.Namespace) -> int:
         if runtime.standin:
             print(f"  HubSpot stand-in: {runtime.standin.base_url}")
         print(f"  state machine: {runtime.journey_arn} (time scale {args.time_scale:g})")
+        print(f"  AWS APIs (moto): http://{args.host}:{args.aws_port} (for leadflow journeys --local)")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
@@ -138,6 +141,75 @@ def _bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
+    """DynamoDB and Step Functions clients, the table name and the state machine ARN to read."""
+    import boto3
+
+    if args.local is not None:
+        from leadflow_cli.local.runtime import ACCOUNT, REGION, STACK
+
+        local = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)  # noqa: S106
+        endpoint = f"http://127.0.0.1:{args.local}"
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK}-lead-journey"
+        return (
+            local.client("dynamodb", endpoint_url=endpoint),
+            local.client("stepfunctions", endpoint_url=endpoint),
+            f"{STACK}-StateTable",
+            arn,
+        )
+    if not args.stack:
+        raise ConfigError("name a deployed stack with --stack NAME, or the local runtime with --local PORT")
+    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return (
+        session.client("dynamodb"),
+        session.client("stepfunctions"),
+        outputs["StateTableName"],
+        outputs["LeadJourneyStateMachineArn"],
+    )
+
+
+def _journeys(args: argparse.Namespace) -> int:
+    from leadflow_cli.journeys import list_journeys, print_rows
+
+    dynamodb, _sfn, table, _arn = _aws_target(args)
+    rows = list_journeys(
+        dynamodb, table, status=args.status, owner=args.owner, stuck=args.stuck, min_age_hours=args.older_than
+    )
+    print_rows(rows, sys.stdout, args.json)
+    return 0
+
+
+def _journey(args: argparse.Namespace) -> int:
+    from leadflow_cli.journeys import print_timeline, timeline
+
+    dynamodb, sfn, table, arn = _aws_target(args)
+    try:
+        view = timeline(dynamodb, table, sfn, arn, args.contact_id)
+    except LookupError as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 1
+    print_timeline(view, sys.stdout, args.json)
+    return 0
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", help="a deployed stack's name (uses your AWS profile)")
+    parser.add_argument("--profile", default=None)
+    parser.add_argument("--region", default=None)
+    parser.add_argument(
+        "--local",
+        type=int,
+        nargs="?",
+        const=4566,
+        default=None,
+        metavar="PORT",
+        help="the local runtime started with `leadflow local --aws-port PORT` (default 4566)",
+    )
+    parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -159,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--hubspot-url", default=None, help="a HubSpot API base URL to use instead of the embedded stand-in"
     )
     local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
+    local.add_argument(
+        "--aws-port",
+        type=int,
+        default=4566,
+        help="also serve the emulated AWS APIs here, for `leadflow journeys --local`",
+    )
     local.set_defaults(run=_local)
 
     demo = sub.add_parser("demo", help="run the lead handoff end to end on the local runtime")
@@ -198,6 +276,24 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
     config.set_defaults(run=_config)
+
+    journeys = sub.add_parser(
+        "journeys", help="list journeys: filter by status, owner, age; --stuck past SLA"
+    )
+    _target_options(journeys)
+    journeys.add_argument(
+        "--status",
+        choices=["routed", "awaiting_decision", "escalated", "sal", "recycled", "rejected", "fallback"],
+    )
+    journeys.add_argument("--owner", help="HubSpot owner id")
+    journeys.add_argument("--stuck", action="store_true", help="only journeys still waiting past their SLA")
+    journeys.add_argument("--older-than", type=float, metavar="HOURS", help="only MQLs older than this")
+    journeys.set_defaults(run=_journeys)
+
+    journey = sub.add_parser("journey", help="one contact's journey: every state with its time")
+    journey.add_argument("contact_id")
+    _target_options(journey)
+    journey.set_defaults(run=_journey)
 
     hubspot = sub.add_parser("hubspot", help="set up a HubSpot portal for leadflow")
     hubspot_sub = hubspot.add_subparsers(dest="hubspot_command", required=True)

@@ -51,6 +51,8 @@ class LocalOptions:
     config_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     consume_queues: bool = True  # False leaves queued events in place (for inspecting them)
+    # Also serve the emulated AWS APIs on this port (0: a free one), for `leadflow journeys --local`.
+    aws_port: int | None = None
     # Overrides every queue's VisibilityTimeout, so redelivery after a failure is seen in seconds.
     visibility_timeout_s: int | None = None
 
@@ -69,6 +71,7 @@ class LocalRuntime:
         self.state_machine_arns: dict[str, str] = {}
         self.table_names: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
+        self.aws_server: Any = None
         self._patches: list[Any] = []
 
     # Lifecycle ----------------------------------------------------------------------------
@@ -107,6 +110,14 @@ class LocalRuntime:
         patch = mock.patch.object(LambdaBackend, "invoke", invoke)
         patch.start()
         self._patches.append(patch)
+        if self.options.aws_port is not None:
+            # The server shares this process's emulated backends, so other processes see the same state.
+            from moto.server import ThreadedMotoServer
+
+            self.aws_server = ThreadedMotoServer(
+                ip_address=self.options.host, port=self.options.aws_port, verbose=False
+            )
+            self.aws_server.start()
 
         opts = self.options
         hubspot_url = opts.hubspot_base_url
@@ -152,6 +163,9 @@ class LocalRuntime:
             self.api.stop()
         if self.standin:
             self.standin.stop()
+        if self.aws_server is not None:
+            self.aws_server.stop()
+            self.aws_server = None
         for patch in reversed(self._patches):
             patch.stop()
         self._patches.clear()

@@ -1,0 +1,64 @@
+"""`leadflow journeys` and `leadflow journey`: the same views of the local runtime and a stack."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from leadflow import wiring
+from leadflow.handlers import lead_events
+from leadflow_cli.local.runtime import LocalRuntime
+from leadflow_cli.main import main
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+from tests.conftest import MQL_PROPS, wait_for
+from tests.handlers.test_lead_events import CONTEXT, sqs_event
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_journeys_list_and_timeline_from_another_process(
+    runtime_factory: Callable[..., LocalRuntime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    runtime = runtime_factory(consume_queues=False, time_scale=4 * 3600 / 1.0, aws_port=port)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact = store.create_object("contacts", dict(MQL_PROPS))
+    lead_events.handler(
+        sqs_event([HubSpotWebhookSender("x", "x").event("contact.creation", contact)]), CONTEXT
+    )
+    wait_for(
+        lambda: (r := wiring.store().latest_journey(contact)) and int(r.get("escalations", "0")) >= 1,
+        what="an escalation",
+    )
+
+    listed = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "leadflow_cli.main", "journeys", "--local", str(port), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    (row,) = json.loads(listed.stdout)
+    assert (row["contact_id"], row["status"]) == (contact, "escalated")
+    assert row["escalations"] >= 1
+
+    assert main(["journey", contact, "--local", str(port)]) == 0
+    out = capsys.readouterr().out
+    assert f"contact {contact}" in out and "Route" in out and "Escalate" in out
+    assert main(["journeys", "--local", str(port), "--status", "sal"]) == 0
+    assert capsys.readouterr().out.strip().endswith("0 journey(s)")
+    assert main(["journey", "999", "--local", str(port)]) == 1
+
+
+def test_journeys_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journeys"]) == 2
+    assert "--stack NAME" in capsys.readouterr().err
