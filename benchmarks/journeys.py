@@ -15,6 +15,7 @@ import boto3
 
 from benchmarks.report import Metric
 from leadflow.core.journey import JourneyState, execution_name
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
@@ -26,15 +27,6 @@ MQL = {
     "numemployees": "500",
     "recent_conversion_event_name": "Talk to sales",
 }
-
-
-def _wait(condition: Any, timeout_s: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise TimeoutError("benchmark condition not reached")
 
 
 def _transitions(sfn: Any, arn: str) -> int:
@@ -70,13 +62,13 @@ def _path(runtime: LocalRuntime, decision: str | None, escalations_first: int) -
             escalated = int(record.get("escalations", "0")) if record else 0
             return bool(record and record.get("task_token") and escalated >= escalations_first)
 
-        _wait(waiting)
+        wait_for(waiting)
         store.update_object(
             "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": "not_icp"}
         )
         sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
         sender.send([sender.event("contact.propertyChange", contact, "leadflow_decision", decision)])
-    _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
     return _transitions(sfn, arn)
 
 
@@ -99,7 +91,7 @@ def _leads_per_s(runtime: LocalRuntime, leads: int) -> float:
     def all_open() -> bool:
         return _count(sfn, runtime.journey_arn) - before >= leads
 
-    _wait(all_open, timeout_s=300)
+    wait_for(all_open, timeout_s=300)
     return leads / (time.perf_counter() - started)
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import urllib3
+from hubspot import HubSpot
 
-from leadflow_cli.hubspot_standin import StandInStore
+from leadflow_cli.hubspot_standin import HubSpotStandIn, StandInStore
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
@@ -75,12 +77,19 @@ def queued_bodies(runtime: LocalRuntime) -> list[dict[str, Any]]:
         bodies += [event for m in got for event in json.loads(m["Body"])["events"]]
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
-    """Poll until `condition()` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+STANDIN_TOKEN = "test-token"
+
+
+@pytest.fixture
+def standin() -> Iterator[HubSpotStandIn]:
+    """A HubSpot stand-in that requires STANDIN_TOKEN."""
+    with HubSpotStandIn(access_token=STANDIN_TOKEN) as server:
+        yield server
+
+
+def hubspot_client(standin: HubSpotStandIn, token: str = STANDIN_TOKEN) -> HubSpot:
+    """The real hubspot-api-client aimed at the stand-in, without client-side retries."""
+    return HubSpot(access_token=token, host=standin.base_url, retry=urllib3.util.Retry(total=False))
+
+
+__all__ = ["wait_for"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Self
@@ -25,6 +24,7 @@ from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.intrinsics import Intrinsics
 from leadflow_cli.local.lambdas import LocalLambdas
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.sqs_source import SqsPoller
 from leadflow_cli.local.template import Template, TemplateError, load_template
 
@@ -319,9 +319,8 @@ class LocalRuntime:
 
     def wait_until_drained(self, timeout_s: float = 30.0) -> None:
         """Block until the lead-events queue is empty and no batch is being processed."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.queue_depth() == 0 and not any(p.busy for p in self.pollers):
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"lead-events queue not drained after {timeout_s:.0f} s")
+        wait_for(
+            lambda: self.queue_depth() == 0 and not any(p.busy for p in self.pollers),
+            timeout_s=timeout_s,
+            what="the lead-events queue to drain",
+        )

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import urllib3
 from hubspot import HubSpot
 
 from leadflow.core.lifecycle import Prop
 from leadflow_cli.hubspot_properties import PROPERTIES, BootstrapError, bootstrap
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
+from tests.conftest import STANDIN_TOKEN, hubspot_client
 
-TOKEN = "bootstrap-token"
-
-
-@pytest.fixture
-def standin() -> Iterator[HubSpotStandIn]:
-    with HubSpotStandIn(access_token=TOKEN) as server:
-        yield server
+TOKEN = STANDIN_TOKEN
 
 
 def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpot:
-    return HubSpot(access_token=token, host=standin.base_url, retry=urllib3.util.Retry(total=False))
+    return hubspot_client(standin, token)
 
 
 def writes(standin: HubSpotStandIn) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import urllib3
@@ -20,19 +19,13 @@ from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
 from leadflow_cli.hubspot_standin import FaultPlan, HubSpotStandIn
+from tests.conftest import STANDIN_TOKEN, hubspot_client
 
-TOKEN = "test-token"
-
-
-@pytest.fixture
-def standin() -> Iterator[HubSpotStandIn]:
-    with HubSpotStandIn(access_token=TOKEN) as server:
-        yield server
+TOKEN = STANDIN_TOKEN
 
 
 def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpot:
-    # No client-side retries: these tests look at each answer the stand-in gives.
-    return HubSpot(access_token=token, host=standin.base_url, retry=urllib3.util.Retry(total=False))
+    return hubspot_client(standin, token)
 
 
 def test_contacts_create_get_and_batch_read_with_a_partial_207(standin: HubSpotStandIn) -> None:

@@ -104,7 +104,7 @@ def test_hubspot_rate_limits_and_outages_lose_and_double_nothing(
     try:
         # Generous: a 429 that outlasts the client's retries waits for the journey's 10 s backoff.
         wait_for(lambda: len(store.list_objects("tasks")) >= len(hot), timeout_s=150, what="every handoff")
-    except AssertionError as exc:
+    except TimeoutError as exc:
         raise AssertionError(f"{exc}; journeys: {failures(runtime)}") from None
     store.faults = FaultPlan()
     runtime.wait_until_drained(timeout_s=60)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.signals import ContactSignal
-from leadflow.handlers.http import MAX_BODY_BYTES, BadBody, error, raw_body
+from leadflow.handlers.http import BadBody, describe, error, raw_body
 from leadflow.observability import logger, metrics
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify_leadflow
 
@@ -40,9 +40,7 @@ def receive_signals() -> Response[str]:
     try:
         raw = raw_body(event)
     except BadBody as exc:
-        return error(400, str(exc))
-    if len(raw.encode()) > MAX_BODY_BYTES:
-        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        return error(exc.status, str(exc))
     request = SignedRequest(method="POST", uri=event.path, body=raw, headers=dict(event.headers or {}))
     try:
         verify_leadflow(request, wiring.secret("signals_secret"), int(time.time() * 1000))
@@ -52,9 +50,7 @@ def receive_signals() -> Response[str]:
     try:
         body = SignalsBody.model_validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return error(400, f"invalid signals body at {where}: {first['msg']}")
+        return error(400, f"invalid signals body at {describe(exc)}")
     try:
         wiring.queue().send(signals=body.signals)
     except EnqueueError as exc:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.triage import triage
-from leadflow.handlers.http import MAX_BODY_BYTES, BadBody, error, raw_body
+from leadflow.handlers.http import BadBody, describe, error, raw_body
 from leadflow.observability import logger, metrics
 from leadflow.settings import settings
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
@@ -38,13 +38,6 @@ def _public_uri() -> str:
     return base.rstrip("/") + event.path + suffix
 
 
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
 @app.post("/webhooks/hubspot")
 def receive_hubspot_webhook() -> Response[str]:
     """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
@@ -52,9 +45,7 @@ def receive_hubspot_webhook() -> Response[str]:
     try:
         raw = raw_body(event)
     except BadBody as exc:
-        return error(400, str(exc))
-    if len(raw.encode()) > MAX_BODY_BYTES:
-        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        return error(exc.status, str(exc))
     request = SignedRequest(method="POST", uri=_public_uri(), body=raw, headers=dict(event.headers or {}))
     try:
         version = verify(request, wiring.secret("hubspot_client_secret"), int(time.time() * 1000))
@@ -71,7 +62,7 @@ def receive_hubspot_webhook() -> Response[str]:
     try:
         events: list[WebhookEvent] = WebhookBatch.validate_python(parsed)
     except ValidationError as exc:
-        return error(400, f"invalid webhook event at {_describe(exc)}")
+        return error(400, f"invalid webhook event at {describe(exc)}")
 
     watched = wiring.config().scoring.properties
     acted: dict[str, WebhookEvent] = {}
