@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger(service="leadflow")
 metrics = Metrics(namespace="Leadflow", service="leadflow")
+
+
+def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+    """Record a metric; with dimensions (reason, step, ...) it is flushed on its own, as EMF requires."""
+    if not dimensions:
+        metrics.add_metric(name=name, unit=unit, value=value)
+        return
+    with single_metric(name=name, unit=unit, value=value, namespace="Leadflow") as metric:
+        metric.add_dimension(name="service", value="leadflow")
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension or "none")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from leadflow.adapters.hubspot import HubSpotGateway, Owner
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
@@ -24,7 +26,7 @@ from leadflow.core.journey import (
     utcnow,
 )
 from leadflow.core.lifecycle import Prop
-from leadflow.observability import logger, metrics
+from leadflow.observability import count, logger
 
 
 class RoutingError(RuntimeError):
@@ -157,8 +159,17 @@ class JourneySteps:
             escalations=str(state.escalations),
         )
         logger.info("escalated", contact_id=state.contact_id, owner_id=owner.id, rule=rule)
-        metrics.add_metric(name="Escalations", unit="Count", value=1)
+        count("Escalations")
+        count("EscalationsByStep", step="fallback" if state.outcome == "fallback" else str(state.escalations))
         return state
+
+    def _speed_to_lead(self, state: JourneyState) -> None:
+        assert state.decision is not None
+        seconds = max(0.0, (state.decision.decided_at - state.mql_at).total_seconds())
+        count("SpeedToLead", seconds, MetricUnit.Seconds)
+        logger.info(
+            "decided", contact_id=state.contact_id, speed_to_lead_s=round(seconds), outcome=state.outcome
+        )
 
     def mark_sal(self, state: JourneyState) -> JourneyState:
         """The rep accepted: the lead is sales accepted."""
@@ -174,7 +185,8 @@ class JourneySteps:
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "sal"
-        metrics.add_metric(name="MQLsAccepted", unit="Count", value=1)
+        count("MQLsAccepted")
+        self._speed_to_lead(state)
         self._store.record_journey(
             state.contact_id, state.journey_id, "sal", now, final=True, decision="accept"
         )
@@ -197,7 +209,8 @@ class JourneySteps:
         )
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "recycled" if recycled else "rejected"
-        metrics.add_metric(name="MQLsRecycled" if recycled else "MQLsRejected", unit="Count", value=1)
+        count("MQLsRecycled" if recycled else "MQLsRejected", reason=state.decision.reason)
+        self._speed_to_lead(state)
         self._store.record_journey(
             state.contact_id,
             state.journey_id,

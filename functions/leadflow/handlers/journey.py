@@ -17,6 +17,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 def _state(event: dict[str, Any]) -> JourneyState:
     state = JourneyState.model_validate(event)
+    # One correlation id per contact: every log line of its journey can be found with it.
+    logger.set_correlation_id(f"contact-{state.contact_id}")
     logger.append_keys(contact_id=state.contact_id, journey_id=state.journey_id)
     return state
 
