@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Self
 
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
@@ -22,15 +23,35 @@ from hubspot.crm.contacts import (
     SimplePublicObjectInput,
 )
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from leadflow.core.batching import chunked
+from leadflow.observability import count
 
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
 REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
+
+
+class _CountedRetry(Retry):
+    """urllib3's Retry, counting every 429 answer (the metric that says leadflow runs hot)."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if response is not None and response.status == 429:
+            count("HubSpotRateLimited")
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class HubSpotError(Exception):
@@ -89,8 +110,8 @@ class HubSpotGateway:
             "respect_retry_after_header": True,
             "raise_on_status": False,
         }
-        idempotent = Retry(status_forcelist=(429, 500, 502, 503, 504), **common)
-        creates = Retry(status_forcelist=(429,), read=0, **common)
+        idempotent = _CountedRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
+        creates = _CountedRetry(status_forcelist=(429,), read=0, **common)
         self._client = HubSpot(access_token=access_token, host=base_url, retry=idempotent)
         self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
         self._owners_cache: tuple[float, list[Owner]] | None = None
