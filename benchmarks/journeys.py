@@ -7,14 +7,12 @@ figure; both numbers come from the real ASL executed by the embedded engine.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 from benchmarks.report import Metric
-from leadflow.core.journey import JourneyState, execution_name
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -42,19 +40,7 @@ def _path(runtime: LocalRuntime, decision: str | None, escalations_first: int) -
     store = runtime.standin.store
     sfn = boto3.client("stepfunctions", region_name=REGION)
     contact = store.create_object("contacts", {**MQL, "lifecyclestage": "marketingqualifiedlead"})
-    mql_at = datetime.now(UTC)
-    state = JourneyState(
-        journey_id=execution_name(contact, mql_at),
-        contact_id=contact,
-        mql_at=mql_at,
-        score=80,
-        mql_reason="bench",
-        max_escalations=1,
-        sla_hours=4,
-    )
-    arn = sfn.start_execution(
-        stateMachineArn=runtime.journey_arn, name=state.journey_id, input=state.model_dump_json()
-    )["executionArn"]
+    arn = runtime.start_journey(contact, max_escalations=1)
     if decision is not None:
 
         def waiting() -> bool:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Self
 from unittest import mock
@@ -20,6 +21,7 @@ import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
+from leadflow.core.journey import JourneyState, execution_name
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.intrinsics import Intrinsics
@@ -307,6 +309,24 @@ class LocalRuntime:
     def journey_arn(self) -> str:
         """The ARN of the lead journey state machine."""
         return self.state_machine_arns["LeadJourneyStateMachine"]
+
+    def start_journey(self, contact_id: str, *, max_escalations: int = 2, sla_hours: float = 4) -> str:
+        """Start a journey for a contact directly (as the lead-events function would); its execution ARN."""
+        mql_at = datetime.now(UTC)
+        state = JourneyState(
+            journey_id=execution_name(contact_id, mql_at),
+            contact_id=contact_id,
+            mql_at=mql_at,
+            score=0,
+            mql_reason="started by hand",
+            max_escalations=max_escalations,
+            sla_hours=sla_hours,
+        )
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        answer = sfn.start_execution(
+            stateMachineArn=self.journey_arn, name=state.journey_id, input=state.model_dump_json()
+        )
+        return str(answer["executionArn"])
 
     def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
         """Messages visible or in flight in a queue."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
 
-from leadflow.core.journey import JourneyState, execution_name
 from leadflow.handlers import lead_events
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -33,19 +32,7 @@ def start(runtime: LocalRuntime, max_escalations: int = 2) -> tuple[str, str]:
     """Create an MQL contact and start its journey; returns (contact id, execution ARN)."""
     store = runtime.standin.store  # type: ignore[union-attr]
     contact = store.create_object("contacts", {**MQL_PROPS, "lifecyclestage": "marketingqualifiedlead"})
-    mql_at = datetime.now(UTC)
-    state = JourneyState(
-        journey_id=execution_name(contact, mql_at),
-        contact_id=contact,
-        mql_at=mql_at,
-        score=80,
-        mql_reason="submitted the Talk to sales form",
-        max_escalations=max_escalations,
-        sla_hours=4,
-    )
-    arn = sfn().start_execution(
-        stateMachineArn=runtime.journey_arn, name=state.journey_id, input=state.model_dump_json()
-    )["executionArn"]
+    arn = runtime.start_journey(contact, max_escalations=max_escalations)
     return contact, arn
 
 
