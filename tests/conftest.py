@@ -13,7 +13,6 @@ import urllib3
 from hubspot import HubSpot
 
 from leadflow_cli.hubspot_standin import HubSpotStandIn, StandInStore
-from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
@@ -90,6 +89,3 @@ def standin() -> Iterator[HubSpotStandIn]:
 def hubspot_client(standin: HubSpotStandIn, token: str = STANDIN_TOKEN) -> HubSpot:
     """The real hubspot-api-client aimed at the stand-in, without client-side retries."""
     return HubSpot(access_token=token, host=standin.base_url, retry=urllib3.util.Retry(total=False))
-
-
-__all__ = ["wait_for"]

@@ -10,9 +10,10 @@ import boto3
 import pytest
 
 from leadflow_cli.demo import run_demo
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.conftest import COLD_PROPS, MQL_PROPS, ROOT, wait_for
+from tests.conftest import COLD_PROPS, MQL_PROPS, ROOT
 
 pytestmark = pytest.mark.e2e
 

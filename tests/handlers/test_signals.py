@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import boto3
 
 from leadflow import wiring
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET, REGION, LocalRuntime
 from leadflow_cli.webhook_sender import SignalsSender
-from tests.conftest import wait_for
 
 FIT = {
     "industry": "COMPUTER_SOFTWARE",

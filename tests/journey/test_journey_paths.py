@@ -10,9 +10,10 @@ import boto3
 import pytest
 
 from leadflow.handlers import lead_events
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.conftest import MQL_PROPS, wait_for
+from tests.conftest import MQL_PROPS
 from tests.handlers.test_lead_events import CONTEXT, sqs_event
 
 SLA_SECONDS = 1.0

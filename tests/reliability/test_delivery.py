@@ -10,9 +10,10 @@ import boto3
 
 from leadflow import wiring
 from leadflow_cli.hubspot_standin import FaultPlan
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.conftest import COLD_PROPS, MQL_PROPS, wait_for
+from tests.conftest import COLD_PROPS, MQL_PROPS
 
 Sender = Callable[[LocalRuntime], HubSpotWebhookSender]
 

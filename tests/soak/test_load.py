@@ -9,9 +9,10 @@ from collections.abc import Callable
 import boto3
 import pytest
 
+from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.conftest import COLD_PROPS, MQL_PROPS, wait_for
+from tests.conftest import COLD_PROPS, MQL_PROPS
 from tests.reliability.test_delivery import executions
 
 pytestmark = pytest.mark.soak
