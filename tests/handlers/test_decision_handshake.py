@@ -34,3 +34,26 @@ def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., 
     assert store.claim_task_token("8", "lead-8-1", "token-1") is False
     record = store.latest_journey("8")
     assert record is not None and "task_token" not in record and "pending_decision" in record
+
+
+def test_a_contacts_signal_list_keeps_the_newest_two_hundred(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    from datetime import timedelta
+
+    from leadflow.adapters.state_store import MAX_SIGNALS
+    from leadflow.core.signals import Signal
+
+    runtime_factory(consume_queues=False)
+    store = wiring.store()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    views = [
+        Signal(type="page_view", occurred_at=start + timedelta(hours=i), attributes={"url": f"/p{i}"})
+        for i in range(MAX_SIGNALS + 50)
+    ]
+    for chunk in range(0, len(views), 25):
+        store.add_signals("9", views[chunk : chunk + 25])
+    store.add_signals("9", views[-3:])  # repeats are dropped
+    kept = store.load_signals(["9"])["9"]
+    assert len(kept) <= MAX_SIGNALS
+    assert kept[0] == views[-1] and views[-MAX_SIGNALS + 25] in kept

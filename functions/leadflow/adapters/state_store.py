@@ -20,6 +20,7 @@ from leadflow.core.batching import chunked
 from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
+MAX_SIGNALS: Final = 200
 
 
 class StateStore:
@@ -83,16 +84,40 @@ class StateStore:
         return found
 
     def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
-        """Append signals to a contact's list (atomic; a repeat is dropped when read)."""
+        """Append signals to a contact's list (atomic; a repeat is dropped when read).
+
+        Past MAX_SIGNALS the list is cut to the newest MAX_SIGNALS distinct signals, on the
+        condition that nobody appended meanwhile (else the next append cuts it), so the item
+        stays far below DynamoDB's 400 KB and old, fully decayed signals go.
+        """
         values = [{"S": s.model_dump_json()} for s in signals]
         if not values:
             return
-        self._db.update_item(
+        key = {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": "SIGNALS"}}
+        answer = self._db.update_item(
             TableName=self._table,
-            Key={"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": "SIGNALS"}},
+            Key=key,
             UpdateExpression="SET signals = list_append(if_not_exists(signals, :empty), :new)",
             ExpressionAttributeValues={":empty": {"L": []}, ":new": {"L": values}},
+            ReturnValues="ALL_NEW",
         )
+        stored = answer["Attributes"]["signals"]["L"]
+        if len(stored) <= MAX_SIGNALS:
+            return
+        newest = unique([Signal.model_validate_json(v["S"]) for v in stored])[:MAX_SIGNALS]
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET signals = :kept",
+                ConditionExpression="size(signals) = :n",
+                ExpressionAttributeValues={
+                    ":kept": {"L": [{"S": s.model_dump_json()} for s in newest]},
+                    ":n": {"N": str(len(stored))},
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return
 
     # Routing ------------------------------------------------------------------------------
 
