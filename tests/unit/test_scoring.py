@@ -187,3 +187,19 @@ def test_company_properties_and_signal_evidence_reach_the_explanation() -> None:
         "company has 800 people",
     ]
     assert scoring.company_properties == {"numberofemployees"}
+
+
+def test_numeric_rules_read_hubspot_range_options() -> None:
+    from leadflow.core.conditions import Condition
+
+    at_least_200 = Condition.model_validate({"gte": 200}).compile()
+    at_most_10 = Condition.model_validate({"lte": 10}).compile()
+    assert [at_least_200(v) for v in ("500-1000", "1000+", "100-500", "250", "1,000-5,000", "lots")] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert [at_most_10(v) for v in ("1-5", "5-25", "8", "-3")] == [True, False, True, True]

@@ -41,11 +41,24 @@ class Condition(BaseModel):
 _CONDITIONS = ("equals", "one_of", "not_in", "contains", "contains_any", "gte", "lte", "present", "domain_in")
 
 
-def _number(value: str) -> float | None:
+def _bounds(value: str) -> tuple[float, float] | None:
+    """A number as (n, n); a HubSpot range option as (low, high): "100-500", "1000+", "1,000-5,000".
+
+    HubSpot keeps some sizes as dropdown ranges (the contact's `numemployees`), so numeric
+    conditions must read those too: a range meets `gte` when its low end does, and `lte`
+    when its high end does, i.e. only when every value in it would.
+    """
+    text = value.replace(",", "").replace(" ", "")
     try:
-        return float(value)
+        if text.endswith("+"):
+            return float(text[:-1]), float("inf")
+        low, sep, high = text.partition("-")
+        if sep and low:
+            return float(low), float(high)
+        number = float(text)
     except ValueError:
         return None
+    return number, number
 
 
 def _domain(value: str) -> str:
@@ -74,9 +87,9 @@ def _compile(c: Condition) -> Test:
         return lambda v: v is not None and any(n in v.casefold() for n in needles)
     if c.gte is not None:
         low = c.gte
-        return lambda v: v is not None and (n := _number(v)) is not None and n >= low
+        return lambda v: v is not None and (b := _bounds(v)) is not None and b[0] >= low
     if c.lte is not None:
         high = c.lte
-        return lambda v: v is not None and (n := _number(v)) is not None and n <= high
+        return lambda v: v is not None and (b := _bounds(v)) is not None and b[1] <= high
     domains = frozenset(d.casefold().lstrip("@") for d in c.domain_in or ())
     return lambda v: v is not None and _domain(v) in domains
