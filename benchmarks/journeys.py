@@ -6,6 +6,7 @@ figure; both numbers come from the real ASL executed by the embedded engine.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,13 @@ from typing import Any
 import boto3
 
 from benchmarks.report import Metric
+from leadflow_cli.demo import demo_config
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent
-SLA_S = 5.0  # longer than the lead-events batching window (2 s), so a prompt decision beats the SLA
+SLA_S = 8.0  # so even the 2 h reminder wait (4 s) outlasts the lead-events batching window (2 s)
 TEAM = ["ada@example.com", "grace@example.com", "linus@example.com", "queue@example.com"]
 MQL = {
     "industry": "COMPUTER_SOFTWARE",
@@ -27,34 +29,53 @@ MQL = {
 }
 
 
-def _transitions(sfn: Any, arn: str) -> int:
+_WAIT_STATES = {"decision": "AwaitDecision", "engagement": "AwaitEngagement"}
+
+
+def _states(sfn: Any, arn: str) -> list[str]:
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return sum(1 for e in events if e["type"].endswith("StateEntered"))
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def _path(runtime: LocalRuntime, decision: str | None, escalations_first: int) -> int:
-    """Run one journey; decide after `escalations_first` escalations (None: never decide)."""
+def _transitions(sfn: Any, arn: str) -> int:
+    return len(_states(sfn, arn))
+
+
+# What happens on each path: (the wait it happens in, the contact property set, its value,
+# the escalations that must have happened first). Engagements are stamped with the time.
+Move = tuple[str, str, str, int]
+ACCEPT: Move = ("decision", "leadflow_decision", "accept", 0)
+CALL: Move = ("engagement", "notes_last_contacted", "", 0)
+MEETING: Move = ("engagement", "engagements_last_meeting_booked", "", 0)
+
+
+def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_track: bool = False) -> int:
+    """Run one journey through its moves to its end; returns its state transitions."""
     from leadflow import wiring
 
     assert runtime.standin is not None
     store = runtime.standin.store
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    contact = store.create_object("contacts", {**MQL, "lifecyclestage": "marketingqualifiedlead"})
-    arn = runtime.start_journey(contact, max_escalations=1)
-    if decision is not None:
+    contact = store.create_object("contacts", {**props, "lifecyclestage": "marketingqualifiedlead"})
+    arn = runtime.start_journey(contact, fast_track=fast_track)
+    sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
+    for kind, prop, value, escalations in moves:
 
-        def waiting() -> bool:
-            record = wiring.store().latest_journey(contact)
-            escalated = int(record.get("escalations", "0")) if record else 0
-            return bool(record and record.get("task_token") and escalated >= escalations_first)
+        def waiting(kind: str = kind, escalations: int = escalations) -> bool:
+            entered = _states(sfn, arn)
+            last = entered[-1] if entered else ""
+            record = wiring.store().latest_journey(contact) or {}
+            return (
+                last == _WAIT_STATES[kind]
+                and entered.count("Escalate") >= escalations
+                and record.get("waiting_for") == kind
+            )
 
         wait_for(waiting)
-        store.update_object(
-            "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": "not_icp"}
-        )
-        sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
-        sender.send([sender.event("contact.propertyChange", contact, "leadflow_decision", decision)])
-    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+        value = value or str(int(time.time() * 1000))
+        store.update_object("contacts", contact, {prop: value})
+        sender.send([sender.event("contact.propertyChange", contact, prop, value)])
+    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout_s=60)
     return _transitions(sfn, arn)
 
 
@@ -83,21 +104,38 @@ def _leads_per_s(runtime: LocalRuntime, leads: int) -> float:
 
 def run(leads: int = 100) -> list[Metric]:
     """Transitions per journey for each path, and leads per second from webhook to open journey."""
-    options = LocalOptions(template=ROOT / "template.yaml", port=0, time_scale=4 * 3600 / SLA_S)
-    with LocalRuntime(options) as runtime:
-        assert runtime.standin is not None
-        for email in TEAM:
-            runtime.standin.store.add_owner(email, "Rep", "Rep")
-        paths = {
-            "sal": ("accept", 0),
-            "escalated_then_sal": ("accept", 1),
-            "recycled": ("recycle", 0),
-            "rejected": ("reject", 0),
-            "fallback": (None, 0),
-        }
-        metrics = [
-            Metric(f"transitions_per_journey.{name}", _path(runtime, decision, first), "transitions")
-            for name, (decision, first) in paths.items()
-        ]
-        metrics.append(Metric("e2e_leads_per_s", _leads_per_s(runtime, leads), "leads/s"))
+    with tempfile.TemporaryDirectory() as scratch:
+        options = LocalOptions(
+            template=ROOT / "template.yaml",
+            port=0,
+            time_scale=4 * 3600 / SLA_S,
+            config_file=demo_config(Path(scratch)),
+        )
+        with LocalRuntime(options) as runtime:
+            assert runtime.standin is not None
+            for email in TEAM:
+                runtime.standin.store.add_owner(email, "Rep", "Rep")
+            reason: Move = ("decision", "leadflow_decision_reason", "not_icp", 0)
+            paths: dict[str, tuple[dict[str, str], list[Move], bool]] = {
+                "sql_fast_track": ({**MQL, "numemployees": "5000"}, [], True),
+                "sql_engagement_required": (MQL, [ACCEPT, CALL], False),
+                "sql_meeting_booked": ({**MQL, "numemployees": "150"}, [ACCEPT, CALL, MEETING], False),
+                "sql_after_one_escalation": (MQL, [(*ACCEPT[:3], 1), CALL], False),
+                "rejected": (MQL, [reason, ("decision", "leadflow_decision", "reject", 0)], False),
+                "recycled": (
+                    MQL,
+                    [
+                        ("decision", "leadflow_decision_reason", "bad_timing", 0),
+                        ("decision", "leadflow_decision", "recycle", 0),
+                    ],
+                    False,
+                ),
+                "recycled_no_response": (MQL, [ACCEPT], False),
+                "fallback_after_the_ladder": (MQL, [], False),
+            }
+            metrics = [
+                Metric(f"transitions_per_journey.{name}", _path(runtime, props, moves, fast), "transitions")
+                for name, (props, moves, fast) in paths.items()
+            ]
+            metrics.append(Metric("e2e_leads_per_s", _leads_per_s(runtime, leads), "leads/s"))
     return metrics

@@ -35,5 +35,7 @@ def check(path: Path) -> str:
         f"disqualifiers {len(scoring.disqualifiers)}, personas {len(scoring.personas)}); "
         f"gates fit {scoring.fit.threshold}, "
         f"intent {scoring.intent.threshold}, recency {scoring.recency_days:g} days; "
-        f"team {config.routing.team} of {len(config.routing.owners)}"
+        f"{len(config.routing.rules)} routing rules over {len(config.routing.teams)} teams "
+        f"({', '.join(f'{name} of {len(team.members)}' for name, team in config.routing.teams.items())}); "
+        f"escalation ladder {' > '.join(s.step for s in config.sla.escalation) or 'none'} > fallback"
     )

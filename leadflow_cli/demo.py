@@ -1,20 +1,23 @@
 """`leadflow demo`: the whole lead handoff, end to end, on the local runtime.
 
-Seeds a sales team and a set of contacts in the HubSpot stand-in, sends signed webhooks
-to the local API, plays the reps (accepting, rejecting, recycling, or letting the SLA
-run out), prints the journeys' timeline as it happens and checks every outcome.
+Seeds the teams and a set of contacts in the HubSpot stand-in, sends signed webhooks to
+the local API, plays the reps and HubSpot's engagement stamps (accepting, rejecting,
+recycling, logging calls, booking meetings, or letting the SLA run out), prints the
+journeys' timeline as it happens and checks every outcome.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
+import yaml
 
 from leadflow.core.config import load_config
 from leadflow.core.lifecycle import Prop
@@ -32,23 +35,63 @@ TEAM = [
 _FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "450", "country": "Germany"}
 
 
+@dataclass(frozen=True)
+class Move:
+    """One thing a rep (or HubSpot, for engagements) does once the journey waits for it."""
+
+    waits_for: str  # "decision" or "engagement" (the state the journey must be in)
+    prop: str  # the contact property that changes
+    value: str = ""  # its new value (engagements are stamped with the current time)
+    after_escalations: int = 0  # only once the SLA has been missed this many times
+
+
 @dataclass
 class Lead:
-    """A scripted contact: its properties, what its rep does, and the outcome that must follow."""
+    """A scripted contact: its properties, what happens to it, and the outcome that must follow."""
 
     name: str
     properties: dict[str, str]
-    rep: str  # "accept", "reject", "recycle", "late-accept" (after one escalation), "ignore", "-" (no MQL)
-    expected: str  # "sal", "rejected", "recycled", "fallback", "not_mql"
-    reason: str = ""
+    script: list[Move]
+    expected: str  # "sql (<policy>)", "recycled (<reason>)", "rejected (<reason>)", "fallback", "not_mql"
     contact_id: str = ""
     seen_states: list[str] = field(default_factory=list)
+    done: int = 0  # moves made so far
+
+
+def _accept(after: int = 0) -> Move:
+    return Move("decision", Prop.DECISION, "accept", after)
+
+
+def _engage(prop: str) -> Move:
+    return Move("engagement", prop)
 
 
 def _leads() -> list[Lead]:
     talk = {"recent_conversion_event_name": "Talk to sales"}
+    call, reply, meeting = (
+        "notes_last_contacted",
+        "hs_sales_email_last_replied",
+        "engagements_last_meeting_booked",
+    )
     return [
-        Lead("Maya Chen", {**_FIT, **talk, "jobtitle": "Head of RevOps"}, "accept", "sal"),
+        Lead(
+            "Maya Chen",
+            {**_FIT, **talk, "jobtitle": "Head of RevOps"},
+            [_accept(), _engage(call)],
+            "sql (engagement_required)",
+        ),
+        Lead(
+            "Noah Park",
+            {**_FIT, **talk, "numemployees": "5000", "jobtitle": "VP Revenue"},
+            [],
+            "sql (fast_track)",
+        ),
+        Lead(
+            "Zoe Fischer",
+            {**_FIT, **talk, "numemployees": "120", "jobtitle": "Founder"},
+            [_accept(), _engage(call), _engage(meeting)],
+            "sql (meeting_booked)",
+        ),
         Lead(
             "Tom Berger",
             {
@@ -57,8 +100,14 @@ def _leads() -> list[Lead]:
                 "jobtitle": "VP Sales",
                 "recent_conversion_event_name": "Demo request",
             },
-            "late-accept",
-            "sal",
+            [_accept(after=1), _engage(reply)],
+            "sql (engagement_required)",
+        ),
+        Lead(
+            "Ravi Mehta",
+            {**_FIT, **talk, "jobtitle": "Director of Sales"},
+            [_accept()],
+            "recycled (no_response)",
         ),
         Lead(
             "Ines Duarte",
@@ -69,9 +118,9 @@ def _leads() -> list[Lead]:
                 "jobtitle": "Marketing Ops Manager",
                 **talk,
             },
-            "reject",
-            "rejected",
-            reason="not_icp",
+            # The first decision has no reason: refused with a note; the reason completes it.
+            [Move("decision", Prop.DECISION, "reject"), Move("decision", Prop.DECISION_REASON, "not_icp")],
+            "rejected (not_icp)",
         ),
         Lead(
             "Sam Okafor",
@@ -81,19 +130,16 @@ def _leads() -> list[Lead]:
                 "hs_analytics_last_url": "https://x.example/pricing",
                 **talk,
             },
-            "recycle",
-            "recycled",
-            reason="bad_timing",
+            [
+                Move("decision", Prop.DECISION_REASON, "bad_timing"),
+                Move("decision", Prop.DECISION, "recycle"),
+            ],
+            "recycled (bad_timing)",
         ),
-        Lead(
-            "Lea Novak",
-            {**_FIT, "numemployees": "1200", "recent_conversion_event_name": "Contact sales"},
-            "ignore",
-            "fallback",
-        ),
-        Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, "-", "not_mql"),
-        Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, "-", "not_mql"),
-        Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, "-", "not_mql"),
+        Lead("Lea Novak", {**_FIT, "recent_conversion_event_name": "Contact sales"}, [], "fallback"),
+        Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, [], "not_mql"),
+        Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, [], "not_mql"),
+        Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, [], "not_mql"),
     ]
 
 
@@ -111,6 +157,22 @@ class Timeline:
             print(f"[{time.monotonic() - self._t0:6.1f}s] {text}", file=self._out, flush=True)
 
 
+# The demo shortens the qualification window (14 days in the shipped configuration) so that
+# a lead nobody engages with is recycled as "no response" while you watch.
+DEMO_QUALIFICATION_DAYS = 0.25
+
+
+def demo_config(directory: Path) -> Path:
+    """The shipped configuration with the demo's shorter qualification window."""
+    data = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+    for team in data["routing"]["teams"].values():
+        team["qualification_days"] = DEMO_QUALIFICATION_DAYS
+    path = directory / "leadflow.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    load_config(path)
+    return path
+
+
 def run_demo(
     template: Path = Path("template.yaml"),
     sla_seconds: float = 6.0,
@@ -118,7 +180,12 @@ def run_demo(
     out: TextIO = sys.stdout,
 ) -> int:
     """Run the demo; returns the process exit code (0 when every outcome is as expected)."""
-    config = load_config(DEFAULT_CONFIG_FILE)
+    with tempfile.TemporaryDirectory(prefix="leadflow-demo-") as scratch:
+        return _run(template, sla_seconds, as_json, out, demo_config(Path(scratch)))
+
+
+def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_file: Path) -> int:
+    config = load_config(config_file)
     time_scale = config.sla.decision_hours * 3600 / sla_seconds
     timeline = Timeline(out, quiet=as_json)
     leads = _leads()
@@ -126,14 +193,20 @@ def run_demo(
     # --json stdout must hold nothing but the summary.
     log_level = "CRITICAL" if as_json else "WARNING"
     options = LocalOptions(
-        template=template, port=0, time_scale=time_scale, extra_env={"POWERTOOLS_LOG_LEVEL": log_level}
+        template=template,
+        port=0,
+        time_scale=time_scale,
+        config_file=config_file,
+        extra_env={"POWERTOOLS_LOG_LEVEL": log_level},
     )
     with LocalRuntime(options) as runtime:
         assert runtime.standin is not None
         store = runtime.standin.store
         timeline.say(f"local runtime up: API {runtime.api_url}, HubSpot stand-in {runtime.standin.base_url}")
         timeline.say(
-            f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g})"
+            f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g}); "
+            f"escalation ladder {' > '.join(s.step for s in config.sla.escalation)} > fallback; "
+            f"qualification window {DEMO_QUALIFICATION_DAYS * 24:g} h for the demo"
         )
         for email, first, last in TEAM:
             store.add_owner(email, first, last)
@@ -171,13 +244,7 @@ def run_demo(
                 f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
             )
         failures = _play(runtime, sender, leads, timeline, sla_seconds)
-        summary = _summary(
-            runtime,
-            leads,
-            failures,
-            webhook_requests=2
-            + sum(1 for lead in leads if lead.rep in ("accept", "reject", "recycle", "late-accept")),
-        )
+        summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
     if as_json:
         print(json.dumps(summary), file=out)
     else:
@@ -206,6 +273,9 @@ def _states_entered(execution_arn: str) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
+_WAITS = {"AwaitDecision": "decision", "AwaitEngagement": "engagement"}
+
+
 def _play(
     runtime: LocalRuntime,
     sender: HubSpotWebhookSender,
@@ -213,11 +283,10 @@ def _play(
     timeline: Timeline,
     sla_seconds: float,
 ) -> list[str]:
-    """Follow every journey, make each rep's move at the right moment, until all have ended."""
+    """Follow every journey, make each scripted move when its journey waits for it, until all have ended."""
     assert runtime.standin is not None
     store = runtime.standin.store
     by_id = {lead.contact_id: lead for lead in leads}
-    decided: set[str] = set()
     deadline = time.monotonic() + 12 * sla_seconds + 30
     while time.monotonic() < deadline:
         running = 0
@@ -228,33 +297,29 @@ def _play(
                 owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
                 timeline.say(
                     f"{lead.name:<12} journey -> {state}"
-                    + (f" (owner {owner})" if state in ("HandOff", "AwaitDecision") and owner else "")
+                    + (
+                        f" (owner {owner})"
+                        if state in ("HandOff", "Reassign", "AssignFallback") and owner
+                        else ""
+                    )
                 )
             lead.seen_states = states
             if execution["status"] == "RUNNING":
                 running += 1
-            waiting = bool(states) and states[-1] == "AwaitDecision"
-            escalated_once = states.count("Escalate") >= 1
-            move = lead.rep if lead.rep != "late-accept" or escalated_once else ""
-            if (
-                waiting
-                and lead.contact_id not in decided
-                and move in ("accept", "reject", "recycle", "late-accept")
-            ):
-                decision = "accept" if move == "late-accept" else move
-                props = {
-                    Prop.DECISION: decision,
-                    **({Prop.DECISION_REASON: lead.reason} if lead.reason else {}),
-                }
-                store.update_object("contacts", lead.contact_id, props)
-                answer = sender.send(
-                    [sender.event("contact.propertyChange", lead.contact_id, Prop.DECISION, decision)]
-                )
-                timeline.say(
-                    f"{lead.name:<12} rep sets leadflow_decision={decision}"
-                    f"{' (' + lead.reason + ')' if lead.reason else ''} -> webhook {answer.status}"
-                )
-                decided.add(lead.contact_id)
+            if lead.done < len(lead.script) and states:
+                move = lead.script[lead.done]
+                if (
+                    _WAITS.get(states[-1]) == move.waits_for
+                    and states.count("Escalate") >= move.after_escalations
+                ):
+                    value = move.value or str(int(time.time() * 1000))
+                    store.update_object("contacts", lead.contact_id, {move.prop: value})
+                    answer = sender.send(
+                        [sender.event("contact.propertyChange", lead.contact_id, move.prop, value)]
+                    )
+                    shown = value if move.value else "now"
+                    timeline.say(f"{lead.name:<12} {move.prop}={shown} -> webhook {answer.status}")
+                    lead.done += 1
         started = len(_executions(runtime))
         if started and running == 0 and started >= sum(1 for lead in leads if lead.expected != "not_mql"):
             break
@@ -264,14 +329,19 @@ def _play(
 
 
 def _outcome(runtime: LocalRuntime, lead: Lead) -> str:
+    from leadflow import wiring
+
     assert runtime.standin is not None
     props = runtime.standin.store.get_object("contacts", lead.contact_id)["properties"]
-    status = props.get(Prop.JOURNEY_STATUS) or ""
-    if not props.get(Prop.MQL_AT) and status != "recycled":
-        return "not_mql"
-    return {"sal": "sal", "rejected": "rejected", "recycled": "recycled"}.get(
-        status, "fallback" if "AssignedToFallbackQueue" in lead.seen_states else status or "open"
-    )
+    if not lead.seen_states:
+        return "not_mql" if not props.get(Prop.MQL_AT) else "no journey"
+    status = props.get(Prop.JOURNEY_STATUS) or "open"
+    if status == "sql":
+        record = wiring.store().latest_journey(lead.contact_id) or {}
+        return f"sql ({record.get('sql_path', '?')})"
+    if status in ("recycled", "rejected"):
+        return f"{status} ({props.get(Prop.DECISION_REASON) or '?'})"
+    return status
 
 
 def _check(runtime: LocalRuntime, leads: list[Lead]) -> list[str]:
@@ -289,16 +359,20 @@ def _summary(
     assert runtime.standin is not None
     outcomes = [_outcome(runtime, lead) for lead in leads]
     calls = runtime.standin.store.call_count()
+    sql = [o.removeprefix("sql (").rstrip(")") for o in outcomes if o.startswith("sql")]
     return {
         "contacts": len(leads),
         "mql": sum(1 for o in outcomes if o != "not_mql"),
-        "sal": outcomes.count("sal"),
+        "sql": len(sql),
+        "sql_by_policy": {policy: sql.count(policy) for policy in sorted(set(sql))},
         "escalated": sum(1 for lead in leads if "Escalate" in lead.seen_states),
         "fallback": outcomes.count("fallback"),
-        "recycled": outcomes.count("recycled"),
-        "rejected": outcomes.count("rejected"),
+        "recycled": sum(1 for o in outcomes if o.startswith("recycled")),
+        "rejected": sum(1 for o in outcomes if o.startswith("rejected")),
         "not_mql": outcomes.count("not_mql"),
+        "outcomes": {lead.name: outcome for lead, outcome in zip(leads, outcomes, strict=True)},
         "journeys": len(_executions(runtime)),
+        "transitions": {lead.name: len(lead.seen_states) for lead in leads if lead.seen_states},
         "webhook_requests": webhook_requests,
         "hubspot_calls": calls,
         "hubspot_calls_per_contact": round(calls / len(leads), 2),
@@ -311,12 +385,13 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
     print("\nOutcomes", file=out)
     for lead in leads:
         print(
-            f"  {lead.name:<12} contact {lead.contact_id:<5} expected {lead.expected:<9} "
+            f"  {lead.name:<12} contact {lead.contact_id:<5} {summary['outcomes'][lead.name]:<27} "
             f"path: {' > '.join(lead.seen_states) or '(no journey)'}",
             file=out,
         )
+    by_policy = ", ".join(f"{k} {v}" for k, v in summary["sql_by_policy"].items())
     print(
-        f"\n  MQLs {summary['mql']}  SAL {summary['sal']}  escalated {summary['escalated']}  "
+        f"\n  MQLs {summary['mql']}  SQL {summary['sql']} ({by_policy})  escalated {summary['escalated']}  "
         f"fallback {summary['fallback']}  recycled {summary['recycled']}  rejected {summary['rejected']}  "
         f"not MQL {summary['not_mql']}",
         file=out,

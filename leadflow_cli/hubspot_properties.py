@@ -84,8 +84,8 @@ PROPERTIES: tuple[PropertySpec, ...] = (
     _enum(
         Prop.JOURNEY_STATUS,
         "Journey status",
-        "Where the lead is in leadflow's MQL to SAL journey.",
-        ("routed", "awaiting_decision", "escalated", "sal", "recycled", "rejected", "fallback"),
+        "Where the lead is in leadflow's MQL to SAL to SQL journey.",
+        ("awaiting_decision", "sal", "sql", "recycled", "rejected", "fallback", "failed"),
     ),
     _time(Prop.SLA_DUE_AT, "SLA due", "When the owner's accept / recycle / reject decision is due."),
     _enum(
@@ -111,6 +111,17 @@ PROPERTIES: tuple[PropertySpec, ...] = (
         ),
     ),
     _time(Prop.SAL_AT, "SAL date", "When the owner accepted the lead (sales accepted)."),
+    _time(Prop.SQL_AT, "SQL date", "When the lead became sales qualified (and its deal was created)."),
+    PropertySpec(Prop.TEAM, "leadflow team", "The team the routing rules sent the lead to."),
+    PropertySpec(
+        Prop.ROUTED_BY, "Routed by", "What chose the owner: a routing rule, account_owner, or fallback."
+    ),
+    _time(Prop.RECYCLE_UNTIL, "Recycle cooldown until", "A recycled lead cannot become an MQL before this."),
+    PropertySpec(
+        Prop.REJECTED_FINGERPRINT,
+        "Rejected data fingerprint",
+        "The contact's data when it was rejected: it re-enters only after this data changes.",
+    ),
     _number(Prop.ESCALATIONS, "SLA escalations", "How many times the lead was reassigned for a missed SLA."),
 )
 

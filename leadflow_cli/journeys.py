@@ -12,7 +12,32 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from leadflow.adapters.journeys import JourneyEngine
+from leadflow.adapters.state_store import StateStore
+
 OPEN = frozenset({"routed", "awaiting_decision", "escalated"})
+
+
+def resume_journey(dynamodb: Any, table: str, sfn: Any, contact_id: str) -> str:
+    """Resume the contact's failed journey (it waits in AwaitRepair): its failed step runs again.
+
+    Returns the journey id; raises LookupError when the journey is not waiting for a repair.
+    """
+    store = StateStore(dynamodb, table)
+    record = store.latest_journey(contact_id)
+    if record is None:
+        raise LookupError(f"contact {contact_id} has no journey")
+    journey_id = record["sk"].removeprefix("JOURNEY#")
+    token = record.get("task_token", "")
+    if record.get("status") != "failed" or record.get("waiting_for") != "repair" or not token:
+        raise LookupError(
+            f"journey {journey_id} is {record.get('status') or 'unknown'}, not waiting for a repair"
+        )
+    if not store.claim_task_token(contact_id, journey_id, token) or not JourneyEngine(sfn, "").resume(
+        token, "{}"
+    ):
+        raise LookupError(f"journey {journey_id} was resumed by someone else")
+    return journey_id
 
 
 @dataclass(frozen=True)

@@ -182,10 +182,14 @@ def _journeys(args: argparse.Namespace) -> int:
 
 
 def _journey(args: argparse.Namespace) -> int:
-    from leadflow_cli.journeys import print_timeline, timeline
+    from leadflow_cli.journeys import print_timeline, resume_journey, timeline
 
     dynamodb, sfn, table, arn = _aws_target(args)
     try:
+        if args.resume:
+            journey_id = resume_journey(dynamodb, table, sfn, args.contact_id)
+            print(f"resumed journey {journey_id}: its failed step runs again", file=sys.stdout)
+            return 0
         view = timeline(dynamodb, table, sfn, arn, args.contact_id)
     except LookupError as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
@@ -292,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     journey = sub.add_parser("journey", help="one contact's journey: every state with its time")
     journey.add_argument("contact_id")
+    journey.add_argument(
+        "--resume",
+        action="store_true",
+        help="a failed journey waits for a human: once the cause is fixed, run its failed step again",
+    )
     _target_options(journey)
     journey.set_defaults(run=_journey)
 

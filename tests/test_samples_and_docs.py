@@ -50,19 +50,24 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
 
     state = json.loads((EVENTS / "journey_state.json").read_text())
     routed = journey.route(copy.deepcopy(state), context("RouteFunction"))
-    assert routed["assignment"]["rule"] == "round_robin"
+    assert (routed["assignment"]["team"], routed["assignment"]["rule"]) == ("sales", "default")
     # The journey samples chain on the stand-in's ids: owner 7001, the handoff's task 20001.
     handed = journey.handoff(load("journey_handoff.json"), context("HandOffFunction"))
     assert handed["handoff"]["task_id"] == "20001"
-    assert (
-        journey.await_decision(load("journey_await_decision.json"), context("AwaitDecisionFunction")) is None
-    )
+    assert journey.await_input(load("journey_await_input.json"), context("AwaitInputFunction")) is None
     record = wiring.store().latest_journey("101")
-    assert record is not None and record["task_token"] == "sample-task-token"
+    assert record is not None and (record["task_token"], record["waiting_for"]) == (
+        "sample-task-token",
+        "decision",
+    )
     escalated = journey.escalate(load("journey_escalate.json"), context("EscalateFunction"))
-    assert escalated["escalations"] == 1 and escalated["assignment"]["rule"] == "sla_escalation"
+    assert (escalated["escalations"], escalated["next_escalation"]) == (1, "alert_manager")
     assert journey.mark_sal(load("journey_mark_sal.json"), context("MarkSalFunction"))["outcome"] == "sal"
+    qualified = journey.mark_sql(load("journey_mark_sql.json"), context("MarkSqlFunction"))
+    assert (qualified["outcome"], qualified["deal_id"]) == ("sql", "9001")
     assert journey.close(load("journey_close.json"), context("CloseFunction"))["outcome"] == "rejected"
+    failed = journey.record_failure(load("journey_record_failure.json"), context("RecordFailureFunction"))
+    assert (failed["failure"]["error"], failed["error"]) == ("HubSpotError", None)
 
     signals = json.loads((EVENTS / "signals_post.json").read_text())
     # Its signature carries a timestamp, so it is re-signed as `leadflow signals sign` would.
@@ -78,10 +83,12 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
         "journey_state.json",
         "signals_post.json",
         "journey_handoff.json",
-        "journey_await_decision.json",
+        "journey_await_input.json",
         "journey_escalate.json",
         "journey_mark_sal.json",
+        "journey_mark_sql.json",
         "journey_close.json",
+        "journey_record_failure.json",
         "env.json",
     }
     assert {p.name for p in EVENTS.glob("*.json")} == samples
@@ -106,9 +113,10 @@ def test_the_asl_lint_catches_broken_transitions_and_schema_errors(tmp_path: Pat
     definition = json.loads(ASL[0].read_text())
     broken = copy.deepcopy(definition)
     broken["States"]["Route"]["Next"] = "Nowhere"
+    broken["States"]["Orphan"] = {"Type": "Succeed"}
     problems = graph_problems(broken)
     assert "Route goes to unknown state 'Nowhere'" in problems
-    assert "HandOff is unreachable" in problems
+    assert "Orphan is unreachable" in problems
     bad_type = copy.deepcopy(definition)
     bad_type["States"]["Route"]["Type"] = "Taskk"
     path = tmp_path / "bad.asl.json"

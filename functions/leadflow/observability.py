@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger(service="leadflow")
 metrics = Metrics(namespace="Leadflow", service="leadflow")
@@ -13,6 +14,9 @@ def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **di
     """Record a metric; with dimensions (reason, step, ...) it is flushed on its own, as EMF requires."""
     if not dimensions:
         metrics.add_metric(name=name, unit=unit, value=value)
+        return
+    # single_metric prints even when POWERTOOLS_METRICS_DISABLED is set (the local runtime sets it).
+    if is_metrics_disabled():
         return
     with single_metric(name=name, unit=unit, value=value, namespace="Leadflow") as metric:
         metric.add_dimension(name="service", value="leadflow")

@@ -25,6 +25,8 @@ class Settings(BaseModel):
     hubspot_access_token: SecretStr = Field(SecretStr(""), alias="HUBSPOT_ACCESS_TOKEN")
     hubspot_client_secret: SecretStr = Field(SecretStr(""), alias="HUBSPOT_CLIENT_SECRET")
     signals_secret: SecretStr = Field(SecretStr(""), alias="LEADFLOW_SIGNALS_SECRET")
+    notify_url: SecretStr = Field(SecretStr(""), alias="LEADFLOW_NOTIFY_URL")
+    notify_topic_arn: str = Field("", alias="LEADFLOW_NOTIFY_TOPIC_ARN")
     secret_arn: str = Field("", alias="LEADFLOW_SECRET_ARN")
     public_url: str = Field("", alias="LEADFLOW_PUBLIC_URL")
     queue_url: str = Field("", alias="LEADFLOW_QUEUE_URL")

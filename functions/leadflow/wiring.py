@@ -14,6 +14,7 @@ from leadflow.settings import SettingsError, settings
 if TYPE_CHECKING:
     from leadflow.adapters.hubspot import HubSpotGateway
     from leadflow.adapters.journeys import JourneyEngine
+    from leadflow.adapters.notify import Notifier
     from leadflow.adapters.queue import EventQueue
     from leadflow.adapters.state_store import StateStore
     from leadflow.app.intake import LeadIntake
@@ -37,23 +38,25 @@ def aws_client(service: str) -> Any:
 SECRET_TTL_S = 300
 
 
-def secret(name: str) -> str:
+def secret(name: str, *, required: bool = True) -> str:
     """A secret setting: its environment variable when set (local runs), else the stack's secret.
 
-    The deployed stack keeps the HubSpot token, the client secret and the signals secret
-    in one Secrets Manager secret (JSON, keys named like the settings), never in plain
-    environment variables; powertools caches it for SECRET_TTL_S so a rotation is picked
-    up within minutes.
+    The deployed stack keeps the HubSpot token, the client secret, the signals secret and
+    the notification webhook URL in one Secrets Manager secret (JSON, keys named like the
+    settings), never in plain environment variables; powertools caches it for SECRET_TTL_S
+    so a rotation is picked up within minutes. An optional secret that is set nowhere is "".
     """
     s = settings()
     value = getattr(s, name).get_secret_value()
     if value or not s.secret_arn:
-        return s.require(name)
+        return s.require(name) if required else value
     from aws_lambda_powertools.utilities import parameters
 
     stored = parameters.get_secret(s.secret_arn, transform="json", max_age=SECRET_TTL_S)
     found = stored.get(name) if isinstance(stored, dict) else None
     if not found:
+        if not required:
+            return ""
         raise SettingsError(f"the stack's secret has no value for {name!r}")
     return str(found)
 
@@ -100,6 +103,15 @@ def engine() -> JourneyEngine:
 
 
 @cache
+def notifier() -> Notifier:
+    """Escalation notifications: the HTTP webhook (a secret, optional) and the SNS topic (optional)."""
+    from leadflow.adapters.notify import Notifier
+
+    topic = settings().notify_topic_arn
+    return Notifier(secret("notify_url", required=False), aws_client("sns") if topic else None, topic)
+
+
+@cache
 def intake() -> LeadIntake:
     """The lead-events use case."""
     from leadflow.app.intake import LeadIntake
@@ -112,10 +124,10 @@ def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
 
-    return JourneySteps(config(), hubspot(), store(), engine(), time_scale=settings().time_scale)
+    return JourneySteps(config(), hubspot(), store(), engine(), notifier(), time_scale=settings().time_scale)
 
 
 def reset() -> None:
     """Forget every built object, so the next call reads the environment again."""
-    for built in (settings, _aws, config, hubspot, store, queue, engine, intake, steps):
+    for built in (settings, _aws, config, hubspot, store, queue, engine, notifier, intake, steps):
         built.cache_clear()

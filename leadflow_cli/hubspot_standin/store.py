@@ -225,6 +225,12 @@ class StandInStore:
             }
             return owner_id
 
+    def archive_owner(self, owner_id: str) -> None:
+        """Deactivate an owner (a user removed from the portal)."""
+        with self._lock:
+            self.owner(owner_id)
+            self._owners[owner_id]["archived"] = True
+
     def owners(self, archived: bool = False) -> list[dict[str, Any]]:
         """Owners, active ones unless `archived`."""
         with self._lock:

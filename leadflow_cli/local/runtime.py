@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,7 @@ class LocalRuntime:
         self.queue_urls: dict[str, str] = {}
         self.state_machine_arns: dict[str, str] = {}
         self.table_names: dict[str, str] = {}
+        self.topic_arns: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
         self.aws_server: Any = None
         self._patches: list[Any] = []
@@ -104,6 +106,11 @@ class LocalRuntime:
         def invoke(
             backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response: Any
         ) -> Any:
+            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+                # Asynchronous, as on AWS: the caller (a waitForTaskToken state) goes on waiting
+                # while the function runs, so a function that completes the task at once is safe.
+                threading.Thread(target=lambdas.invoke_json, args=(function_name, body), daemon=True).start()
+                return b""
             payload, errored = lambdas.invoke_json(function_name, body)
             if errored:
                 response["x-amz-function-error"] = "Unhandled"
@@ -222,6 +229,12 @@ class LocalRuntime:
             if queue_attrs:
                 sqs.set_queue_attributes(QueueUrl=self.queue_urls[logical_id], Attributes=queue_attrs)
 
+        sns = boto3.client("sns", region_name=REGION)
+        for logical_id in tpl.of_type("AWS::SNS::Topic"):
+            arn = sns.create_topic(Name=f"{STACK}-{logical_id}")["TopicArn"]
+            self.topic_arns[logical_id] = refs[logical_id] = arn
+            attrs[logical_id] = {"TopicArn": arn, "TopicName": f"{STACK}-{logical_id}"}
+
         secrets = boto3.client("secretsmanager", region_name=REGION)
         for logical_id, res in tpl.of_type("AWS::SecretsManager::Secret").items():
             value = intrinsics.resolve(res.get("Properties", {}).get("SecretString", ""))
@@ -290,7 +303,14 @@ class LocalRuntime:
             pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
             for page in pages:
                 for execution in page["executions"]:
-                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime stopped")
+                    try:
+                        sfn.stop_execution(
+                            executionArn=execution["executionArn"], cause="local runtime stopped"
+                        )
+                    except AttributeError:
+                        # The emulator cannot stop an execution whose worker has not started yet;
+                        # it dies with the emulator, and shutting down must go on regardless.
+                        continue
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -310,7 +330,7 @@ class LocalRuntime:
         """The ARN of the lead journey state machine."""
         return self.state_machine_arns["LeadJourneyStateMachine"]
 
-    def start_journey(self, contact_id: str, *, max_escalations: int = 2, sla_hours: float = 4) -> str:
+    def start_journey(self, contact_id: str, *, fast_track: bool = False) -> str:
         """Start a journey for a contact directly (as the lead-events function would); its execution ARN."""
         mql_at = datetime.now(UTC)
         state = JourneyState(
@@ -319,8 +339,7 @@ class LocalRuntime:
             mql_at=mql_at,
             score=0,
             mql_reason="started by hand",
-            max_escalations=max_escalations,
-            sla_hours=sla_hours,
+            fast_track=fast_track,
         )
         sfn = boto3.client("stepfunctions", region_name=REGION)
         answer = sfn.start_execution(

@@ -18,7 +18,7 @@ from tests.conftest import COLD_PROPS, MQL_PROPS, ROOT
 pytestmark = pytest.mark.e2e
 
 
-def test_a_webhook_becomes_a_journey_and_the_reps_decision_completes_it(
+def test_webhooks_carry_a_lead_from_mql_through_acceptance_to_an_sql_with_a_deal(
     runtime_factory: Callable[..., LocalRuntime], sender_for: Callable[[LocalRuntime], HubSpotWebhookSender]
 ) -> None:
     runtime = runtime_factory()
@@ -31,10 +31,13 @@ def test_a_webhook_becomes_a_journey_and_the_reps_decision_completes_it(
 
     sfn = boto3.client("stepfunctions", region_name=REGION)
 
+    def waits(arn: str) -> int:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        return sum(1 for e in events if e["type"] == "TaskSubmitted" and "waitForTaskToken" in str(e))
+
     def waiting_execution() -> str | None:
         for execution in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]:
-            events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
-            if any(e["type"] == "TaskSubmitted" for e in events):
+            if waits(execution["executionArn"]):
                 return str(execution["executionArn"])
         return None
 
@@ -48,9 +51,19 @@ def test_a_webhook_becomes_a_journey_and_the_reps_decision_completes_it(
         == 200
     )
     wait_for(
+        lambda: store.get_object("contacts", hot)["properties"].get("leadflow_journey_status") == "sal",
+        what="the lead to be sales accepted",
+    )
+    store.update_object("contacts", hot, {"engagements_last_meeting_booked": "1764000000000"})
+    meeting = sender.event("contact.propertyChange", hot, "engagements_last_meeting_booked", "1764000000000")
+    assert sender.send([meeting]).status == 200
+    wait_for(
         lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED", what="the journey to end"
     )
-    assert store.get_object("contacts", hot)["properties"]["leadflow_journey_status"] == "sal"
+    props = store.get_object("contacts", hot)["properties"]
+    assert (props["leadflow_journey_status"], props["lifecyclestage"]) == ("sql", "salesqualifiedlead")
+    (deal,) = store.list_objects("deals")
+    assert store.associations("deals", deal["id"], "contacts") == [(hot, 3)]
     assert len(sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]) == 1
 
 
@@ -61,14 +74,15 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     assert summary["failures"] == []
     assert code == 0
     assert {
-        k: summary[k] for k in ("mql", "sal", "escalated", "fallback", "recycled", "rejected", "not_mql")
+        k: summary[k] for k in ("mql", "sql", "escalated", "fallback", "recycled", "rejected", "not_mql")
     } == {
-        "mql": 5,
-        "sal": 2,
+        "mql": 8,
+        "sql": 4,
         "escalated": 2,
         "fallback": 1,
-        "recycled": 1,
+        "recycled": 2,
         "rejected": 1,
         "not_mql": 3,
     }
+    assert summary["sql_by_policy"] == {"engagement_required": 2, "fast_track": 1, "meeting_booked": 1}
     assert isinstance(summary["hubspot_calls"], int) and summary["hubspot_calls"] > 0

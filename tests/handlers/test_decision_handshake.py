@@ -15,7 +15,7 @@ def test_a_decision_kept_between_waits_is_handed_to_the_next_wait(
     runtime_factory(consume_queues=False)
     store = wiring.store()
     store.record_journey("7", "lead-7-1", "escalated", datetime.now(UTC))
-    assert store.park_decision("7", "lead-7-1", '{"decision": "accept"}') is None  # nobody waiting yet
+    assert store.park("7", "lead-7-1", "decision", '{"decision": "accept"}') is None  # nobody waiting yet
     assert store.set_task_token("7", "lead-7-1", "token-2") == '{"decision": "accept"}'
     # Kept until the journey's final step, in case that wait times out before it resumes.
     assert store.set_task_token("7", "lead-7-1", "token-3") == '{"decision": "accept"}'
@@ -29,11 +29,42 @@ def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., 
     store = wiring.store()
     store.record_journey("8", "lead-8-1", "awaiting_decision", datetime.now(UTC))
     assert store.set_task_token("8", "lead-8-1", "token-1") is None
-    assert store.park_decision("8", "lead-8-1", '{"decision": "reject"}') == "token-1"
+    assert store.park("8", "lead-8-1", "decision", '{"decision": "reject"}') == "token-1"
     assert store.claim_task_token("8", "lead-8-1", "token-1") is True
     assert store.claim_task_token("8", "lead-8-1", "token-1") is False
     record = store.latest_journey("8")
     assert record is not None and "task_token" not in record and "pending_decision" in record
+
+
+def test_an_engagement_is_never_handed_to_a_wait_for_a_decision(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime_factory(consume_queues=False)
+    store = wiring.store()
+    store.record_journey("6", "lead-6-1", "awaiting_decision", datetime.now(UTC))
+    assert store.set_task_token("6", "lead-6-1", "decision-token", "decision") is None
+    # A meeting booked before the rep accepted: kept, but not delivered to the decision wait.
+    assert store.park("6", "lead-6-1", "engagement", '{"kind": "meeting_booked"}') is None
+    assert (
+        store.set_task_token("6", "lead-6-1", "engagement-token", "engagement")
+        == '{"kind": "meeting_booked"}'
+    )
+
+
+def test_an_input_arriving_after_a_wait_timed_out_is_kept_for_the_next_wait(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    import time
+
+    runtime_factory(consume_queues=False)
+    store = wiring.store()
+    store.record_journey("5", "lead-5-1", "awaiting_decision", datetime.now(UTC))
+    store.set_task_token("5", "lead-5-1", "timed-out-token", "decision", expires_at=time.time() - 1)
+    assert store.park("5", "lead-5-1", "decision", '{"decision": "accept"}') is None
+    assert (
+        store.set_task_token("5", "lead-5-1", "next-token", "decision", time.time() + 60)
+        == '{"decision": "accept"}'
+    )
 
 
 def test_a_contacts_signal_list_keeps_the_newest_two_hundred(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -9,15 +10,22 @@ from typing import Any
 import boto3
 import pytest
 
-from leadflow.handlers import lead_events
 from leadflow_cli.local.polling import wait_for
+from leadflow_cli.local.receiver import NotificationReceiver
 from leadflow_cli.local.runtime import REGION, LocalRuntime
-from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.conftest import MQL_PROPS
-from tests.handlers.test_lead_events import CONTEXT, sqs_event
-
-SLA_SECONDS = 1.0
-TIME_SCALE = 4 * 3600 / SLA_SECONDS  # the shipped configuration's 4 h SLA lasts one second
+from tests.journey.helpers import (
+    TIME_SCALE,
+    config_file,
+    decide,
+    engage,
+    finished,
+    journey_record,
+    start,
+    states,
+    still_running,
+    waiting_for,
+)
 
 
 @pytest.fixture
@@ -25,163 +33,309 @@ def runtime(runtime_factory: Callable[..., LocalRuntime]) -> LocalRuntime:
     return runtime_factory(consume_queues=False, time_scale=TIME_SCALE)
 
 
-def sfn() -> Any:
-    return boto3.client("stepfunctions", region_name=REGION)
+def props_of(runtime: LocalRuntime, contact: str) -> dict[str, str]:
+    properties: dict[str, str] = runtime.standin.store.get_object("contacts", contact)["properties"]  # type: ignore[union-attr]
+    return properties
 
 
-def start(runtime: LocalRuntime, max_escalations: int = 2) -> tuple[str, str]:
-    """Create an MQL contact and start its journey; returns (contact id, execution ARN)."""
+def test_accept_then_a_logged_call_makes_an_sql_with_a_deal(runtime: LocalRuntime) -> None:
     store = runtime.standin.store  # type: ignore[union-attr]
-    contact = store.create_object("contacts", {**MQL_PROPS, "lifecyclestage": "marketingqualifiedlead"})
-    arn = runtime.start_journey(contact, max_escalations=max_escalations)
-    return contact, arn
-
-
-def states(arn: str) -> list[str]:
-    events = sfn().get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-
-
-def waiting_count(arn: str) -> int:
-    return states(arn).count("AwaitDecision")
-
-
-def finished(arn: str) -> dict[str, Any]:
-    return wait_for(
-        lambda: (d := sfn().describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
-        timeout_s=30,
-        what="execution to finish",
+    company = store.create_object("companies", {"name": "Initech"})
+    contact, arn = start(runtime, {**MQL_PROPS, "associatedcompanyid": company, "firstname": "Maya"})
+    waiting_for(runtime, contact, "decision")
+    props = props_of(runtime, contact)
+    assert (props["leadflow_journey_status"], props["leadflow_team"], props["leadflow_routed_by"]) == (
+        "awaiting_decision",
+        "sales",
+        "default",
     )
-
-
-def decide(runtime: LocalRuntime, contact: str, decision: str, reason: str = "") -> None:
-    """The rep sets the decision in HubSpot, and HubSpot's webhook reaches the lead-events function."""
-    store = runtime.standin.store  # type: ignore[union-attr]
-    store.update_object(
-        "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": reason}
-    )
-    event = HubSpotWebhookSender("http://unused", "unused").event(
-        "contact.propertyChange", contact, "leadflow_decision", decision
-    )
-    assert lead_events.handler(sqs_event([event]), CONTEXT) == {"batchItemFailures": []}
-
-
-def token_registered(runtime: LocalRuntime, contact: str) -> bool:
-    from leadflow import wiring
-
-    record = wiring.store().latest_journey(contact)
-    return bool(record and record.get("task_token"))
-
-
-def test_accept_within_the_sla_makes_a_sales_accepted_lead(runtime: LocalRuntime) -> None:
-    store = runtime.standin.store  # type: ignore[union-attr]
-    contact, arn = start(runtime)
-    wait_for(lambda: token_registered(runtime, contact), what="the journey to wait for a decision")
-    props = store.get_object("contacts", contact)["properties"]
-    owner = props["hubspot_owner_id"]
-    assert props["leadflow_journey_status"] == "awaiting_decision"
     (task,) = store.list_objects("tasks")
-    assert task["properties"]["hubspot_owner_id"] == owner
+    assert task["properties"]["hubspot_owner_id"] == props["hubspot_owner_id"]
     assert store.associations("tasks", task["id"], "contacts") == [(contact, 204)]
-    due_ms = int(task["properties"]["hs_timestamp"])
     sla_due = datetime.fromisoformat(props["leadflow_sla_due_at"])
-    assert abs(due_ms / 1000 - sla_due.timestamp()) < 1
+    assert abs(int(task["properties"]["hs_timestamp"]) / 1000 - sla_due.timestamp()) < 1
+    (note,) = store.list_objects("notes")
+    assert "no routing rule matched: default team sales" in note["properties"]["hs_note_body"]
 
     decide(runtime, contact, "accept")
-    assert finished(arn)["status"] == "SUCCEEDED"
-    assert states(arn) == ["Route", "HandOff", "AwaitDecision", "Decide", "MarkSal", "SalesAccepted"]
-    props = store.get_object("contacts", contact)["properties"]
-    assert (props["leadflow_journey_status"], props["hs_lead_status"]) == ("sal", "IN_PROGRESS")
-    assert store.get_object("tasks", task["id"])["properties"]["hs_task_status"] == "COMPLETED"
-
-
-def test_a_missed_sla_reassigns_to_the_next_owner_who_can_still_accept(runtime: LocalRuntime) -> None:
-    store = runtime.standin.store  # type: ignore[union-attr]
-    contact, arn = start(runtime)
-    wait_for(lambda: token_registered(runtime, contact), what="first wait")
-    first_owner = store.get_object("contacts", contact)["properties"]["hubspot_owner_id"]
-    wait_for(
-        lambda: waiting_count(arn) == 2 and token_registered(runtime, contact), what="the escalated wait"
-    )
-    props = store.get_object("contacts", contact)["properties"]
-    assert props["hubspot_owner_id"] != first_owner
-    assert props["leadflow_escalations"] == "1"
-    notes = store.list_objects("notes")
-    assert len(notes) == 1 and "SLA of 4 h missed" in notes[0]["properties"]["hs_note_body"]
-    decide(runtime, contact, "accept")
-    assert finished(arn)["status"] == "SUCCEEDED"
-    assert states(arn)[:5] == ["Route", "HandOff", "AwaitDecision", "Escalate", "AfterEscalation"]
-    assert states(arn)[-2:] == ["MarkSal", "SalesAccepted"]
-    tasks = sorted(store.list_objects("tasks"), key=lambda t: int(t["id"]))
-    assert [t["properties"]["hs_task_status"] for t in tasks] == ["COMPLETED", "COMPLETED"]
-
-
-def test_when_every_escalation_is_missed_the_fallback_queue_owns_the_lead(runtime: LocalRuntime) -> None:
-    store = runtime.standin.store  # type: ignore[union-attr]
-    contact, arn = start(runtime, max_escalations=1)
+    waiting_for(runtime, contact, "engagement")
+    assert props_of(runtime, contact)["leadflow_journey_status"] == "sal"
+    engage(runtime, contact, "notes_last_contacted")
     assert finished(arn)["status"] == "SUCCEEDED"
     assert states(arn) == [
         "Route",
         "HandOff",
+        "DirectToSql",
         "AwaitDecision",
-        "Escalate",
-        "AfterEscalation",
-        "AwaitDecision",
-        "Escalate",
-        "AfterEscalation",
-        "AssignedToFallbackQueue",
+        "Decide",
+        "MarkSal",
+        "AwaitEngagement",
+        "MarkSql",
+        "SalesQualified",
     ]
-    from leadflow import wiring
+    props = props_of(runtime, contact)
+    assert (props["lifecyclestage"], props["leadflow_journey_status"]) == ("salesqualifiedlead", "sql")
+    (deal,) = store.list_objects("deals")
+    assert (deal["properties"]["pipeline"], deal["properties"]["dealstage"]) == (
+        "default",
+        "appointmentscheduled",
+    )
+    assert deal["properties"]["hubspot_owner_id"] == props["hubspot_owner_id"]
+    assert "acceptance plus a two-way engagement (call logged)" in deal["properties"]["description"]
+    assert store.associations("deals", deal["id"], "contacts") == [(contact, 3)]
+    assert store.associations("deals", deal["id"], "companies") == [(company, 341)]
+    record = journey_record(contact)
+    assert (record["status"], record["sql_path"], record["deal_id"]) == (
+        "sql",
+        "engagement_required",
+        deal["id"],
+    )
+    assert {"at_routed", "at_awaiting_decision", "at_sal", "at_sql"} <= record.keys()
+    assert store.get_object("tasks", task["id"])["properties"]["hs_task_status"] == "COMPLETED"
 
-    queue_owner = {o.email: o.id for o in wiring.hubspot().list_owners()}["queue@example.com"]
-    assert store.get_object("contacts", contact)["properties"]["hubspot_owner_id"] == queue_owner
+
+def test_an_engagement_logged_before_acceptance_qualifies_as_soon_as_the_rep_accepts(
+    runtime: LocalRuntime,
+) -> None:
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    engage(runtime, contact, "hs_sales_email_last_replied")
+    assert still_running(arn, for_s=0.3)
+    decide(runtime, contact, "accept")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert journey_record(contact)["engagement"] == "email_reply"
 
 
-def test_reject_closes_the_journey_with_the_reason(runtime: LocalRuntime) -> None:
-    from leadflow import wiring
+def test_fast_track_inbound_in_a_fast_track_team_is_an_sql_before_any_contact(runtime: LocalRuntime) -> None:
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "5000"}, fast_track=True)
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert states(arn) == ["Route", "HandOff", "DirectToSql", "MarkSql", "SalesQualified"]
+    (deal,) = store.list_objects("deals")
+    assert deal["properties"]["dealstage"] == "qualifiedtobuy"  # the enterprise team's own stage
+    assert "fast track" in deal["properties"]["description"]
+    (task,) = store.list_objects("tasks")
+    assert task["properties"]["hs_task_subject"].startswith("Fast-track SQL")
+    assert journey_record(contact)["sql_path"] == "fast_track"
 
+
+def test_a_fast_track_team_qualifies_its_other_leads_by_engagement(runtime: LocalRuntime) -> None:
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "5000"})
+    waiting_for(runtime, contact, "decision")
+    assert props_of(runtime, contact)["leadflow_routed_by"] == "enterprise"
+    decide(runtime, contact, "accept")
+    engage(runtime, contact, "engagements_last_meeting_booked")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert "AwaitDecision" in states(arn)
+    assert journey_record(contact)["sql_path"] == "engagement_required"
+
+
+def test_under_the_meeting_booked_policy_only_a_booked_meeting_makes_the_sql(runtime: LocalRuntime) -> None:
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "150"})
+    waiting_for(runtime, contact, "decision")
+    assert props_of(runtime, contact)["leadflow_team"] == "sdr"
+    decide(runtime, contact, "accept")
+    waiting_for(runtime, contact, "engagement")
+    engage(runtime, contact, "notes_last_contacted")  # a call is not a meeting
+    assert still_running(arn, for_s=2)
+    engage(runtime, contact, "engagements_last_meeting_booked")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    record = journey_record(contact)
+    assert (record["sql_path"], record["engagement"]) == ("meeting_booked", "meeting_booked")
+
+
+def test_no_qualifying_engagement_within_the_window_recycles_with_no_response(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    short = config_file(tmp_path, lambda c: c["routing"]["teams"]["sales"].update(qualification_days=0.01))
+    runtime = runtime_factory(consume_queues=False, time_scale=TIME_SCALE, config_file=short)
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "accept")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert states(arn)[-5:] == ["MarkSal", "AwaitEngagement", "NoResponse", "CloseJourney", "Closed"]
+    props = props_of(runtime, contact)
+    assert (props["leadflow_journey_status"], props["leadflow_decision_reason"]) == (
+        "recycled",
+        "no_response",
+    )
+    assert (props["lifecyclestage"], props["hs_lead_status"]) == ("lead", "ATTEMPTED_TO_CONTACT")
+    assert journey_record(contact)["reason"] == "no_response"
+
+
+def test_reject_needs_a_reason_and_the_journey_waits_until_it_has_one(runtime: LocalRuntime) -> None:
     store = runtime.standin.store  # type: ignore[union-attr]
     contact, arn = start(runtime)
-    wait_for(lambda: token_registered(runtime, contact), what="the wait")
-    decide(runtime, contact, "reject", "not_icp")
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "reject")
+    notes = [n["properties"]["hs_note_body"] for n in store.list_objects("notes")]
+    assert any("decision not accepted yet: a reject needs a reason" in n for n in notes)
+    assert still_running(arn, for_s=0.5)
+    decide(runtime, contact, "reject", "not_icp", field="leadflow_decision_reason")
     assert finished(arn)["status"] == "SUCCEEDED"
     assert states(arn)[-2:] == ["CloseJourney", "Closed"]
-    props = store.get_object("contacts", contact)["properties"]
+    props = props_of(runtime, contact)
     assert (props["leadflow_journey_status"], props["hs_lead_status"]) == ("rejected", "UNQUALIFIED")
-    record = wiring.store().latest_journey(contact)
-    assert record is not None and (record["status"], record["reason"]) == ("rejected", "not_icp")
+    assert props["leadflow_rejected_fingerprint"]
+    record = journey_record(contact)
+    assert (record["status"], record["reason"]) == ("rejected", "not_icp")
 
 
-def test_recycle_moves_the_lifecycle_stage_back_to_lead(runtime: LocalRuntime) -> None:
-    store = runtime.standin.store  # type: ignore[union-attr]
+def test_recycle_moves_the_lead_back_to_nurture_with_a_cooldown_and_keeps_the_owner(
+    runtime: LocalRuntime,
+) -> None:
     contact, arn = start(runtime)
-    wait_for(lambda: token_registered(runtime, contact), what="the wait")
+    waiting_for(runtime, contact, "decision")
+    owner = props_of(runtime, contact)["hubspot_owner_id"]
     decide(runtime, contact, "recycle", "bad_timing")
     assert finished(arn)["status"] == "SUCCEEDED"
-    props = store.get_object("contacts", contact)["properties"]
+    props = props_of(runtime, contact)
     assert (props["lifecyclestage"], props["leadflow_journey_status"]) == ("lead", "recycled")
-    assert not props.get("leadflow_mql_at")
+    assert (props["hs_lead_status"], props["hubspot_owner_id"]) == ("BAD_TIMING", owner)
+    assert not props.get("leadflow_mql_at") and props["leadflow_recycle_until"]
 
 
-def test_round_robin_gives_consecutive_leads_to_different_owners(runtime: LocalRuntime) -> None:
-    store = runtime.standin.store  # type: ignore[union-attr]
-    first, _ = start(runtime)
-    second, _ = start(runtime)
-    owners = wait_for(
-        lambda: (
-            [store.get_object("contacts", c)["properties"].get("hubspot_owner_id") for c in (first, second)]
-            if token_registered(runtime, first) and token_registered(runtime, second)
-            else None
-        ),
-        what="both handoffs",
-    )
-    assert owners[0] != owners[1]
-
-
-def test_an_unknown_decision_value_is_ignored_and_the_journey_keeps_waiting(runtime: LocalRuntime) -> None:
-    contact, arn = start(runtime, max_escalations=0)
-    wait_for(lambda: token_registered(runtime, contact), what="the wait")
-    decide(runtime, contact, "maybe")
-    assert token_registered(runtime, contact)
+def test_recycle_clears_the_owner_when_configured(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    clear = config_file(tmp_path, lambda c: c["journey"]["recycle"].update(owner="clear"))
+    runtime = runtime_factory(consume_queues=False, time_scale=TIME_SCALE, config_file=clear)
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "recycle", "not_ready")
     assert finished(arn)["status"] == "SUCCEEDED"
-    assert states(arn)[-1] == "AssignedToFallbackQueue"
+    assert props_of(runtime, contact)["hubspot_owner_id"] == ""
+
+
+def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallback_queue(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    with NotificationReceiver() as receiver:
+        runtime = runtime_factory(
+            consume_queues=False, time_scale=TIME_SCALE, extra_env={"LEADFLOW_NOTIFY_URL": receiver.url}
+        )
+        sqs, sns = boto3.client("sqs", region_name=REGION), boto3.client("sns", region_name=REGION)
+        inbox = sqs.create_queue(QueueName="notify-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=runtime.topic_arns["NotificationTopic"], Protocol="sqs", Endpoint=inbox_arn)
+        store = runtime.standin.store  # type: ignore[union-attr]
+        contact, arn = start(runtime)
+        waiting_for(runtime, contact, "decision")
+        first_owner = props_of(runtime, contact)["hubspot_owner_id"]
+        assert finished(arn)["status"] == "SUCCEEDED"
+        assert states(arn) == [
+            "Route",
+            "HandOff",
+            "DirectToSql",
+            "AwaitDecision",
+            "Escalate",
+            "Remind",
+            "AwaitDecision",
+            "Escalate",
+            "AlertManager",
+            "AwaitDecision",
+            "Escalate",
+            "Reassign",
+            "AwaitDecision",
+            "Escalate",
+            "AssignFallback",
+            "AssignedToFallbackQueue",
+        ]
+        texts = [m["text"] for m in receiver.received]
+        assert len(texts) == 4
+        assert texts[0].startswith("Reminder for") and "For maria@example.com" in texts[1]
+        assert "reassigned by weighted round robin" in texts[2] and "fallback queue" in texts[3]
+        emails = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
+        assert len(emails) == 4
+        assert {json.loads(m["Body"])["Subject"] for m in emails} >= {f"SLA missed on MQL {contact}"}
+    notes = [n["properties"]["hs_note_body"] for n in store.list_objects("notes")]
+    assert len(notes) == 5  # the routing, then one per step
+    assert "reminded" in notes[1] and "alerted maria@example.com" in notes[2] and "fallback queue" in notes[4]
+    tasks = sorted(store.list_objects("tasks"), key=lambda t: int(t["id"]))
+    assert [t["properties"]["hs_task_status"] for t in tasks] == ["COMPLETED", "COMPLETED", "NOT_STARTED"]
+    assert tasks[1]["properties"]["hubspot_owner_id"] != first_owner  # reassigned to someone else
+    queue_owner = {o["email"]: o["id"] for o in store.owners()}["queue@example.com"]
+    assert (
+        props_of(runtime, contact)["hubspot_owner_id"]
+        == tasks[2]["properties"]["hubspot_owner_id"]
+        == queue_owner
+    )
+    record = journey_record(contact)
+    assert (record["status"], record["escalations"], record["step"]) == ("fallback", "4", "fallback")
+
+
+def test_a_failing_notification_endpoint_never_blocks_the_journey(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    with NotificationReceiver(fail_with=500) as receiver:
+        runtime = runtime_factory(
+            consume_queues=False, time_scale=TIME_SCALE, extra_env={"LEADFLOW_NOTIFY_URL": receiver.url}
+        )
+        contact, arn = start(runtime)
+        waiting_for(runtime, contact, "decision")
+        assert finished(arn)["status"] == "SUCCEEDED"
+        assert states(arn)[-1] == "AssignedToFallbackQueue"
+        assert len(receiver.received) == 4
+
+
+def test_an_escalated_lead_can_still_be_accepted_by_its_new_owner(runtime: LocalRuntime) -> None:
+    contact, arn = start(runtime)
+    wait_for(lambda: states(arn).count("AwaitDecision") == 2, what="the wait after the reminder")
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "accept")
+    waiting_for(runtime, contact, "engagement")
+    assert states(arn)[3:6] == ["AwaitDecision", "Escalate", "Remind"]
+    assert states(arn)[-2:] == ["MarkSal", "AwaitEngagement"]
+    assert int(journey_record(contact)["escalations"]) >= 1
+
+
+def test_a_failed_step_is_recorded_alerted_and_resumed_by_a_human(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    from leadflow_cli.journeys import resume_journey
+
+    nobody = config_file(
+        tmp_path, lambda c: c["routing"]["teams"]["sales"].update(fallback_owner="ghost@example.com")
+    )
+    with NotificationReceiver() as receiver:
+        runtime = runtime_factory(
+            consume_queues=False,
+            time_scale=TIME_SCALE,
+            config_file=nobody,
+            extra_env={"LEADFLOW_NOTIFY_URL": receiver.url},
+        )
+        store = runtime.standin.store  # type: ignore[union-attr]
+        for owner in store.owners():
+            store.archive_owner(owner["id"])
+        contact, arn = start(runtime)
+        waiting_for(runtime, contact, "repair")
+        assert states(arn) == ["Route", "RecordFailure", "AwaitRepair"]
+        record = journey_record(contact)
+        assert (record["status"], record["failed_state"], record["error"]) == (
+            "failed",
+            "Route",
+            "RoutingError",
+        )
+        assert "ghost@example.com is not an active HubSpot owner" in record["cause"]
+        assert props_of(runtime, contact)["leadflow_journey_status"] == "failed"
+        assert "failed at Route" in receiver.received[0]["text"]
+
+        store.add_owner("ghost@example.com", "Ghost", "Queue")
+        clients = (
+            boto3.client("dynamodb", region_name=REGION),
+            boto3.client("stepfunctions", region_name=REGION),
+        )
+        resumed = resume_journey(clients[0], runtime.table_names["StateTable"], clients[1], contact)
+        assert resumed == record["sk"].removeprefix("JOURNEY#")
+        waiting_for(runtime, contact, "decision")
+        assert states(arn)[:6] == [
+            "Route",
+            "RecordFailure",
+            "AwaitRepair",
+            "RetryFailedStep",
+            "Route",
+            "HandOff",
+        ]
+        assert props_of(runtime, contact)["leadflow_routed_by"] == "no_one_available"

@@ -26,7 +26,10 @@ def minimal() -> dict[str, Any]:
             },
             "tiers": {"A": 20, "B": 10},
         },
-        "routing": {"owners": ["a@example.com"], "fallback_owner": "q@example.com"},
+        "routing": {
+            "default_team": "sales",
+            "teams": {"sales": {"members": [{"email": "a@example.com"}], "fallback_owner": "q@example.com"}},
+        },
     }
 
 
@@ -38,7 +41,12 @@ def test_the_shipped_configuration_loads_with_a_realistic_rule_set() -> None:
 
 def test_defaults_fill_what_the_file_leaves_out() -> None:
     config = parse_config(minimal())
-    assert (config.sla.decision_hours, config.routing.team) == (4, "sales")
+    assert (config.sla.decision_hours, config.routing.default_team) == (4, "sales")
+    assert [s.step for s in config.sla.escalation] == ["remind", "alert_manager", "reassign"]
+    sales = config.routing.teams["sales"]
+    assert (sales.sql_policy, sales.qualification_days, sales.calendar) == ("engagement_required", 14, None)
+    assert (config.journey.recycle.cooldown_days, config.journey.recycle.owner) == (30, "keep")
+    assert config.journey.engagements["engagements_last_meeting_booked"] == "meeting_booked"
     assert (config.scoring.decay.half_life_days, config.scoring.recency_days) == (30, 30)
 
 
@@ -72,8 +80,11 @@ def _edit(path: str, value: Any) -> Any:
             ),
             "repeated: r",
         ),
-        (_edit("routing.owners", ["not-an-email"]), "routing.owners.0"),
+        (_edit("routing.teams.sales.members.0.email", "not-an-email"), "routing.teams.sales.members.0.email"),
+        (_edit("routing.teams.sales.calendar", {"timezone": "Mars/Base"}), "unknown time zone 'Mars/Base'"),
         (_edit("sla.decision_hours", -1), "sla.decision_hours"),
+        (_edit("sla.escalation", [{"step": "pray", "hours": 1}]), "sla.escalation.0.step"),
+        (_edit("journey", {"recycle": {"owner": "toss"}}), "journey.recycle.owner"),
         (_edit("slaa", {}), "slaa: Extra inputs are not permitted"),
     ],
 )

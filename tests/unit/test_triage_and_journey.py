@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow.core.journey import execution_name, next_in_rotation, sla_deadline
+from leadflow.core.journey import Decision, execution_name, qualifies, reason_problem, scaled_wait
 from leadflow.core.triage import Action, triage
 from leadflow.webhooks.events import WebhookEvent
 
@@ -35,6 +35,9 @@ def event(kind: str, prop: str | None = None, value: str | None = None) -> Webho
         (event("contact.propertyChange", "industry", "X"), Action.RESCORE),
         (event("contact.propertyChange", "leadflow_decision", "accept"), Action.DECISION),
         (event("contact.propertyChange", "leadflow_decision", ""), None),
+        (event("contact.propertyChange", "leadflow_decision_reason", "not_icp"), Action.DECISION),
+        (event("contact.propertyChange", "notes_last_contacted", "1764000000000"), Action.ENGAGEMENT),
+        (event("contact.propertyChange", "notes_last_contacted", ""), None),
         (event("contact.propertyChange", "leadflow_score", "80"), None),
         (event("contact.propertyChange", "favourite_colour", "red"), None),
         (event("deal.creation"), None),
@@ -42,7 +45,7 @@ def event(kind: str, prop: str | None = None, value: str | None = None) -> Webho
     ],
 )
 def test_triage(ev: WebhookEvent, expected: Action | None) -> None:
-    assert triage(ev, WATCHED) is expected
+    assert triage(ev, WATCHED, frozenset({"notes_last_contacted"})) is expected
 
 
 def test_dedupe_key_is_hubspots_event_identity() -> None:
@@ -57,15 +60,27 @@ def test_execution_name_is_deterministic_and_within_the_80_character_limit() -> 
     assert len(name) <= 80
 
 
-def test_sla_deadline_scales_time() -> None:
+def test_waits_are_compressed_by_the_time_scale_but_never_below_one_second() -> None:
     start = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    assert sla_deadline(start, 4) == (start + timedelta(hours=4), 14400)
-    assert sla_deadline(start, 4, time_scale=3600) == (start + timedelta(seconds=4), 4)
-    assert sla_deadline(start, 0.0001, time_scale=3600)[1] == 1  # never below Step Functions' 1 s
+    assert scaled_wait(start, start + timedelta(hours=4)) == 14400
+    assert scaled_wait(start, start + timedelta(hours=4), time_scale=3600) == 4
+    assert scaled_wait(start, start + timedelta(seconds=1), time_scale=3600) == 1
 
 
-def test_rotation_cycles_through_the_team() -> None:
-    team = ["a", "b", "c"]
-    assert [next_in_rotation(team, n) for n in range(1, 7)] == ["a", "b", "c", "a", "b", "c"]
-    with pytest.raises(ValueError, match="empty team"):
-        next_in_rotation([], 1)
+def test_recycle_and_reject_need_a_reason_from_their_own_picklist() -> None:
+    assert reason_problem(Decision.ACCEPT, "") is None
+    assert reason_problem(Decision.REJECT, "not_icp") is None
+    assert reason_problem(Decision.RECYCLE, "bad_timing") is None
+    missing = reason_problem(Decision.REJECT, "")
+    assert missing is not None and "needs a reason" in missing and "no_budget" in missing
+    wrong = reason_problem(Decision.RECYCLE, "not_icp")
+    assert wrong is not None and "'not_icp' is not a recycle reason" in wrong
+
+
+def test_which_engagements_make_an_sql_under_each_policy() -> None:
+    assert qualifies("engagement_required", "call_logged")
+    assert qualifies("engagement_required", "email_reply")
+    assert qualifies("fast_track", "meeting_booked")
+    assert qualifies("meeting_booked", "meeting_booked")
+    assert not qualifies("meeting_booked", "call_logged")
+    assert not qualifies("meeting_booked", "email_reply")

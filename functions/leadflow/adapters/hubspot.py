@@ -35,6 +35,10 @@ OWNERS_TTL_S: Final = 60.0
 REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
+DEAL_TO_CONTACT: Final = 3
+DEAL_TO_COMPANY: Final = 341
+# The default pipeline's closed stages, for portals whose deals lack the computed hs_is_closed.
+_CLOSED_STAGES: Final = frozenset({"closedwon", "closedlost"})
 
 
 class _CountedRetry(Retry):
@@ -216,14 +220,14 @@ class HubSpotGateway:
         body = SimplePublicObjectInput(properties=dict(properties))
         self._call(self._contacts_basic.update, contact_id, simple_public_object_input=body)
 
-    def list_owners(self) -> list[Owner]:
+    def list_owners(self, fresh: bool = False) -> list[Owner]:
         """Every owner of the portal, following pages; cached for OWNERS_TTL_S per container.
 
         Owners change rarely and routing asks for them on every assignment, so the cache
-        saves one call per routed or escalated lead.
+        saves one call per routed or escalated lead; `fresh` skips it.
         """
         now = time.monotonic()
-        if self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
+        if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
             return self._owners_cache[1]
         owners: list[Owner] = []
         after: str | None = None
@@ -260,6 +264,53 @@ class HubSpotGateway:
         body = SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
         self._call(self._tasks.update, task_id, simple_public_object_input=body)
 
+    @cached_property
+    def _deals_batch(self) -> Any:
+        return self._client.crm.deals.batch_api
+
+    @cached_property
+    def _deal_creates(self) -> Any:
+        return self._create_client.crm.deals.basic_api
+
+    @cached_property
+    def _associations(self) -> Any:
+        return self._client.crm.associations.v4.basic_api
+
+    def open_deal_owner(self, company_id: str) -> str | None:
+        """The owner of the company's most recently created open deal, if it has one (two calls)."""
+        page = self._call(self._associations.get_page, "companies", company_id, "deals", limit=100)
+        deal_ids = [str(r.to_object_id) for r in page.results]
+        if not deal_ids:
+            return None
+        deals = self._read(
+            self._deals_batch, deal_ids, ["hubspot_owner_id", "hs_is_closed", "dealstage", "createdate"]
+        )
+        open_deals = sorted(
+            (
+                p
+                for p in deals.values()
+                if p.get("hs_is_closed") != "true"
+                and p.get("dealstage") not in _CLOSED_STAGES
+                and p.get("hubspot_owner_id")
+            ),
+            key=lambda p: p.get("createdate") or "",
+        )
+        return open_deals[-1]["hubspot_owner_id"] if open_deals else None
+
+    def create_deal(
+        self,
+        contact_id: str,
+        company_id: str | None,
+        properties: Mapping[str, str],
+    ) -> str:
+        """Create a deal associated with the contact (and its company); returns its id."""
+        associations = [_association(contact_id, DEAL_TO_CONTACT)]
+        if company_id:
+            associations.append(_association(company_id, DEAL_TO_COMPANY))
+        deal = SimplePublicObjectInputForCreate(properties=dict(properties), associations=associations)
+        created = self._call(self._deal_creates.create, simple_public_object_input_for_create=deal)
+        return str(created.id)
+
     def create_note(self, contact_id: str, body: str, at: datetime) -> str:
         """Write a note on the contact's timeline; returns its id."""
         note = SimplePublicObjectInputForCreate(
@@ -270,8 +321,8 @@ class HubSpotGateway:
         return str(created.id)
 
 
-def _association(contact_id: str, type_id: int) -> dict[str, Any]:
+def _association(object_id: str, type_id: int) -> dict[str, Any]:
     return {
-        "to": {"id": contact_id},
+        "to": {"id": object_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
+
+# The ASL state that records failures (its own entry is skipped when looking for the failed state).
+FAILURE_HANDLER: Final = "RecordFailure"
 
 
 class JourneyEngine:
@@ -31,3 +34,16 @@ class JourneyEngine:
         ):
             return False
         return True
+
+    def failed_state(self, execution_arn: str) -> str | None:
+        """The state whose failure the execution is now handling (read from its history, newest first)."""
+        try:
+            events = self._sfn.get_execution_history(
+                executionArn=execution_arn, reverseOrder=True, maxResults=50
+            )["events"]
+        except self._sfn.exceptions.ClientError:
+            # Recording the failure matters more than naming its state.
+            return None
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        # The newest entry is the failure handler itself; the one before it is the state that failed.
+        return next((name for name in entered if name != FAILURE_HANDLER), None)

@@ -5,6 +5,8 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
   longer than HubSpot's 24 hours of retries);
 - `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
 - `ROUTING#<team>` / `CURSOR`: the team's round-robin counter;
+- `ROUTING#<team>` / `LOAD#<owner id>#<day>`: leads a rep received that day (kept 2 days), which
+  daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
   decay and recency are computed from.
 """
@@ -21,6 +23,7 @@ from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
 MAX_SIGNALS: Final = 200
+NEVER: Final = 2**53  # a token expiry that is never reached (a wait without a timeout)
 
 
 class StateStore:
@@ -133,6 +136,24 @@ class StateStore:
         )
         return int(answer["Attributes"]["cursor"]["N"])
 
+    def claim_capacity(self, team: str, owner_id: str, day: str, cap: int) -> bool:
+        """Count one more lead for a rep on `day`, unless they already have `cap` (atomic, conditional)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": f"LOAD#{owner_id}#{day}"}},
+                UpdateExpression="ADD leads :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(leads) OR leads < :cap",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":cap": {"N": str(cap)},
+                    ":exp": {"N": str(int(time.time()) + 2 * 86400)},
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     # Journeys -----------------------------------------------------------------------------
 
     def _journey_key(self, contact_id: str, journey_id: str) -> dict[str, Any]:
@@ -164,7 +185,23 @@ class StateStore:
             Key=self._journey_key(contact_id, journey_id),
             UpdateExpression="SET "
             + ", ".join(sets)
-            + (" REMOVE task_token, pending_decision" if final else ""),
+            + (
+                " REMOVE task_token, waiting_for, token_expires, pending_decision, pending_engagement"
+                if final
+                else ""
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def remember(self, contact_id: str, journey_id: str, **fields: str) -> None:
+        """Set fields on a journey record without a transition (what a retried step must reuse)."""
+        names = {f"#f{i}": name for i, name in enumerate(sorted(fields))}
+        values = {f":f{i}": {"S": fields[name]} for i, name in enumerate(sorted(fields))}
+        self._db.update_item(
+            TableName=self._table,
+            Key=self._journey_key(contact_id, journey_id),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -184,16 +221,41 @@ class StateStore:
             return None
         return {k: next(iter(v.values())) for k, v in items[0].items()}
 
-    def set_task_token(self, contact_id: str, journey_id: str, token: str) -> str | None:
-        """Store the token the journey now waits on; returns the decision kept for it, if any."""
+    def journey(self, contact_id: str, journey_id: str) -> dict[str, str] | None:
+        """One journey's record, as plain strings, or None."""
+        answer = self._db.get_item(
+            TableName=self._table, Key=self._journey_key(contact_id, journey_id), ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+
+    def set_task_token(
+        self,
+        contact_id: str,
+        journey_id: str,
+        token: str,
+        kind: str = "decision",
+        expires_at: float | None = None,
+    ) -> str | None:
+        """Store the token the journey now waits on for `kind` (decision, engagement or repair).
+
+        `expires_at` (epoch seconds) is when the wait times out: after it the token is not
+        handed out, so an input that arrives late waits for the next wait instead of being
+        sent to one that is over. Returns the input of that kind kept for it, if one arrived
+        before the wait began.
+        """
         answer = self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET task_token = :t",
-            ExpressionAttributeValues={":t": {"S": token}},
+            UpdateExpression="SET task_token = :t, waiting_for = :k, token_expires = :e",
+            ExpressionAttributeValues={
+                ":t": {"S": token},
+                ":k": {"S": kind},
+                ":e": {"N": str(expires_at if expires_at is not None else NEVER)},
+            },
             ReturnValues="ALL_NEW",
         )
-        pending = answer.get("Attributes", {}).get("pending_decision")
+        pending = answer.get("Attributes", {}).get(f"pending_{kind}")
         return str(pending["S"]) if pending else None
 
     def claim_task_token(self, contact_id: str, journey_id: str, token: str) -> bool:
@@ -213,18 +275,20 @@ class StateStore:
             return False
         return True
 
-    def park_decision(self, contact_id: str, journey_id: str, decision_json: str) -> str | None:
-        """Keep a decision until the journey acts on it; returns the token it is waiting on, if any.
+    def park(self, contact_id: str, journey_id: str, kind: str, input_json: str) -> str | None:
+        """Keep an input of `kind` until the journey acts on it; returns the token of a wait for it.
 
-        The decision stays until the journey's final step clears it, so a resume that
-        reached a wait which had just timed out still leaves it for the next wait.
+        The input stays until the journey's final step clears it, so a resume that reached
+        a wait which had just timed out still leaves it for the next wait of that kind.
         """
-        answer = self._db.update_item(
+        attrs = self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET pending_decision = :d",
-            ExpressionAttributeValues={":d": {"S": decision_json}},
+            UpdateExpression="SET #p = :d",
+            ExpressionAttributeNames={"#p": f"pending_{kind}"},
+            ExpressionAttributeValues={":d": {"S": input_json}},
             ReturnValues="ALL_NEW",
-        )
-        token = answer.get("Attributes", {}).get("task_token")
-        return str(token["S"]) if token else None
+        ).get("Attributes", {})
+        token, waiting = attrs.get("task_token"), attrs.get("waiting_for", {}).get("S", "decision")
+        expires = float(attrs.get("token_expires", {}).get("N", NEVER))
+        return str(token["S"]) if token and waiting == kind and expires > time.time() else None

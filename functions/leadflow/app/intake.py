@@ -14,15 +14,24 @@ from leadflow.adapters.hubspot import HubSpotGateway
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
 from leadflow.core.config import LeadflowConfig
-from leadflow.core.journey import Decision, DecisionInput, JourneyState, execution_name, utcnow
-from leadflow.core.lifecycle import MQL, Prop, is_before_mql
+from leadflow.core.journey import (
+    Decision,
+    DecisionInput,
+    EngagementInput,
+    JourneyState,
+    execution_name,
+    qualifies,
+    reason_problem,
+    utcnow,
+)
+from leadflow.core.lifecycle import MQL, OPEN_STATUSES, Prop, fingerprint, is_before_mql
 from leadflow.core.scoring import Scorer
 from leadflow.core.signals import ContactSignal, Signal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 
-_TERMINAL = frozenset({"sal", "recycled", "rejected", "fallback"})
+_TERMINAL = frozenset({"sql", "recycled", "rejected", "fallback"})
 # HubSpot keeps the id of a contact's primary company on the contact.
 _COMPANY_ID = "associatedcompanyid"
 # The handoff packet: what scoring writes on every contact it scores.
@@ -57,6 +66,8 @@ class IntakeResult:
     journeys_started: int = 0
     decisions_delivered: int = 0
     decisions_parked: int = 0
+    decisions_refused: int = 0
+    engagements_delivered: int = 0
 
 
 class LeadIntake:
@@ -87,9 +98,14 @@ class LeadIntake:
                 Prop.MQL_AT,
                 Prop.MQL_REASON,
                 Prop.JOURNEY_STATUS,
+                Prop.DECISION,
                 Prop.DECISION_REASON,
+                Prop.RECYCLE_UNTIL,
+                Prop.REJECTED_FINGERPRINT,
             }
+            | config.journey.engagement_properties
         )
+        self._engagements = config.journey.engagements
 
     def process(
         self, messages: Sequence[tuple[str, WebhookEvent]], signals: Sequence[tuple[str, ContactSignal]] = ()
@@ -103,9 +119,12 @@ class LeadIntake:
         by_contact: dict[str, list[str]] = {}
         rescore: dict[str, list[WebhookEvent]] = {}
         decisions: dict[str, WebhookEvent] = {}
+        engagements: dict[str, list[WebhookEvent]] = {}
         outside: dict[str, list[Signal]] = {}
         for message_id, event in messages:
-            action = triage(event, self._config.scoring.properties)
+            action = triage(
+                event, self._config.scoring.properties, self._config.journey.engagement_properties
+            )
             if action is None:
                 result.ignored += 1
                 continue
@@ -113,6 +132,8 @@ class LeadIntake:
             _remember(by_contact, contact_id, message_id)
             if action is Action.RESCORE:
                 rescore.setdefault(contact_id, []).append(event)
+            elif action is Action.ENGAGEMENT:
+                engagements.setdefault(contact_id, []).append(event)
             elif contact_id not in decisions or decisions[contact_id].occurred_at < event.occurred_at:
                 # Out-of-order deliveries: the latest decision a rep made is the one that counts.
                 decisions[contact_id] = event
@@ -155,6 +176,8 @@ class LeadIntake:
                 self._start_journey_if_due(contact_id, {**props, **updates.get(contact_id, {})}, result)
                 if contact_id in decisions:
                     self._deliver_decision(contact_id, decisions[contact_id], props, result)
+                for event in engagements.get(contact_id, []):
+                    self._deliver_engagement(contact_id, event, result)
             except Exception:
                 logger.exception(
                     "contact processing failed; its events will be retried", contact_id=contact_id
@@ -223,7 +246,7 @@ class LeadIntake:
             Prop.DISQUALIFIED_BY: card.disqualified_by,
         }
         change = {k: v for k, v in packet.items() if (props.get(k) or "") != v}
-        if card.is_mql and is_before_mql(props.get(Prop.LIFECYCLE)) and not props.get(Prop.MQL_AT):
+        if card.is_mql and self._may_become_mql(contact_id, props, now):
             result.new_mqls += 1
             change.update(
                 {
@@ -237,6 +260,29 @@ class LeadIntake:
                 "new MQL", contact_id=contact_id, fit=card.fit, intent=card.intent, reason=card.reason
             )
         return change
+
+    def _may_become_mql(self, contact_id: str, props: dict[str, str | None], now: datetime) -> bool:
+        """Whether a contact that scores as an MQL may start a new journey now.
+
+        Not while a journey is open, not during a recycle cooldown, and a rejected lead
+        only once its data has changed since the rejection.
+        """
+        if not is_before_mql(props.get(Prop.LIFECYCLE)) or props.get(Prop.MQL_AT):
+            return False
+        status = props.get(Prop.JOURNEY_STATUS) or ""
+        if status in OPEN_STATUSES:
+            return False
+        until = parse_hubspot_time(props.get(Prop.RECYCLE_UNTIL))
+        if until is not None and until > now:
+            logger.info("recycled lead still cooling down", contact_id=contact_id, until=until.isoformat())
+            return False
+        rejected = props.get(Prop.REJECTED_FINGERPRINT)
+        if status == "rejected" and rejected:
+            data = self._config.scoring.data_properties
+            if fingerprint(props, data) == rejected:
+                logger.info("rejected lead unchanged since rejection", contact_id=contact_id)
+                return False
+        return True
 
     def _start_journey_if_due(
         self, contact_id: str, props: dict[str, str | None], result: IntakeResult
@@ -253,41 +299,87 @@ class LeadIntake:
             mql_at=stamped,
             score=int(props.get(Prop.SCORE) or 0),
             mql_reason=props.get(Prop.MQL_REASON) or "",
-            max_escalations=self._config.sla.max_escalations,
-            sla_hours=self._config.sla.decision_hours,
+            fast_track=props.get(Prop.FAST_TRACK) == "true",
         )
+        latest = self._store.latest_journey(contact_id)
+        if latest and latest.get("status") not in _TERMINAL and latest["sk"] != f"JOURNEY#{state.journey_id}":
+            # One journey at a time: HubSpot's lifecycle was moved by hand while one was open.
+            logger.warning("a journey is already open; not starting another", contact_id=contact_id)
+            return
         if self._engine.start(state.journey_id, state.model_dump_json()):
             result.journeys_started += 1
+
+    def _open_journey(self, contact_id: str) -> str | None:
+        record = self._store.latest_journey(contact_id)
+        if record is None or record.get("status") in _TERMINAL:
+            return None
+        return record["sk"].removeprefix("JOURNEY#")
+
+    def _deliver(self, contact_id: str, journey_id: str, kind: str, payload: str) -> bool:
+        """Hand an input to the journey's wait for it; False when it is kept for a later wait.
+
+        Keep the input first, then claim whatever token is waiting: a wait registers its
+        token and reads the kept input in one atomic update, so one side always sees the
+        other, and the claim (a conditional delete) lets only one of them resume the wait.
+        """
+        for _ in range(3):
+            token = self._store.park(contact_id, journey_id, kind, payload)
+            if not token or not self._store.claim_task_token(contact_id, journey_id, token):
+                return False
+            if self._engine.resume(token, payload):
+                return True
+            # That wait had already timed out; the next wait of this kind takes the input.
+        return False
 
     def _deliver_decision(
         self, contact_id: str, event: WebhookEvent, props: dict[str, str | None], result: IntakeResult
     ) -> None:
-        try:
-            decision = Decision((event.property_value or "").strip().lower())
-        except ValueError:
-            logger.warning(
-                "ignoring unknown decision value", contact_id=contact_id, value=event.property_value
-            )
+        # The contact as read now, not the event: a reason set after the decision completes it.
+        value = (props.get(Prop.DECISION) or "").strip().lower()
+        if not value:
             return
-        record = self._store.latest_journey(contact_id)
-        if record is None or record.get("status") in _TERMINAL:
+        try:
+            decision = Decision(value)
+        except ValueError:
+            logger.warning("ignoring unknown decision value", contact_id=contact_id, value=value)
+            return
+        journey_id = self._open_journey(contact_id)
+        if journey_id is None:
             logger.info("decision for a contact with no open journey", contact_id=contact_id)
+            return
+        reason = (props.get(Prop.DECISION_REASON) or "").strip().lower()
+        problem = reason_problem(decision, reason)
+        if problem:
+            # The journey keeps waiting; the rep learns on the contact's timeline what is missing.
+            self._hubspot.create_note(
+                contact_id, f"leadflow: decision not accepted yet: {problem}.", self._clock()
+            )
+            result.decisions_refused += 1
+            logger.info("decision refused", contact_id=contact_id, problem=problem)
             return
         payload = DecisionInput(
             decision=decision,
-            reason=props.get(Prop.DECISION_REASON) or "",
-            decided_at=datetime.fromtimestamp(event.occurred_at / 1000, tz=self._clock().tzinfo),
+            reason=reason,
+            decided_at=datetime.fromtimestamp(event.occurred_at / 1000, tz=UTC),
         ).model_dump_json()
-        journey_id = record["sk"].removeprefix("JOURNEY#")
-        # Keep the decision first, then claim whatever token is waiting: a wait registers its
-        # token and reads the kept decision in one atomic update, so one side always sees the
-        # other, and the claim (a conditional delete) lets only one of them resume the wait.
-        for _ in range(3):
-            token = self._store.park_decision(contact_id, journey_id, payload)
-            if not token or not self._store.claim_task_token(contact_id, journey_id, token):
-                break
-            if self._engine.resume(token, payload):
-                result.decisions_delivered += 1
-                return
-            # That wait had already timed out; the escalation's next wait takes the decision.
-        result.decisions_parked += 1
+        if self._deliver(contact_id, journey_id, "decision", payload):
+            result.decisions_delivered += 1
+        else:
+            result.decisions_parked += 1
+
+    def _deliver_engagement(self, contact_id: str, event: WebhookEvent, result: IntakeResult) -> None:
+        kind = self._engagements[event.property_name or ""]
+        record = self._store.latest_journey(contact_id)
+        if record is None or record.get("status") in _TERMINAL:
+            return
+        if not qualifies(record.get("sql_policy", "engagement_required"), kind):
+            logger.info(
+                "engagement does not qualify under the team's policy", contact_id=contact_id, kind=kind
+            )
+            return
+        at = parse_hubspot_time(event.property_value) or datetime.fromtimestamp(
+            event.occurred_at / 1000, tz=UTC
+        )
+        payload = EngagementInput(kind=kind, at=at).model_dump_json()
+        if self._deliver(contact_id, record["sk"].removeprefix("JOURNEY#"), "engagement", payload):
+            result.engagements_delivered += 1

@@ -6,12 +6,15 @@ reach production half-understood.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadflow.core.conditions import Condition
 from leadflow.core.scoring_config import ScoringConfig
 
 
@@ -20,22 +23,187 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+TeamName = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Hours = Annotated[float, Field(gt=0, le=24 * 30)]
+
+
+class Leave(_Strict):
+    """Out-of-office dates, both days included, in the member's time zone."""
+
+    start: Annotated[date, Field(alias="from")]
+    end: Annotated[date, Field(alias="to")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Leave:
+        if self.end < self.start:
+            raise ValueError("'to' must not be before 'from'")
+        return self
+
+
+class CalendarConfig(_Strict):
+    """When a team works: SLA clocks count only these hours, and routing only picks reps inside them."""
+
+    timezone: Annotated[str, Field(min_length=1, description="IANA time zone, e.g. Europe/Berlin")]
+    hours: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")] = (
+        "09:00-17:00"
+    )
+    days: Annotated[list[Weekday], Field(min_length=1)] = ["mon", "tue", "wed", "thu", "fri"]
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _valid(self) -> CalendarConfig:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        start, end = self.hours.split("-")
+        if end <= start:
+            raise ValueError(f"hours {self.hours!r} must end after they start")
+        return self
+
+
+class Member(_Strict):
+    """A rep in a team's rotation."""
+
+    email: Email
+    weight: Annotated[int, Field(ge=1, le=100)] = 1
+    daily_cap: Annotated[int, Field(ge=1)] | None = Field(default=None, description="most new leads per day")
+    timezone: str | None = Field(default=None, description="overrides the team calendar's time zone")
+    out_of_office: list[Leave] = Field(default_factory=list)
+    active: bool = True
+
+
+EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
+SqlPolicy = Literal["engagement_required", "fast_track", "meeting_booked"]
+
+
+class DealConfig(_Strict):
+    """Where the deal an SQL creates goes."""
+
+    pipeline: Annotated[str, Field(min_length=1)] = "default"
+    stage: Annotated[str, Field(min_length=1)] = "appointmentscheduled"
+
+
+class TeamConfig(_Strict):
+    """A team: its rotation, its queue owner, its manager, its calendar and its SQL policy."""
+
+    members: Annotated[list[Member], Field(min_length=1)]
+    fallback_owner: Email
+    manager: Email | None = None
+    calendar: CalendarConfig | None = Field(default=None, description="none: around the clock")
+    sql_policy: SqlPolicy = "engagement_required"
+    qualification_days: Annotated[float, Field(gt=0, le=365)] = 14
+    deal: DealConfig | None = Field(default=None, description="overrides journey.deal for this team")
+
+    @model_validator(mode="after")
+    def _unique_members(self) -> TeamConfig:
+        emails = [m.email.lower() for m in self.members]
+        repeated = sorted({e for e in emails if emails.count(e) > 1})
+        if repeated:
+            raise ValueError(f"members repeated: {', '.join(repeated)}")
+        for member in self.members:
+            if member.timezone:
+                try:
+                    ZoneInfo(member.timezone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise ValueError(f"{member.email}: unknown time zone {member.timezone!r}") from None
+        return self
+
+
+class RoutingRule(_Strict):
+    """Contacts matching every condition go to `team` (rules are tried in order; the first match wins)."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    when: Annotated[dict[str, Condition], Field(min_length=1, description="property -> condition")]
+    team: TeamName
+    account_match: bool | None = Field(default=None, description="overrides routing.account_matching")
 
 
 class RoutingConfig(_Strict):
-    """Who receives MQLs: a team rotated in round robin, and the queue owner of last resort."""
+    """Who receives MQLs: rules lead to teams; a team rotates its available members by weight."""
 
-    team: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")] = "sales"
-    owners: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1)]
-    fallback_owner: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    rules: list[RoutingRule] = Field(default_factory=list)
+    default_team: TeamName
+    account_matching: bool = Field(
+        default=True, description="route to the company's owner (or its open deal's owner) first"
+    )
+    teams: Annotated[dict[TeamName, TeamConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _teams_exist(self) -> RoutingConfig:
+        wanted = [("default_team", self.default_team)] + [(f"rule {r.name}", r.team) for r in self.rules]
+        for where, team in wanted:
+            if team not in self.teams:
+                raise ValueError(f"{where} names unknown team {team!r}")
+        names = [r.name for r in self.rules]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"rule names must be unique, repeated: {', '.join(repeated)}")
+        return self
+
+    @property
+    def properties(self) -> frozenset[str]:
+        """The contact (and `company.`) properties the routing rules read."""
+        return frozenset(p for rule in self.rules for p in rule.when)
+
+
+class EscalationStep(_Strict):
+    """One rung of the escalation ladder, and how long the lead waits after it."""
+
+    step: Literal["remind", "alert_manager", "reassign"]
+    hours: Hours
 
 
 class SlaConfig(_Strict):
-    """How long a rep has to decide, and how many reassignments before the fallback queue."""
+    """How long a rep has to decide, and what happens each time that time runs out."""
 
-    decision_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 4
-    max_escalations: Annotated[int, Field(ge=0, le=10)] = 2
+    decision_hours: Hours = 4
+    escalation: list[EscalationStep] = Field(
+        default_factory=lambda: [
+            EscalationStep(step="remind", hours=2),
+            EscalationStep(step="alert_manager", hours=2),
+            EscalationStep(step="reassign", hours=4),
+        ],
+        description="after the last step's hours, the team's fallback owner takes the lead",
+        max_length=10,
+    )
+
+
+class RecycleConfig(_Strict):
+    """What recycling does to a lead."""
+
+    cooldown_days: Annotated[float, Field(ge=0, le=365)] = 30
+    owner: Literal["keep", "clear"] = "keep"
+
+
+# HubSpot stamps these contact properties when a meeting is booked, a sales email is answered,
+# or a call (or other sales activity) is logged.
+DEFAULT_ENGAGEMENTS: dict[str, EngagementKind] = {
+    "engagements_last_meeting_booked": "meeting_booked",
+    "hs_sales_email_last_replied": "email_reply",
+    "notes_last_contacted": "call_logged",
+}
+
+
+class JourneyConfig(_Strict):
+    """The lead's life after the handoff: recycling, deals, and which engagements count."""
+
+    recycle: RecycleConfig = RecycleConfig()
+    deal: DealConfig = DealConfig()
+    engagements: dict[str, EngagementKind] = Field(
+        default_factory=lambda: dict(DEFAULT_ENGAGEMENTS),
+        description="contact property HubSpot stamps -> the engagement it means",
+    )
+
+    @property
+    def engagement_properties(self) -> frozenset[str]:
+        """The contact properties whose changes are sales engagements."""
+        return frozenset(self.engagements)
 
 
 class LeadflowConfig(_Strict):
@@ -45,6 +213,7 @@ class LeadflowConfig(_Strict):
     scoring: ScoringConfig
     routing: RoutingConfig
     sla: SlaConfig = SlaConfig()
+    journey: JourneyConfig = JourneyConfig()
 
 
 def parse_config(data: object, source: str = "configuration") -> LeadflowConfig:

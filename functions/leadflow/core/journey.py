@@ -7,9 +7,9 @@ execution history.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,54 +22,130 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
-class Assignment(BaseModel):
-    """Who owns the lead now, and why."""
+Outcome = Literal["open", "sal", "sql", "recycled", "rejected", "fallback"]
+EscalationStepName = Literal["remind", "alert_manager", "reassign", "fallback"]
+EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
+SqlPolicyName = Literal["engagement_required", "fast_track", "meeting_booked"]
 
+
+class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Assignment(_Model):
+    """Who owns the lead now, and why (the rule, and a sentence a RevOps person can read)."""
 
     owner_id: str
     owner_email: str
     team: str
     rule: str
+    why: str = ""
 
 
-class Handoff(BaseModel):
+class Handoff(_Model):
     """The open request for a decision: the HubSpot task and the SLA deadline."""
-
-    model_config = ConfigDict(extra="forbid")
 
     task_id: str
     due_at: datetime
     timeout_seconds: Annotated[int, Field(ge=1)]
 
 
-class DecisionInput(BaseModel):
+class DecisionInput(_Model):
     """The rep's decision as it resumes the journey."""
-
-    model_config = ConfigDict(extra="forbid")
 
     decision: Decision
     reason: str = ""
     decided_at: datetime
 
 
-class JourneyState(BaseModel):
-    """Everything the journey carries from state to state."""
+class EngagementInput(_Model):
+    """A sales engagement that qualifies the lead under its team's SQL policy."""
 
-    model_config = ConfigDict(extra="forbid")
+    kind: EngagementKind
+    at: datetime
+
+
+class Qualification(_Model):
+    """The qualification window an accepted lead has to show a qualifying engagement in."""
+
+    due_at: datetime
+    timeout_seconds: Annotated[int, Field(ge=1)]
+
+
+class Failure(_Model):
+    """What went wrong, where: kept so a human can fix the cause and resume the journey."""
+
+    state: str
+    error: str
+    cause: str
+    at: datetime
+
+
+class JourneyState(_Model):
+    """Everything the journey carries from state to state."""
 
     journey_id: str
     contact_id: str
     mql_at: datetime
     score: int
     mql_reason: str
+    fast_track: bool = False
+    sql_policy: SqlPolicyName = "engagement_required"
+    direct_sql: bool = False
     escalations: int = 0
-    max_escalations: int
-    sla_hours: float
+    next_escalation: EscalationStepName = "fallback"
     assignment: Assignment | None = None
     handoff: Handoff | None = None
     decision: DecisionInput | None = None
-    outcome: Literal["open", "sal", "recycled", "rejected", "fallback"] = "open"
+    qualification: Qualification | None = None
+    engagement: EngagementInput | None = None
+    deal_id: str | None = None
+    outcome: Outcome = "open"
+    error: dict[str, str] | None = Field(default=None, description="what a Catch caught")
+    failure: Failure | None = None
+
+
+REASONS: Final[dict[Decision, tuple[str, ...]]] = {
+    Decision.ACCEPT: (),
+    Decision.REJECT: ("not_icp", "bad_data", "competitor", "student", "no_budget", "duplicate"),
+    Decision.RECYCLE: ("not_ready", "bad_timing", "no_response"),
+}
+
+
+def reason_problem(decision: Decision, reason: str) -> str | None:
+    """What is wrong with a decision's reason code, or None when the decision can be accepted."""
+    allowed = REASONS[decision]
+    if not allowed:
+        return None
+    if not reason:
+        return f"a {decision.value} needs a reason: set 'Decision reason' to one of {', '.join(allowed)}"
+    if reason not in allowed:
+        return f"{reason!r} is not a {decision.value} reason: use one of {', '.join(allowed)}"
+    return None
+
+
+QUALIFYING: Final[dict[str, frozenset[str]]] = {
+    "engagement_required": frozenset({"meeting_booked", "email_reply", "call_logged"}),
+    "fast_track": frozenset({"meeting_booked", "email_reply", "call_logged"}),
+    "meeting_booked": frozenset({"meeting_booked"}),
+}
+
+
+def qualifies(policy: str, kind: str) -> bool:
+    """Whether an engagement of this kind makes an accepted lead an SQL under the team's policy.
+
+    `fast_track` teams qualify their other leads like `engagement_required` ones.
+    """
+    return kind in QUALIFYING.get(policy, frozenset())
+
+
+def scaled_wait(now: datetime, due_at: datetime, time_scale: float = 1.0) -> int:
+    """Seconds to wait until `due_at`, compressed by `time_scale` (at least one second).
+
+    A time scale of 3600 makes an hour pass in a second, which is how the local runtime
+    lets a day-long SLA expire during a demo.
+    """
+    return max(1, round((due_at - now).total_seconds() / time_scale))
 
 
 def execution_name(contact_id: str, mql_at: datetime) -> str:
@@ -79,23 +155,6 @@ def execution_name(contact_id: str, mql_at: datetime) -> str:
     second journey (StartExecution is idempotent per name).
     """
     return f"lead-{contact_id}-{int(mql_at.timestamp())}"
-
-
-def sla_deadline(start: datetime, hours: float, time_scale: float = 1.0) -> tuple[datetime, int]:
-    """The SLA deadline and the wait in seconds from `start`, with time compressed by `time_scale`.
-
-    A time scale of 3600 makes an hour pass in a second, which is how the local runtime
-    lets a day-long SLA expire during a demo.
-    """
-    seconds = max(1, round(hours * 3600 / time_scale))
-    return start + timedelta(seconds=seconds), seconds
-
-
-def next_in_rotation(members: list[str], cursor: int) -> str:
-    """The member a round-robin cursor points at (the cursor counts assignments from 1)."""
-    if not members:
-        raise ValueError("cannot rotate over an empty team")
-    return members[(cursor - 1) % len(members)]
 
 
 def utcnow() -> datetime:

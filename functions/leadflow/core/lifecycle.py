@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 # HubSpot's default lifecycle stages in their forward order.
@@ -16,6 +18,9 @@ STAGES: Final = (
     "other",
 )
 MQL: Final = "marketingqualifiedlead"
+SQL: Final = "salesqualifiedlead"
+# Journey statuses written on the contact; a contact in an open one has a journey running.
+OPEN_STATUSES: Final = frozenset({"awaiting_decision", "sal", "failed"})
 
 
 def is_before_mql(stage: str | None) -> bool:
@@ -44,7 +49,18 @@ class Prop:
     DECISION: Final = "leadflow_decision"
     DECISION_REASON: Final = "leadflow_decision_reason"
     SAL_AT: Final = "leadflow_sal_at"
+    SQL_AT: Final = "leadflow_sql_at"
+    TEAM: Final = "leadflow_team"
+    ROUTED_BY: Final = "leadflow_routed_by"
+    RECYCLE_UNTIL: Final = "leadflow_recycle_until"
+    REJECTED_FINGERPRINT: Final = "leadflow_rejected_fingerprint"
     ESCALATIONS: Final = "leadflow_escalations"
     LIFECYCLE: Final = "lifecyclestage"
     OWNER: Final = "hubspot_owner_id"
     LEAD_STATUS: Final = "hs_lead_status"
+
+
+def fingerprint(props: Mapping[str, str | None], names: Iterable[str]) -> str:
+    """A short digest of a contact's data: a rejected lead re-enters only when this changes."""
+    text = "\n".join(f"{name}={(props.get(name) or '').strip().casefold()}" for name in sorted(set(names)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

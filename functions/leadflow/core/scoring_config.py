@@ -167,6 +167,17 @@ class ScoringConfig(_Strict):
         return frozenset(r.property for r in rules) | frozenset(self.signal_properties) | at
 
     @property
+    def data_properties(self) -> frozenset[str]:
+        """The contact's own data the definition reads (not signals, not its company's properties)."""
+        rules: list[PropertyRule | Disqualifier | Persona] = [
+            *self.fit.rules,
+            *self.negative.properties,
+            *self.disqualifiers,
+            *self.personas,
+        ]
+        return frozenset(r.property for r in rules if not r.property.startswith("company."))
+
+    @property
     def company_properties(self) -> frozenset[str]:
         """The company properties the definition reads (written `company.<name>` in rules)."""
         return frozenset(p.removeprefix("company.") for p in self.properties if p.startswith("company."))

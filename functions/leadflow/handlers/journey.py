@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import TypeAdapter
 
 from leadflow import wiring
 from leadflow.app.journey import JourneySteps
-from leadflow.core.journey import JourneyState
+from leadflow.core.journey import EscalationStepName, JourneyState
 from leadflow.observability import logger, metrics
+
+EscalationStep: TypeAdapter[EscalationStepName] = TypeAdapter(EscalationStepName)
+WaitKind: TypeAdapter[Literal["decision", "engagement", "repair"]] = TypeAdapter(
+    Literal["decision", "engagement", "repair"]
+)
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
@@ -37,12 +43,30 @@ def _step(step: Callable[[JourneySteps, JourneyState], JourneyState]) -> Handler
 
 route = _step(JourneySteps.route)
 handoff = _step(JourneySteps.handoff)
-escalate = _step(JourneySteps.escalate)
 mark_sal = _step(JourneySteps.mark_sal)
+mark_sql = _step(JourneySteps.mark_sql)
 close = _step(JourneySteps.close)
 
 
 @logger.inject_lambda_context(clear_state=True)
-def await_decision(event: dict[str, Any], context: LambdaContext) -> None:
-    """AwaitDecision state (waitForTaskToken): register the token the journey waits on."""
-    wiring.steps().await_decision(_state(event["state"]), event["token"])
+@metrics.log_metrics
+def escalate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The escalation ladder's states (Remind, AlertManager, Reassign, AssignFallback): {step, state}."""
+    step = EscalationStep.validate_python(event["step"])
+    return wiring.steps().escalate(_state(event["state"]), step).model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def await_input(event: dict[str, Any], context: LambdaContext) -> None:
+    """The waitForTaskToken states: register the token the journey waits on for a decision,
+    an engagement or a repair ({token, kind, state})."""
+    wiring.steps().await_input(
+        _state(event["state"]), event["token"], WaitKind.validate_python(event["kind"])
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def record_failure(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """RecordFailure: a step failed for good ({execution, state}); record it and alert."""
+    return wiring.steps().record_failure(_state(event["state"]), event["execution"]).model_dump(mode="json")

@@ -64,10 +64,11 @@ def receive_hubspot_webhook() -> Response[str]:
     except ValidationError as exc:
         return error(400, f"invalid webhook event at {describe(exc)}")
 
-    watched = wiring.config().scoring.properties
+    config = wiring.config()
+    watched, engagements = config.scoring.properties, config.journey.engagement_properties
     acted: dict[str, WebhookEvent] = {}
     for item in events:
-        if triage(item, watched) is not None:
+        if triage(item, watched, engagements) is not None:
             acted.setdefault(item.dedupe_key, item)
     store = wiring.store()
     seen = store.seen_events(acted) if acted else set()

@@ -1,0 +1,100 @@
+"""Outbound notifications for SLA escalations: an HTTP webhook (Slack) and an SNS topic (email).
+
+A notification is a courtesy, not a step of the journey: every failure is logged, counted and
+swallowed, and nothing is retried, so a dead webhook can never hold a lead back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadflow.observability import count, logger
+
+SNS_SUBJECT_LIMIT: Final = 100
+# SNS rejects a Subject with line breaks or any other control character.
+_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def sns_subject(subject: str) -> str:
+    """The subject as SNS accepts it: control characters (newlines) as spaces, at most 100 characters."""
+    return _CONTROL_CHARS.sub(" ", subject).strip()[:SNS_SUBJECT_LIMIT]
+
+
+class Notifier:
+    """Sends escalation notifications to an HTTP endpoint (a Slack incoming webhook or any URL)
+    and to an SNS topic (email)."""
+
+    def __init__(
+        self,
+        http_url: str | None,
+        sns_client: Any | None,
+        topic_arn: str | None,
+        *,
+        timeout: tuple[float, float] = (2.0, 5.0),
+    ) -> None:
+        self._http_url = http_url or None
+        self._sns = sns_client
+        self._topic_arn = topic_arn or None
+        self._timeout = timeout
+        # A warm Lambda reuses the connection to the webhook host across invocations.
+        self._session = requests.Session()
+
+    def send(self, subject: str, text: str) -> dict[str, bool]:
+        """Notify every configured channel once; returns whether each attempted channel succeeded.
+
+        Only configured channels appear in the result ({"http": True, "sns": False}); with none
+        configured it is {} and nothing is sent. Never raises for a failed delivery.
+        """
+        outcome: dict[str, bool] = {}
+        if self._http_url:
+            outcome["http"] = self._post(self._http_url, text)
+        if self._sns is not None and self._topic_arn:
+            outcome["sns"] = self._publish(self._sns, self._topic_arn, subject, text)
+        return outcome
+
+    def _post(self, url: str, text: str) -> bool:
+        # The URL is never logged: a Slack webhook URL is itself the credential. Exception messages
+        # are not logged either, since requests puts the URL in them.
+        try:
+            response = self._session.post(
+                url,
+                json={"text": text},
+                headers={"Content-Type": "application/json"},
+                timeout=self._timeout,
+                # A redirected POST turns into a GET elsewhere: the message would be lost silently.
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return _failed("http", error=type(exc).__name__)
+        if not 200 <= response.status_code < 300:
+            return _failed("http", status=response.status_code)
+        count("NotificationsSent", channel="http")
+        return True
+
+    def _publish(self, sns: Any, topic_arn: str, subject: str, text: str) -> bool:
+        request: dict[str, str] = {"TopicArn": topic_arn, "Message": text}
+        cleaned = sns_subject(subject)
+        if cleaned:
+            # SNS refuses an empty Subject; without one the email gets the default subject.
+            request["Subject"] = cleaned
+        try:
+            sns.publish(**request)
+        except ClientError as exc:
+            # The error code (NotFound, AuthorizationError, ...) says what to fix and holds no secret.
+            return _failed(
+                "sns", error=type(exc).__name__, code=exc.response.get("Error", {}).get("Code", "")
+            )
+        except BotoCoreError as exc:
+            return _failed("sns", error=type(exc).__name__)
+        count("NotificationsSent", channel="sns")
+        return True
+
+
+def _failed(channel: str, **detail: Any) -> bool:
+    logger.warning("notification failed", channel=channel, **detail)
+    count("NotificationsFailed", channel=channel)
+    return False

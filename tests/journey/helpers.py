@@ -1,0 +1,109 @@
+"""Driving the real journey on the local runtime: start it, play the rep, watch it move."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+from leadflow.handlers import lead_events
+from leadflow_cli.local.polling import wait_for
+from leadflow_cli.local.runtime import REGION, LocalRuntime
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
+from tests.conftest import MQL_PROPS, ROOT
+from tests.handlers.test_lead_events import CONTEXT, sqs_event
+
+SLA_SECONDS = 1.0
+TIME_SCALE = 4 * 3600 / SLA_SECONDS  # the shipped configuration's 4 h SLA lasts one second
+
+
+def sfn() -> Any:
+    return boto3.client("stepfunctions", region_name=REGION)
+
+
+def config_file(tmp_path: Path, change: Callable[[dict[str, Any]], Any]) -> Path:
+    """The shipped configuration with one change, written where the runtime can read it."""
+    data = yaml.safe_load((ROOT / "functions" / "leadflow.yaml").read_text())
+    change(data)
+    path = tmp_path / "leadflow.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def start(
+    runtime: LocalRuntime, props: dict[str, str] = MQL_PROPS, fast_track: bool = False
+) -> tuple[str, str]:
+    """Create an MQL contact and start its journey; returns (contact id, execution ARN)."""
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact = store.create_object("contacts", {**props, "lifecyclestage": "marketingqualifiedlead"})
+    return contact, runtime.start_journey(contact, fast_track=fast_track)
+
+
+def states(arn: str) -> list[str]:
+    """Every state the execution entered, in order."""
+    events = sfn().get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def finished(arn: str, timeout_s: float = 30) -> dict[str, Any]:
+    """The execution's description once it is no longer running."""
+    return wait_for(
+        lambda: (d := sfn().describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+        timeout_s=timeout_s,
+        what="execution to finish",
+    )
+
+
+def still_running(arn: str, for_s: float) -> bool:
+    """True when the execution is still running after `for_s` seconds."""
+    time.sleep(for_s)
+    return bool(sfn().describe_execution(executionArn=arn)["status"] == "RUNNING")
+
+
+def _webhook(contact: str, prop: str, value: str) -> None:
+    event = HubSpotWebhookSender("http://unused", "unused").event(
+        "contact.propertyChange", contact, prop, value
+    )
+    assert lead_events.handler(sqs_event([event]), CONTEXT) == {"batchItemFailures": []}
+
+
+def decide(
+    runtime: LocalRuntime, contact: str, decision: str, reason: str = "", field: str = "leadflow_decision"
+) -> None:
+    """The rep sets the decision (and reason) in HubSpot; HubSpot's webhook for `field` reaches leadflow."""
+    store = runtime.standin.store  # type: ignore[union-attr]
+    store.update_object(
+        "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": reason}
+    )
+    _webhook(contact, field, decision if field == "leadflow_decision" else reason)
+
+
+def engage(runtime: LocalRuntime, contact: str, prop: str) -> None:
+    """HubSpot stamps an engagement property (meeting booked, email replied, call logged) now."""
+    stamp = str(int(time.time() * 1000))
+    runtime.standin.store.update_object("contacts", contact, {prop: stamp})  # type: ignore[union-attr]
+    _webhook(contact, prop, stamp)
+
+
+def journey_record(contact: str) -> dict[str, str]:
+    """The contact's latest journey record in DynamoDB."""
+    from leadflow import wiring
+
+    record = wiring.store().latest_journey(contact)
+    assert record is not None, f"contact {contact} has no journey record"
+    return record
+
+
+def waiting_for(runtime: LocalRuntime, contact: str, kind: str) -> None:
+    """Block until the contact's journey waits for `kind` (decision, engagement or repair)."""
+    from leadflow import wiring
+
+    def waiting() -> bool:
+        record = wiring.store().latest_journey(contact)
+        return bool(record and record.get("task_token") and record.get("waiting_for") == kind)
+
+    wait_for(waiting, timeout_s=30, what=f"the journey to wait for a {kind}")
