@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,7 @@ class LocalRuntime:
         self._saved_env: dict[str, str | None] = {}
         self.aws_server: Any = None
         self._patches: list[Any] = []
+        self._async_invocations: list[threading.Thread] = []
 
     # Lifecycle ----------------------------------------------------------------------------
 
@@ -109,7 +111,9 @@ class LocalRuntime:
             if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
                 # Asynchronous, as on AWS: the caller (a waitForTaskToken state) goes on waiting
                 # while the function runs, so a function that completes the task at once is safe.
-                threading.Thread(target=lambdas.invoke_json, args=(function_name, body), daemon=True).start()
+                worker = threading.Thread(target=lambdas.invoke_json, args=(function_name, body), daemon=True)
+                self._async_invocations.append(worker)
+                worker.start()
                 return b""
             payload, errored = lambdas.invoke_json(function_name, body)
             if errored:
@@ -165,6 +169,10 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop serving, abort running journeys and restore the process environment."""
         self._abort_running_executions()
+        for worker in self._async_invocations:
+            # A function still running after the environment is restored would act on the host's.
+            worker.join(timeout=10)
+        self._async_invocations.clear()
         for poller in self.pollers:
             if poller.started:
                 poller.stop()
@@ -303,14 +311,18 @@ class LocalRuntime:
             pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
             for page in pages:
                 for execution in page["executions"]:
-                    try:
-                        sfn.stop_execution(
-                            executionArn=execution["executionArn"], cause="local runtime stopped"
-                        )
-                    except AttributeError:
-                        # The emulator cannot stop an execution whose worker has not started yet;
-                        # it dies with the emulator, and shutting down must go on regardless.
-                        continue
+                    self._stop_execution(sfn, execution["executionArn"])
+
+    @staticmethod
+    def _stop_execution(sfn: Any, arn: str) -> None:
+        for _ in range(50):
+            try:
+                sfn.stop_execution(executionArn=arn, cause="local runtime stopped")
+                return
+            except AttributeError:
+                # The emulator cannot stop an execution whose thread has not started yet; left
+                # alone it would start later and run against an emulator that is gone.
+                time.sleep(0.02)
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():

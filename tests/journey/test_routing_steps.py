@@ -1,4 +1,4 @@
-"""The Route and HandOff steps against the HubSpot stand-in and DynamoDB (moto): who gets the lead, and why."""
+"""The Route and HandOff steps against the HubSpot stand-in and DynamoDB (moto): who gets a lead, why."""
 
 from __future__ import annotations
 
