@@ -22,6 +22,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.models import DynamoDBBackend
 
 from leadflow.core.journey import JourneyState, execution_name
 from leadflow_cli.hubspot_standin import HubSpotStandIn
@@ -59,6 +60,24 @@ class LocalOptions:
     aws_port: int | None = None
     # Overrides every queue's VisibilityTimeout, so redelivery after a failure is seen in seconds.
     visibility_timeout_s: int | None = None
+
+
+_DYNAMODB_WRITES: Final = ("put_item", "update_item", "delete_item", "transact_write_items")
+_dynamodb_lock = threading.Lock()
+
+
+def _serialized(write: Any) -> Any:
+    """A DynamoDB write that runs alone, as each write does on DynamoDB.
+
+    The emulator reads, checks and writes an item without a lock, so two concurrent executions
+    could both pass a condition or both add one to the same counter and lose an increment.
+    """
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_lock:
+            return write(*args, **kwargs)
+
+    return run
 
 
 class LocalRuntime:
@@ -123,6 +142,10 @@ class LocalRuntime:
         patch = mock.patch.object(LambdaBackend, "invoke", invoke)
         patch.start()
         self._patches.append(patch)
+        for name in _DYNAMODB_WRITES:
+            patch = mock.patch.object(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+            patch.start()
+            self._patches.append(patch)
         if self.options.aws_port is not None:
             # The server shares this process's emulated backends, so other processes see the same state.
             from moto.server import ThreadedMotoServer
