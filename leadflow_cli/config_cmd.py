@@ -25,7 +25,10 @@ def schema_text() -> str:
 
 
 def check(path: Path) -> str:
-    """Validate a configuration file; returns a one-line summary (raises ConfigError)."""
+    """Validate a configuration file; returns its summary and the webhook subscriptions it needs.
+
+    Raises ConfigError naming the bad field.
+    """
     config = load_config(path)
     scoring = config.scoring
     negative = len(scoring.negative.properties) + len(scoring.negative.signals)
@@ -37,5 +40,7 @@ def check(path: Path) -> str:
         f"intent {scoring.intent.threshold}, recency {scoring.recency_days:g} days; "
         f"{len(config.routing.rules)} routing rules over {len(config.routing.teams)} teams "
         f"({', '.join(f'{name} of {len(team.members)}' for name, team in config.routing.teams.items())}); "
-        f"escalation ladder {' > '.join(s.step for s in config.sla.escalation) or 'none'} > fallback"
+        f"escalation ladder {' > '.join(s.step for s in config.sla.escalation) or 'none'} > fallback\n"
+        "Subscribe the HubSpot app to contact.creation and to contact.propertyChange of: "
+        + ", ".join(config.subscribed_properties)
     )

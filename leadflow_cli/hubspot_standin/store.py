@@ -250,6 +250,20 @@ class StandInStore:
             raise StandInError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}")
         return self._objects[object_type]
 
+    def _lifecycle_stages(self) -> list[str]:
+        options = self._properties["contacts"]["lifecyclestage"]["options"]
+        return [o["value"] for o in sorted(options, key=lambda o: o["displayOrder"])]
+
+    def add_lifecycle_stage(self, value: str, label: str, after: str) -> None:
+        """A custom lifecycle stage (as portals add a "Sales accepted lead"), placed after `after`."""
+        with self._lock:
+            options = self._properties["contacts"]["lifecyclestage"]["options"]
+            position = next(o["displayOrder"] for o in options if o["value"] == after) + 1
+            for option in options:
+                if option["displayOrder"] >= position:
+                    option["displayOrder"] += 1
+            options.append({"label": label, "value": value, "displayOrder": position, "hidden": False})
+
     def _check(self, object_type: str, old: dict[str, str], new: dict[str, Any]) -> dict[str, str]:
         values = {k: "" if v is None else str(v) for k, v in new.items()}
         owner = values.get("hubspot_owner_id")
@@ -260,14 +274,15 @@ class StandInStore:
                 f"Property values were not valid: hubspot_owner_id {owner!r} is not a valid owner id",
             )
         stage = values.get("lifecyclestage")
-        if stage and stage not in STAGES:
+        stages = self._lifecycle_stages()
+        if stage and stage not in stages:
             raise StandInError(
                 400,
                 "VALIDATION_ERROR",
                 f"Property values were not valid: {stage!r} is not a valid lifecyclestage option",
             )
         current = old.get("lifecyclestage")
-        if stage and current and STAGES.index(stage) < STAGES.index(current):
+        if stage and current in stages and stages.index(stage) < stages.index(current):
             # HubSpot keeps the later stage: moving backwards needs the value cleared first.
             del values["lifecyclestage"]
         return values

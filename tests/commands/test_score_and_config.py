@@ -60,11 +60,17 @@ def test_score_names_the_problem_in_a_bad_file(tmp_path: Path, capsys: pytest.Ca
     assert "signals.0.type" in capsys.readouterr().err
 
 
-def test_config_check_summarises_a_valid_file_and_names_a_bad_field(
+def test_config_check_summarises_a_valid_file_lists_its_subscriptions_and_names_a_bad_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["config", "check"]) == 0
-    assert re.search(r"valid\. \d+ rules \(fit \d+, intent \d+", capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert re.search(r"valid\. \d+ rules \(fit \d+, intent \d+", out)
+    # The subscriptions an admin must set up: scored properties, the rep's decision, engagements.
+    subscriptions = out.split("contact.propertyChange of: ")[1].strip().split(", ")
+    assert {"numemployees", "leadflow_decision", "leadflow_decision_reason", "notes_last_contacted"} <= set(
+        subscriptions
+    )
     broken = tmp_path / "leadflow.yaml"
     broken.write_text(
         (ROOT / "functions/leadflow.yaml").read_text().replace("threshold: 30", "threshold: -3")

@@ -207,6 +207,24 @@ def test_recycle_clears_the_owner_when_configured(
     assert props_of(runtime, contact)["hubspot_owner_id"] == ""
 
 
+def test_an_accepted_lead_moves_to_the_portals_custom_sal_stage_then_on_to_sql(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    sal = config_file(tmp_path, lambda c: c["journey"].update(sal_stage="salesacceptedlead"))
+    runtime = runtime_factory(consume_queues=False, time_scale=TIME_SCALE, config_file=sal)
+    runtime.standin.store.add_lifecycle_stage(  # type: ignore[union-attr]
+        "salesacceptedlead", "Sales accepted lead", after="marketingqualifiedlead"
+    )
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "accept")
+    waiting_for(runtime, contact, "engagement")
+    assert props_of(runtime, contact)["lifecyclestage"] == "salesacceptedlead"
+    engage(runtime, contact, "hs_sales_email_last_replied")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert props_of(runtime, contact)["lifecyclestage"] == "salesqualifiedlead"
+
+
 def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallback_queue(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:

@@ -88,9 +88,8 @@ class LeadIntake:
         self._engine = engine
         self._store = store
         self._clock = clock
-        contact_props = {p for p in config.scoring.properties if not p.startswith("company.")}
         self._read_props = (
-            contact_props
+            set(config.subscribed_properties)
             | set(_WRITTEN)
             | {
                 _COMPANY_ID,
@@ -98,12 +97,9 @@ class LeadIntake:
                 Prop.MQL_AT,
                 Prop.MQL_REASON,
                 Prop.JOURNEY_STATUS,
-                Prop.DECISION,
-                Prop.DECISION_REASON,
                 Prop.RECYCLE_UNTIL,
                 Prop.REJECTED_FINGERPRINT,
             }
-            | config.journey.engagement_properties
         )
         self._engagements = config.journey.engagements
 

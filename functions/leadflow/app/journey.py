@@ -522,6 +522,7 @@ class JourneySteps:
                 Prop.JOURNEY_STATUS: "sal",
                 Prop.SAL_AT: now.isoformat(timespec="seconds"),
                 Prop.LEAD_STATUS: "IN_PROGRESS",
+                **({Prop.LIFECYCLE: stage} if (stage := self._config.journey.sal_stage) else {}),
             },
         )
         self._hubspot.complete_task(state.handoff.task_id)

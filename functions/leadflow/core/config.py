@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadflow.core.conditions import Condition
+from leadflow.core.lifecycle import Prop
 from leadflow.core.scoring_config import ScoringConfig
 
 
@@ -195,6 +196,13 @@ class JourneyConfig(_Strict):
 
     recycle: RecycleConfig = RecycleConfig()
     deal: DealConfig = DealConfig()
+    sal_stage: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None,
+        description=(
+            "internal value of a custom lifecycle stage between MQL and SQL that accepted leads move to; "
+            "unset, an accepted lead keeps the MQL stage and only its lead status changes"
+        ),
+    )
     engagements: dict[str, EngagementKind] = Field(
         default_factory=lambda: dict(DEFAULT_ENGAGEMENTS),
         description="contact property HubSpot stamps -> the engagement it means",
@@ -214,6 +222,12 @@ class LeadflowConfig(_Strict):
     routing: RoutingConfig
     sla: SlaConfig = SlaConfig()
     journey: JourneyConfig = JourneyConfig()
+
+    @property
+    def subscribed_properties(self) -> list[str]:
+        """The contact properties whose changes the HubSpot app must subscribe to."""
+        scored = {p for p in self.scoring.properties if not p.startswith("company.")}
+        return sorted(scored | {Prop.DECISION, Prop.DECISION_REASON} | self.journey.engagement_properties)
 
 
 def parse_config(data: object, source: str = "configuration") -> LeadflowConfig:
