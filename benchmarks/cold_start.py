@@ -60,7 +60,8 @@ def _wall_ms(args: list[str], stdin: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def _events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
+def cold_start_events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
+    """One event per function in template.yaml, each against records seeded in the stand-in."""
     store = standin.store
     owner = store.add_owner("ada@example.com", "Ada", "Lovelace")
     for email in ("grace@example.com", "linus@example.com", "queue@example.com"):
@@ -75,7 +76,8 @@ def _events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
             "owner_id": owner,
             "owner_email": "ada@example.com",
             "team": "sales",
-            "rule": "round_robin",
+            "rule": "default",
+            "why": "no routing rule matched: default team sales",
         },
     }
     handed = {
@@ -94,10 +96,15 @@ def _events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
         "LeadEventsFunction": json.loads((EVENTS / "lead_events_sqs.json").read_text()),
         "RouteFunction": state,
         "HandOffFunction": assigned,
-        "AwaitDecisionFunction": {"token": "cold-start-token", "state": handed},
-        "EscalateFunction": handed,
+        "AwaitInputFunction": {"token": "cold-start-token", "kind": "decision", "state": handed},
+        "EscalateFunction": {"step": "remind", "state": handed},
         "MarkSalFunction": {**decided, "decision": {**decided["decision"], "decision": "accept"}},
+        "MarkSqlFunction": handed,
         "CloseFunction": decided,
+        "RecordFailureFunction": {
+            "execution": f"arn:aws:states:{REGION}:123456789012:execution:cold-start:{state['journey_id']}",
+            "state": {**handed, "error": {"Error": "HubSpotError", "Cause": "cold start"}},
+        },
     }
 
 
@@ -144,7 +151,7 @@ def run(repeats: int = 5) -> list[Metric]:
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "PYTHONDONTWRITEBYTECODE": "",
             }
-            events = _events(standin, samples["LEADFLOW_SIGNALS_SECRET"])
+            events = cold_start_events(standin, samples["LEADFLOW_SIGNALS_SECRET"])
             bare = median([_wall_ms([sys.executable, "-c", "pass"], "", env) for _ in range(repeats)])
             metrics = []
             for name, spec in template.functions.items():
