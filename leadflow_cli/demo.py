@@ -22,6 +22,7 @@ import yaml
 from leadflow.core.config import load_config
 from leadflow.core.lifecycle import Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli.local.receiver import NotificationReceiver
 from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
@@ -192,13 +193,28 @@ def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_
     # The functions log JSON to stdout; the demo shows its own timeline instead, and with
     # --json stdout must hold nothing but the summary.
     log_level = "CRITICAL" if as_json else "WARNING"
-    options = LocalOptions(
-        template=template,
-        port=0,
-        time_scale=time_scale,
-        config_file=config_file,
-        extra_env={"POWERTOOLS_LOG_LEVEL": log_level},
-    )
+    # Escalations notify a Slack-style webhook; a local receiver shows what the channel would get.
+    with NotificationReceiver() as channel:
+        options = LocalOptions(
+            template=template,
+            port=0,
+            time_scale=time_scale,
+            config_file=config_file,
+            extra_env={"POWERTOOLS_LOG_LEVEL": log_level, "LEADFLOW_NOTIFY_URL": channel.url},
+        )
+        summary = _run_on(options, config, leads, timeline, sla_seconds)
+        summary["notifications"] = [body.get("text", "") for body in channel.received]
+    if as_json:
+        print(json.dumps(summary), file=out)
+    else:
+        _print_summary(summary, leads, out)
+    return 0 if not summary["failures"] else 1
+
+
+def _run_on(
+    options: LocalOptions, config: Any, leads: list[Lead], timeline: Timeline, sla_seconds: float
+) -> dict[str, Any]:
+    time_scale = options.time_scale
     with LocalRuntime(options) as runtime:
         assert runtime.standin is not None
         store = runtime.standin.store
@@ -244,12 +260,7 @@ def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_
                 f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
             )
         failures = _play(runtime, sender, leads, timeline, sla_seconds)
-        summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
-    if as_json:
-        print(json.dumps(summary), file=out)
-    else:
-        _print_summary(summary, leads, out)
-    return 0 if not summary["failures"] else 1
+        return _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
 
 
 def _client_secret() -> str:
@@ -401,6 +412,9 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
         file=out,
     )
+    print(f"\nNotifications to the team channel ({len(summary['notifications'])})", file=out)
+    for text in summary["notifications"]:
+        print(f"  {text}", file=out)
     if summary["failures"]:
         print("\nFAILED:", *summary["failures"], sep="\n  ", file=out)
     else:

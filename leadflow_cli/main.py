@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -217,6 +218,8 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
+    # The file the functions would load, so `config check` and `score` judge the same one.
+    config_file = Path(os.environ.get("LEADFLOW_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
     sub = parser.add_subparsers(dest="command", required=True)
 
     local = sub.add_parser(
@@ -255,14 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "file", type=Path, help='JSON: {"properties": {...}, "signals": [...], "now": optional}'
     )
-    score.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    score.add_argument("--config", type=Path, default=config_file)
     score.add_argument("--json", action="store_true", help="print the score card as JSON")
     score.add_argument("--fail-unless-mql", action="store_true", help="exit 1 when the contact is not an MQL")
     score.set_defaults(run=_score)
 
     back = sub.add_parser("backtest", help="run the MQL definition over a HubSpot contacts export (CSV)")
     back.add_argument("csv", type=Path)
-    back.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    back.add_argument("--config", type=Path, default=config_file)
     back.add_argument("--now", help="evaluate recency as of this ISO time (default: now)")
     back.add_argument(
         "--map",
@@ -276,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="validate the configuration file or print its JSON Schema")
     config.add_argument("action", choices=["check", "schema"])
-    config.add_argument("file", type=Path, nargs="?", default=DEFAULT_CONFIG_FILE)
+    config.add_argument("file", type=Path, nargs="?", default=config_file)
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
     config.set_defaults(run=_config)

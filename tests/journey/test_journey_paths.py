@@ -82,6 +82,7 @@ def test_accept_then_a_logged_call_makes_an_sql_with_a_deal(runtime: LocalRuntim
     )
     assert deal["properties"]["hubspot_owner_id"] == props["hubspot_owner_id"]
     assert "acceptance plus a two-way engagement (call logged)" in deal["properties"]["description"]
+    assert "Routing: no routing rule matched: default team sales" in deal["properties"]["description"]
     assert store.associations("deals", deal["id"], "contacts") == [(contact, 3)]
     assert store.associations("deals", deal["id"], "companies") == [(company, 341)]
     record = journey_record(contact)

@@ -1,4 +1,4 @@
-"""The Route and HandOff steps against the HubSpot stand-in and DynamoDB (moto): who gets a lead, why."""
+"""Routing, handoff and escalation steps against the HubSpot stand-in and DynamoDB (moto): who, why, when."""
 
 from __future__ import annotations
 
@@ -108,11 +108,36 @@ def test_out_of_office_and_deactivated_reps_are_skipped_and_named(with_config: A
     leave = [{"from": TODAY.isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}]
     runtime = with_config(lambda c: sales(c)["members"][0].update(out_of_office=leave))
     runtime.standin.store.archive_owner(owners(runtime)["grace@example.com"])  # type: ignore[union-attr]
-    picked = {wiring.steps().route(lead(runtime)).assignment.owner_email for _ in range(4)}  # type: ignore[union-attr]
-    assert picked == {"linus@example.com"}
-    why = wiring.steps().route(lead(runtime)).assignment.why  # type: ignore[union-attr]
-    assert f"ada@example.com (out of office until {(TODAY + timedelta(days=1)).isoformat()})" in why
-    assert "grace@example.com (not an active HubSpot owner)" in why
+    got = [wiring.steps().route(lead(runtime)).assignment for _ in range(4)]
+    assert {a.owner_email for a in got if a} == {"linus@example.com"}
+    whys = [a.why for a in got if a]
+    assert any(
+        f"ada@example.com (out of office until {(TODAY + timedelta(days=1)).isoformat()})" in w for w in whys
+    )
+    # Left out of the rotation, and still named in every explanation.
+    assert all("grace@example.com (not an active HubSpot owner)" in w for w in whys)
+
+
+def test_a_deactivated_reps_turns_are_shared_by_weight_not_given_to_the_next_rep(with_config: Any) -> None:
+    runtime = with_config(lambda c: sales(c)["members"][1].update(active=False))  # grace
+    got = [wiring.steps().route(lead(runtime)).assignment for _ in range(6)]
+    # ada (weight 2) and linus (weight 1) split grace's turns two to one.
+    assert Counter(a.owner_email for a in got if a) == {"ada@example.com": 4, "linus@example.com": 2}
+
+
+def test_a_reps_daily_cap_counts_the_leads_of_every_team_they_are_in(with_config: Any) -> None:
+    def capped(c: dict[str, Any]) -> None:
+        sales(c)["members"] = [{"email": "ada@example.com", "daily_cap": 1}, {"email": "grace@example.com"}]
+        c["routing"]["teams"]["sdr"]["members"] = [{"email": "ada@example.com", "daily_cap": 1}]
+
+    runtime = with_config(capped)
+    first = wiring.steps().route(lead(runtime, numemployees="50")).assignment  # small business: sdr
+    second = wiring.steps().route(lead(runtime)).assignment  # sales, ada's turn
+    assert (first and first.owner_email, second and second.owner_email) == (
+        "ada@example.com",
+        "grace@example.com",
+    )
+    assert second is not None and "ada@example.com (daily cap of 1 reached)" in second.why
 
 
 def test_a_rep_at_their_daily_cap_is_skipped(with_config: Any) -> None:
@@ -186,3 +211,32 @@ def test_the_sla_counts_business_hours_in_the_reps_time_zone_and_sets_the_task_d
     assert state.handoff.timeout_seconds == int((due - friday_4pm).total_seconds())
     (task,) = runtime.standin.store.list_objects("tasks")  # type: ignore[union-attr]
     assert int(task["properties"]["hs_timestamp"]) == int(due.timestamp() * 1000)
+
+
+def test_a_reminder_moves_the_owners_task_to_the_new_deadline(with_config: Any) -> None:
+    calendar = {"timezone": "Europe/Berlin", "hours": "09:00-17:00"}
+    runtime = with_config(lambda c: sales(c).update(calendar=calendar))
+    berlin = ZoneInfo("Europe/Berlin")
+    now = [datetime(2026, 11, 24, 9, 0, tzinfo=berlin)]
+    steps = JourneySteps(
+        wiring.config(), wiring.hubspot(), wiring.store(), wiring.engine(), clock=lambda: now[0]
+    )
+    state = steps.handoff(steps.route(lead(runtime)))
+    now[0] = datetime(2026, 11, 24, 16, 0, tzinfo=berlin)  # the 4 h SLA ran out at 13:00
+    state = steps.escalate(state, "remind")
+    # The reminder's 2 business hours: one on Tuesday, one on Wednesday morning.
+    due = datetime(2026, 11, 25, 10, 0, tzinfo=berlin)
+    (task,) = runtime.standin.store.list_objects("tasks")  # type: ignore[union-attr]
+    assert int(task["properties"]["hs_timestamp"]) == int(due.timestamp() * 1000)
+    assert state.handoff is not None and state.handoff.due_at == due
+
+
+def test_a_reassignment_with_nobody_else_available_keeps_the_owner_and_says_so(with_config: Any) -> None:
+    runtime = with_config(lambda c: sales(c).update(members=[{"email": "ada@example.com"}]))
+    steps = wiring.steps()
+    state = steps.escalate(steps.handoff(steps.route(lead(runtime))), "reassign")
+    assert state.assignment is not None and state.assignment.owner_email == "ada@example.com"
+    (task,) = runtime.standin.store.list_objects("tasks")  # type: ignore[union-attr]
+    assert task["properties"]["hs_task_status"] == "NOT_STARTED"
+    notes = [n["properties"]["hs_note_body"] for n in runtime.standin.store.list_objects("notes")]  # type: ignore[union-attr]
+    assert "nobody else in team sales can take it; ada@example.com keeps it" in notes[-1]

@@ -82,6 +82,11 @@ def _edit(path: str, value: Any) -> Any:
         ),
         (_edit("routing.teams.sales.members.0.email", "not-an-email"), "routing.teams.sales.members.0.email"),
         (_edit("routing.teams.sales.calendar", {"timezone": "Mars/Base"}), "unknown time zone 'Mars/Base'"),
+        (
+            _edit("routing.teams.sales.calendar", {"timezone": "UTC", "hours": "09:00-24:30"}),
+            "routing.teams.sales.calendar.hours",
+        ),
+        (_edit("routing.teams.sales.sql_policy", "fast_track"), "scoring.fast_track does not say"),
         (_edit("sla.decision_hours", -1), "sla.decision_hours"),
         (_edit("sla.escalation", [{"step": "pray", "hours": 1}]), "sla.escalation.0.step"),
         (_edit("journey", {"recycle": {"owner": "toss"}}), "journey.recycle.owner"),
@@ -95,6 +100,15 @@ def test_invalid_configuration_fails_naming_the_field(mutate: Any, named: str) -
     with pytest.raises(ConfigError, match="is invalid") as caught:
         parse_config(data)
     assert named in str(caught.value)
+
+
+def test_a_teams_deal_overrides_only_what_it_sets() -> None:
+    data = minimal()
+    data["routing"]["teams"]["sales"]["deal"] = {"pipeline": "enterprise"}
+    data["journey"] = {"deal": {"pipeline": "default", "stage": "qualifiedtobuy"}}
+    config = parse_config(data)
+    deal = config.deal_for("sales")
+    assert (deal.pipeline, deal.stage) == ("enterprise", "qualifiedtobuy")
 
 
 def test_unreadable_and_malformed_files_fail_clearly(tmp_path: Path) -> None:

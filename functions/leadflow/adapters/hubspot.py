@@ -264,6 +264,11 @@ class HubSpotGateway:
         body = SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
         self._call(self._tasks.update, task_id, simple_public_object_input=body)
 
+    def reschedule_task(self, task_id: str, due_at: datetime) -> None:
+        """Move a task's due date (the owner keeps the task after a reminder, with a new deadline)."""
+        body = SimplePublicObjectInput(properties={"hs_timestamp": str(int(due_at.timestamp() * 1000))})
+        self._call(self._tasks.update, task_id, simple_public_object_input=body)
+
     @cached_property
     def _deals_batch(self) -> Any:
         return self._client.crm.deals.batch_api

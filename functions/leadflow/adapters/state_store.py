@@ -5,8 +5,8 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
   longer than HubSpot's 24 hours of retries);
 - `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
 - `ROUTING#<team>` / `CURSOR`: the team's round-robin counter;
-- `ROUTING#<team>` / `LOAD#<owner id>#<day>`: leads a rep received that day (kept 2 days), which
-  daily capacity caps are checked against;
+- `OWNER#<owner id>` / `LOAD#<day>`: leads a rep received that day from any team (kept 2 days),
+  which daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
   decay and recency are computed from.
 """
@@ -136,12 +136,16 @@ class StateStore:
         )
         return int(answer["Attributes"]["cursor"]["N"])
 
-    def claim_capacity(self, team: str, owner_id: str, day: str, cap: int) -> bool:
-        """Count one more lead for a rep on `day`, unless they already have `cap` (atomic, conditional)."""
+    def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
+        """Count one more lead for a rep on `day`, unless they already have `cap` (atomic, conditional).
+
+        The count is the rep's, whichever team routed the lead, so a rep in two teams is not
+        given a cap in each.
+        """
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": f"LOAD#{owner_id}#{day}"}},
+                Key={"pk": {"S": f"OWNER#{owner_id}"}, "sk": {"S": f"LOAD#{day}"}},
                 UpdateExpression="ADD leads :one SET expires_at = :exp",
                 ConditionExpression="attribute_not_exists(leads) OR leads < :cap",
                 ExpressionAttributeValues={

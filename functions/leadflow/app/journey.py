@@ -232,19 +232,22 @@ class JourneySteps:
         company_owner_id: str | None,
         now: datetime,
     ) -> tuple[Owner, str, str] | None:
-        """The account's owner (the company's, else its open deal's) when they can take the lead."""
+        """The account's owner (the company's, else its open deal's) when they can take the lead.
+
+        The open deal is looked up only when the company's owner is missing or away, which
+        saves a HubSpot call on most leads.
+        """
         by_id = {o.id: o for o in owners.values()}
-        candidates = [("account_owner", "the company's owner", company_owner_id)]
-        if not company_owner_id:
-            candidates.append(
-                (
-                    "open_deal_owner",
-                    "the owner of the company's open deal",
-                    self._hubspot.open_deal_owner(company_id),
-                )
-            )
-        for rule, what, owner_id in candidates:
-            owner = by_id.get(owner_id or "")
+        candidates: list[tuple[str, str, Callable[[], str | None]]] = [
+            ("account_owner", "the company's owner", lambda: company_owner_id),
+            (
+                "open_deal_owner",
+                "the owner of the company's open deal",
+                lambda: self._hubspot.open_deal_owner(company_id),
+            ),
+        ]
+        for rule, what, owner_of in candidates:
+            owner = by_id.get(owner_of() or "")
             if owner is None:
                 continue
             member = member_by_email(team, owner.email)
@@ -266,24 +269,30 @@ class JourneySteps:
 
         The cursor is one atomic DynamoDB counter per team, so concurrent executions each get
         their own turn; a cap is claimed with a conditional write, so it is never exceeded.
+        Members deactivated (in the configuration or in HubSpot) are left out of the cycle, so
+        their turns are shared by weight instead of all falling to the next member.
         """
         turn = self._store.advance_cursor(team_name)
-        skipped: list[str] = []
-        for email in turn_order(weighted_sequence(team.members), turn):
+        rotation = [m for m in team.members if m.active and m.email.lower() in owners]
+        skipped = [
+            f"{m.email} ({unavailable_because(team, m, m.email.lower() in owners, now)})"
+            for m in team.members
+            if m not in rotation
+        ]
+        for email in turn_order(weighted_sequence(rotation), turn):
             member = member_by_email(team, email)
+            owner = owners[email]
             assert member is not None
-            owner = owners.get(email)
-            if owner is not None and owner.id == exclude:
+            if owner.id == exclude:
                 continue
-            why = unavailable_because(team, member, owner is not None, now)
-            if why is None and owner is not None and member.daily_cap is not None:
+            why = unavailable_because(team, member, True, now)
+            if why is None and member.daily_cap is not None:
                 day = calendar_of(team, member).local_date(now).isoformat()
-                if not self._store.claim_capacity(team_name, owner.id, day, member.daily_cap):
+                if not self._store.claim_capacity(owner.id, day, member.daily_cap):
                     why = f"daily cap of {member.daily_cap} reached"
             if why is not None:
                 skipped.append(f"{email} ({why})")
                 continue
-            assert owner is not None
             return owner, skipped, turn
         return None, skipped, turn
 
@@ -399,9 +408,12 @@ class JourneySteps:
                 previous.team, team, self._owners(), now, exclude=previous.owner_id
             )
             if owner is None:
+                because = f" ({', '.join(skipped)})" if skipped else ""
                 why = (
-                    f"{missed}: nobody else in team {previous.team} can take it ({', '.join(skipped)}); kept."
+                    f"{missed}: nobody else in team {previous.team} can take it{because}; "
+                    f"{previous.owner_email} keeps it."
                 )
+                self._notify(f"MQL {state.contact_id} could not be reassigned", why)
             else:
                 self._hubspot.complete_task(state.handoff.task_id)
                 state.assignment = Assignment(
@@ -414,7 +426,7 @@ class JourneySteps:
                 member = member_by_email(team, owner.email)
                 why = state.assignment.why
                 changes[Prop.OWNER] = owner.id
-            self._notify(f"MQL {state.contact_id} reassigned", why)
+                self._notify(f"MQL {state.contact_id} reassigned", why)
         hours = self._config.sla.escalation[state.escalations - 1].hours
         due_at, seconds = self._deadline(calendar_of(team, member), now, hours)
         task_id = state.handoff.task_id
@@ -430,6 +442,8 @@ class JourneySteps:
                     due_at=due_at,
                 ),
             )
+        else:
+            self._hubspot.reschedule_task(task_id, due_at)
         self._hubspot.update_contact(
             state.contact_id,
             {
@@ -536,7 +550,6 @@ class JourneySteps:
     def mark_sql(self, state: JourneyState) -> JourneyState:
         """The lead qualified under its team's policy: lifecycle SQL and a deal in the team's pipeline."""
         assert state.assignment is not None, "mark_sql runs after route"
-        team, _ = self._team(state)
         recorded = self._store.journey(state.contact_id, state.journey_id) or {}
         # A fast_track team's leads that were not fast-tracked qualified by engagement.
         path = (
@@ -559,7 +572,7 @@ class JourneySteps:
                     Prop.LEAD_STATUS: "OPEN_DEAL",
                 },
             )
-            deal = team.deal or self._config.journey.deal
+            deal = self._config.deal_for(state.assignment.team)
             state.deal_id = self._hubspot.create_deal(
                 state.contact_id,
                 props.get(_COMPANY_ID) or None,
@@ -683,4 +696,6 @@ def _deal_description(state: JourneyState, props: dict[str, str | None], path: s
     }[path]
     engaged = f" ({state.engagement.kind.replace('_', ' ')})" if state.engagement else ""
     lines.append(f"SQL by {how}{engaged}; MQL at {state.mql_at.isoformat(timespec='minutes')}")
+    if state.assignment is not None and state.assignment.why:
+        lines.append(f"Routing: {state.assignment.why}")
     return "\n".join(lines)

@@ -50,9 +50,13 @@ class CalendarConfig(_Strict):
     """When a team works: SLA clocks count only these hours, and routing only picks reps inside them."""
 
     timezone: Annotated[str, Field(min_length=1, description="IANA time zone, e.g. Europe/Berlin")]
-    hours: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")] = (
-        "09:00-17:00"
-    )
+    hours: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+            description="HH:MM-HH:MM in the calendar's time zone; 24:00 ends at midnight",
+        ),
+    ] = "09:00-17:00"
     days: Annotated[list[Weekday], Field(min_length=1)] = ["mon", "tue", "wed", "thu", "fri"]
     holidays: list[date] = Field(default_factory=list)
 
@@ -99,7 +103,9 @@ class TeamConfig(_Strict):
     calendar: CalendarConfig | None = Field(default=None, description="none: around the clock")
     sql_policy: SqlPolicy = "engagement_required"
     qualification_days: Annotated[float, Field(gt=0, le=365)] = 14
-    deal: DealConfig | None = Field(default=None, description="overrides journey.deal for this team")
+    deal: DealConfig | None = Field(
+        default=None, description="overrides journey.deal for this team (what it leaves out comes from there)"
+    )
 
     @model_validator(mode="after")
     def _unique_members(self) -> TeamConfig:
@@ -222,6 +228,23 @@ class LeadflowConfig(_Strict):
     routing: RoutingConfig
     sla: SlaConfig = SlaConfig()
     journey: JourneyConfig = JourneyConfig()
+
+    @model_validator(mode="after")
+    def _fast_track_defined(self) -> LeadflowConfig:
+        fast = [name for name, team in self.routing.teams.items() if team.sql_policy == "fast_track"]
+        if fast and self.scoring.fast_track is None:
+            raise ValueError(
+                f"routing.teams.{fast[0]}.sql_policy is fast_track, but scoring.fast_track does not say "
+                "which leads are fast-tracked"
+            )
+        return self
+
+    def deal_for(self, team: str) -> DealConfig:
+        """Where a team's SQL deals go: the team's `deal`, completed by `journey.deal`."""
+        override = self.routing.teams[team].deal
+        if override is None:
+            return self.journey.deal
+        return self.journey.deal.model_copy(update=override.model_dump(include=override.model_fields_set))
 
     @property
     def subscribed_properties(self) -> list[str]:

@@ -46,10 +46,11 @@ def account_matching(routing: RoutingConfig, choice: TeamChoice) -> bool:
 
 
 def weighted_sequence(members: list[Member]) -> list[str]:
-    """One cycle of smooth weighted round robin: weights 2/1/1 give a, b, a, c (interleaved, not a, a).
+    """One cycle of smooth weighted round robin: weights 2/1/1 give a, b, c, a; 5/1 give a, a, a, b, a, a.
 
-    The order depends only on the configuration, so every execution walks the same cycle
-    and the shared DynamoDB cursor alone decides whose turn it is.
+    A member's turns are spread through the cycle instead of taken in one run. The order
+    depends only on the members, so every execution walks the same cycle and the shared
+    DynamoDB cursor alone decides whose turn it is.
     """
     current = {m.email.lower(): 0 for m in members}
     total = sum(m.weight for m in members)
