@@ -12,11 +12,12 @@ metrics = Metrics(namespace="Leadflow", service="leadflow")
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
     """Record a metric; with dimensions (reason, step, ...) it is flushed on its own, as EMF requires."""
+    # With POWERTOOLS_METRICS_DISABLED (the local runtime sets it) nothing is flushed, yet
+    # single_metric still prints and add_metric prints on its own every 100 values.
+    if is_metrics_disabled():
+        return
     if not dimensions:
         metrics.add_metric(name=name, unit=unit, value=value)
-        return
-    # single_metric prints even when POWERTOOLS_METRICS_DISABLED is set (the local runtime sets it).
-    if is_metrics_disabled():
         return
     with single_metric(name=name, unit=unit, value=value, namespace="Leadflow") as metric:
         metric.add_dimension(name="service", value="leadflow")

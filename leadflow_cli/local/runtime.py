@@ -111,6 +111,9 @@ class LocalRuntime:
         """Start the emulator, create the template's resources and serve the API."""
         # werkzeug logs every request at INFO; the functions' own logs are what matter here.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # The engine logs every error a Catch handles (an SLA timeout is one) and every wait
+        # that stopping interrupts; the execution history is where those belong.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._set_env(
             {
                 "AWS_ACCESS_KEY_ID": "local",

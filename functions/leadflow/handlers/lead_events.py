@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from leadflow import wiring
 from leadflow.adapters.queue import parse_message
 from leadflow.core.signals import ContactSignal
-from leadflow.observability import logger, metrics
+from leadflow.observability import count, logger, metrics
 from leadflow.webhooks.events import WebhookEvent
 
 
@@ -38,10 +38,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             failed.append(record.message_id)
     result = wiring.intake().process(parsed, signals)
     failed.extend(result.failed_message_ids)
-    metrics.add_metric(name="LeadsRescored", unit="Count", value=result.rescored)
-    metrics.add_metric(name="MQLsCreated", unit="Count", value=result.new_mqls)
-    metrics.add_metric(
-        name="DecisionsReceived", unit="Count", value=result.decisions_delivered + result.decisions_parked
-    )
+    count("LeadsRescored", result.rescored)
+    count("MQLsCreated", result.new_mqls)
+    count("DecisionsReceived", result.decisions_delivered + result.decisions_parked)
     logger.info("lead events processed", records=len(parsed), failed=len(failed), **vars(result))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in dict.fromkeys(failed)]}

@@ -19,7 +19,7 @@ from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.signals import ContactSignal
 from leadflow.handlers.http import BadBody, describe, error, raw_body
-from leadflow.observability import logger, metrics
+from leadflow.observability import count, logger, metrics
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify_leadflow
 
 app = APIGatewayRestResolver()
@@ -56,7 +56,7 @@ def receive_signals() -> Response[str]:
     except EnqueueError as exc:
         logger.error("enqueue failed", error=str(exc))
         return error(503, "signals could not be queued; retry later")
-    metrics.add_metric(name="SignalsReceived", unit="Count", value=len(body.signals))
+    count("SignalsReceived", len(body.signals))
     return Response(
         status_code=202, content_type="application/json", body=json.dumps({"accepted": len(body.signals)})
     )

@@ -18,7 +18,7 @@ from leadflow import wiring
 from leadflow.adapters.queue import EnqueueError
 from leadflow.core.triage import triage
 from leadflow.handlers.http import BadBody, describe, error, raw_body
-from leadflow.observability import logger, metrics
+from leadflow.observability import count, logger, metrics
 from leadflow.settings import settings
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify
@@ -51,7 +51,7 @@ def receive_hubspot_webhook() -> Response[str]:
         version = verify(request, wiring.secret("hubspot_client_secret"), int(time.time() * 1000))
     except SignatureError as exc:
         logger.warning("rejected webhook", reason=str(exc))
-        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+        count("WebhookRejected")
         return error(401, f"invalid signature: {exc}")
     try:
         parsed = json.loads(raw)
@@ -79,7 +79,7 @@ def receive_hubspot_webhook() -> Response[str]:
         logger.error("enqueue failed; HubSpot will retry", error=str(exc))
         return error(503, "events could not be queued; retry later")
     store.remember_events(e.dedupe_key for e in fresh)
-    metrics.add_metric(name="WebhookEventsEnqueued", unit="Count", value=len(fresh))
+    count("WebhookEventsEnqueued", len(fresh))
     summary: dict[str, object] = {
         "received": len(events),
         "enqueued": len(fresh),
