@@ -86,3 +86,10 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     }
     assert summary["sql_by_policy"] == {"engagement_required": 2, "fast_track": 1, "meeting_booked": 1}
     assert isinstance(summary["hubspot_calls"], int) and summary["hubspot_calls"] > 0
+    # Both escalated leads' reminders, then Lea's manager alert, reassignment and fallback reach
+    # the team channel (Tom's manager may be alerted too when the machine is slow to play him).
+    texts = summary["notifications"]
+    assert sum(t.startswith("Reminder for") for t in texts) == 2
+    assert sum("reassigned by weighted round robin" in t for t in texts) == 1
+    assert sum("the fallback queue queue@example.com owns the lead" in t for t in texts) == 1
+    assert 1 <= sum(t.startswith("For maria@example.com") for t in texts) <= 2
