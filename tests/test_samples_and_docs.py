@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from leadflow import wiring
+from leadflow.core.config import parse_config
 from leadflow.handlers import journey, lead_events, webhook
 from leadflow.handlers import signals as signals_handler
 from leadflow_cli.diagram import render_block
@@ -122,3 +125,16 @@ def test_the_asl_lint_catches_broken_transitions_and_schema_errors(tmp_path: Pat
     path = tmp_path / "bad.asl.json"
     path.write_text(json.dumps(bad_type))
     assert any("E3601" in p for p in lint(path, ROOT / "template.yaml"))
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_the_configuration_examples_in_the_docs_load(block: int) -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    examples = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert len(examples) == 2, "an example was added or removed: update the parameter range"
+    shipped = yaml.safe_load((ROOT / "functions" / "leadflow.yaml").read_text())
+    example = yaml.safe_load(examples[block])
+    for section, value in example.items():
+        # An example section replaces the shipped one, except `journey`, whose keys it adds to.
+        shipped[section] = {**shipped[section], **value} if section == "journey" else value
+    parse_config(shipped, "docs/configuration.md")
