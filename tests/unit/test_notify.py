@@ -146,7 +146,7 @@ def test_the_webhook_url_never_appears_in_the_log_on_failure(
     failures = [json.loads(line) for line in out.splitlines() if '"notification failed"' in line]
     # Both failures were logged (so the check below is not vacuous), naming only what went wrong.
     assert [f["channel"] for f in failures] == ["http", "http"]
-    assert failures[0]["error"] == "ConnectionError"
+    assert failures[0]["error"] == "NewConnectionError"
     assert failures[1]["status"] == 403
     assert "s3cr3tT0ken" not in out
     assert secret_url not in out

@@ -6,10 +6,11 @@ swallowed, and nothing is retried, so a dead webhook can never hold a lead back.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Final
 
-import requests
+import urllib3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadflow.observability import count, logger
@@ -40,8 +41,9 @@ class Notifier:
         self._sns = sns_client
         self._topic_arn = topic_arn or None
         self._timeout = timeout
-        # A warm Lambda reuses the connection to the webhook host across invocations.
-        self._session = requests.Session()
+        # urllib3 is loaded already (the HubSpot client runs on it), so a notifier adds nothing to a
+        # cold start; a warm Lambda reuses the connection to the webhook host across invocations.
+        self._http = urllib3.PoolManager(retries=False)
 
     def send(self, subject: str, text: str) -> dict[str, bool]:
         """Notify every configured channel once; returns whether each attempted channel succeeded.
@@ -58,20 +60,22 @@ class Notifier:
 
     def _post(self, url: str, text: str) -> bool:
         # The URL is never logged: a Slack webhook URL is itself the credential. Exception messages
-        # are not logged either, since requests puts the URL in them.
+        # are not logged either, since urllib3 puts the URL in them.
+        connect, read = self._timeout
         try:
-            response = self._session.post(
+            response = self._http.request(
+                "POST",
                 url,
-                json={"text": text},
+                body=json.dumps({"text": text}).encode(),
                 headers={"Content-Type": "application/json"},
-                timeout=self._timeout,
+                timeout=urllib3.Timeout(connect=connect, read=read),
                 # A redirected POST turns into a GET elsewhere: the message would be lost silently.
-                allow_redirects=False,
+                redirect=False,
             )
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, ValueError) as exc:
             return _failed("http", error=type(exc).__name__)
-        if not 200 <= response.status_code < 300:
-            return _failed("http", status=response.status_code)
+        if not 200 <= response.status < 300:
+            return _failed("http", status=response.status)
         count("NotificationsSent", channel="http")
         return True
 
