@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, Self
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, now_iso
+from leadflow_cli.local.http_server import BackgroundServer
 
 BATCH_LIMIT = 100
 _NO_AUTH = (
@@ -95,11 +94,9 @@ class HubSpotStandIn:
     ) -> None:
         self.store = StandInStore(faults)
         self._host = host
-        self._port = port
         self._token = access_token
         self._map = Map([r.empty() for r in _RULES], strict_slashes=False)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(self._wsgi, host, port, "hubspot-standin")
 
     def __enter__(self) -> Self:
         return self.start()
@@ -110,24 +107,16 @@ class HubSpotStandIn:
     @property
     def base_url(self) -> str:
         """The URL to give hubspot-api-client as its host."""
-        assert self._server is not None, "start() the stand-in first"
-        return f"http://{self._host}:{self._server.server_port}"
+        return f"http://{self._host}:{self._server.port}"
 
     def start(self) -> Self:
         """Serve on a background thread."""
-        self._server = make_server(self._host, self._port, self._wsgi, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="hubspot-standin", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)

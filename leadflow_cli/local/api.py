@@ -7,14 +7,13 @@ function's answer becomes the HTTP response.
 from __future__ import annotations
 
 import base64
-import threading
 import time
 import uuid
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from leadflow_cli.local.http_server import BackgroundServer
 from leadflow_cli.local.lambdas import FunctionError, LocalLambdas
 from leadflow_cli.local.template import ApiRoute, route_pattern
 
@@ -63,22 +62,22 @@ class LocalApi:
     def __init__(self, routes: list[ApiRoute], lambdas: LocalLambdas, host: str, port: int) -> None:
         self._routes = [(r, route_pattern(r.path)) for r in routes]
         self._lambdas = lambdas
-        self._server: BaseWSGIServer = make_server(host, port, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="leadflow-api", daemon=True)
+        self._server = BackgroundServer(self._wsgi, host, port, "leadflow-api")
+        # The runtime hands the API's URL to the functions before it starts serving.
+        self._server.bind()
 
     @property
     def port(self) -> int:
         """The port actually bound (useful when asked for port 0)."""
-        return int(self._server.server_port)
+        return self._server.port
 
     def start(self) -> None:
         """Serve in a background thread."""
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
         """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

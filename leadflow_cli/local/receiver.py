@@ -7,8 +7,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Self
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from leadflow_cli.local.http_server import BackgroundServer
 
 _HOST = "127.0.0.1"
 _PATH = "/slack"
@@ -18,13 +19,11 @@ class NotificationReceiver:
     """A local HTTP endpoint that records what is posted to it (stands in for a Slack incoming webhook)."""
 
     def __init__(self, port: int = 0, fail_with: int | None = None) -> None:
-        self._port = port
         self._fail_with = fail_with
         self._received: list[dict[str, Any]] = []
         # werkzeug serves each request on its own thread while the test reads from another.
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(self._wsgi, _HOST, port, "notification-receiver")
 
     def __enter__(self) -> Self:
         return self.start()
@@ -35,8 +34,7 @@ class NotificationReceiver:
     @property
     def url(self) -> str:
         """The webhook URL to configure, e.g. http://127.0.0.1:54321/slack."""
-        assert self._server is not None, "start() the receiver first"
-        return f"http://{_HOST}:{self._server.server_port}{_PATH}"
+        return f"http://{_HOST}:{self._server.port}{_PATH}"
 
     @property
     def received(self) -> list[dict[str, Any]]:
@@ -46,22 +44,12 @@ class NotificationReceiver:
 
     def start(self) -> Self:
         """Serve on 127.0.0.1 on a daemon thread (port 0 picks a free port)."""
-        self._server = make_server(_HOST, self._port, self._wsgi, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="notification-receiver", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._server.stop()
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
