@@ -12,7 +12,7 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +22,8 @@ import yaml
 from leadflow.core.config import load_config
 from leadflow.core.lifecycle import Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli.funnel import Funnel, print_report, report
+from leadflow_cli.journeys import list_journeys
 from leadflow_cli.local.receiver import NotificationReceiver
 from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -260,7 +262,10 @@ def _run_on(
                 f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
             )
         failures = _play(runtime, sender, leads, timeline, sla_seconds)
-        return _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
+        summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
+        rows = list_journeys(boto3.client("dynamodb", region_name=REGION), runtime.table_names["StateTable"])
+        summary["funnel"] = {name: asdict(f) for name, f in report(rows).items()}
+        return summary
 
 
 def _client_secret() -> str:
@@ -412,6 +417,8 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
         file=out,
     )
+    print("\nFunnel (leadflow report; times are wall-clock, compressed like the SLA)", file=out)
+    print_report({name: Funnel(**f) for name, f in summary["funnel"].items()}, out, as_json=False)
     print(f"\nNotifications to the team channel ({len(summary['notifications'])})", file=out)
     for text in summary["notifications"]:
         print(f"  {text}", file=out)

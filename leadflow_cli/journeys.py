@@ -8,7 +8,7 @@ runtime (its AWS endpoint, `leadflow local --aws-port`).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -54,6 +54,10 @@ class JourneyRow:
     escalations: int
     decision: str
     reason: str
+    team: str = ""
+    sql_path: str = ""
+    # status -> when the journey first reached it (the record's at_<status> fields).
+    reached: dict[str, str] = field(default_factory=dict)
 
     def stuck(self, now: datetime) -> bool:
         """Still waiting for a decision after its SLA deadline."""
@@ -79,6 +83,9 @@ def _row(item: dict[str, Any]) -> JourneyRow:
         escalations=int(plain.get("escalations", "0")),
         decision=plain.get("decision", ""),
         reason=plain.get("reason", ""),
+        team=plain.get("team", ""),
+        sql_path=plain.get("sql_path", ""),
+        reached={k.removeprefix("at_"): v for k, v in plain.items() if k.startswith("at_")},
     )
 
 

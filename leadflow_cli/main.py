@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,18 @@ def _journeys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from leadflow_cli.funnel import print_report, report
+    from leadflow_cli.journeys import list_journeys
+
+    dynamodb, _sfn, table, _arn = _aws_target(args)
+    rows = list_journeys(dynamodb, table)
+    if args.since is not None:
+        rows = [r for r in rows if r.age_hours(datetime.now(UTC)) <= args.since * 24]
+    print_report(report(rows), sys.stdout, args.json)
+    return 0
+
+
 def _journey(args: argparse.Namespace) -> int:
     from leadflow_cli.journeys import print_timeline, resume_journey, timeline
 
@@ -290,12 +303,29 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(journeys)
     journeys.add_argument(
         "--status",
-        choices=["routed", "awaiting_decision", "escalated", "sal", "recycled", "rejected", "fallback"],
+        choices=[
+            "routed",
+            "awaiting_decision",
+            "escalated",
+            "sal",
+            "sql",
+            "recycled",
+            "rejected",
+            "fallback",
+            "failed",
+        ],
     )
     journeys.add_argument("--owner", help="HubSpot owner id")
     journeys.add_argument("--stuck", action="store_true", help="only journeys still waiting past their SLA")
     journeys.add_argument("--older-than", type=float, metavar="HOURS", help="only MQLs older than this")
     journeys.set_defaults(run=_journeys)
+
+    funnel = sub.add_parser(
+        "report", help="the handoff funnel: speed to lead, acceptance, SLA compliance, SQL rate, per team"
+    )
+    _target_options(funnel)
+    funnel.add_argument("--since", type=float, metavar="DAYS", help="only MQLs of the last DAYS days")
+    funnel.set_defaults(run=_report)
 
     journey = sub.add_parser("journey", help="one contact's journey: every state with its time")
     journey.add_argument("contact_id")

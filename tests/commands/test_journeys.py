@@ -1,4 +1,4 @@
-"""`leadflow journeys` and `leadflow journey`: the same views of the local runtime and a stack."""
+"""`leadflow journeys`, `journey` and `report`: the same views of the local runtime and a stack."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def test_journeys_list_and_timeline_from_another_process(
     assert main(["journeys", "--local", str(port), "--status", "sal"]) == 0
     assert capsys.readouterr().out.strip().endswith("0 journey(s)")
     assert main(["journey", "999", "--local", str(port)]) == 1
+
+    assert main(["report", "--local", str(port), "--json"]) == 0
+    funnel = json.loads(capsys.readouterr().out)
+    # The one journey is still open: counted as an MQL, with no decision to rate yet.
+    assert (funnel["all"]["mqls"], funnel["all"]["open"], funnel["all"]["acceptance_rate"]) == (1, 1, None)
+    assert funnel["sales"]["mqls"] == 1
 
 
 def test_journeys_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,6 +86,12 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     }
     assert summary["sql_by_policy"] == {"engagement_required": 2, "fast_track": 1, "meeting_booked": 1}
     assert isinstance(summary["hubspot_calls"], int) and summary["hubspot_calls"] > 0
+    # Six leads were decided by a rep (Noah was fast-tracked, Lea nobody decided on), four accepted;
+    # Tom's decision came after a reminder and Lea reached the fallback: 5 of 7 met the SLA.
+    everyone = summary["funnel"]["all"]
+    assert (everyone["mqls"], everyone["decided"], everyone["accepted"]) == (8, 6, 4)
+    assert (everyone["decided_within_sla"], everyone["sla_compliance"]) == (5, 0.714)
+    assert summary["funnel"]["enterprise"]["sql_by_path"] == {"fast_track": 1}
     # Both escalated leads' reminders, then Lea's manager alert, reassignment and fallback reach
     # the team channel (Tom's manager may be alerted too when the machine is slow to play him).
     texts = summary["notifications"]
