@@ -62,6 +62,17 @@ class FaultPlan:
     seed: int = 0
 
 
+DEFAULT_DEAL_STAGES: Final = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
+
+
 def _default_contact_properties() -> dict[str, dict[str, Any]]:
     stages = [{"label": s, "value": s, "displayOrder": i, "hidden": False} for i, s in enumerate(STAGES)]
     names = [
@@ -143,6 +154,8 @@ class StandInStore:
             for t in OBJECT_TYPES
         }
         self._calls: Counter[str] = Counter()
+        # HubSpot's default deal pipeline; portals add their own.
+        self._pipelines: dict[str, list[str]] = {"default": list(DEFAULT_DEAL_STAGES)}
         self.faults_served: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
 
@@ -264,8 +277,32 @@ class StandInStore:
                     option["displayOrder"] += 1
             options.append({"label": label, "value": value, "displayOrder": position, "hidden": False})
 
+    def add_pipeline(self, pipeline_id: str, stages: list[str]) -> None:
+        """A deal pipeline with its stages (internal values), as a portal admin creates one."""
+        with self._lock:
+            self._pipelines[pipeline_id] = list(stages)
+
+    def _check_deal(self, old: dict[str, str], values: dict[str, str]) -> None:
+        pipeline = values.get("pipeline") or old.get("pipeline") or "default"
+        if pipeline not in self._pipelines:
+            raise StandInError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {pipeline!r} was not one of the allowed options "
+                f"for pipeline: {sorted(self._pipelines)}",
+            )
+        stage = values.get("dealstage")
+        if stage and stage not in self._pipelines[pipeline]:
+            raise StandInError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {stage!r} is not a stage of pipeline {pipeline!r}",
+            )
+
     def _check(self, object_type: str, old: dict[str, str], new: dict[str, Any]) -> dict[str, str]:
         values = {k: "" if v is None else str(v) for k, v in new.items()}
+        if object_type == "deals":
+            self._check_deal(old, values)
         owner = values.get("hubspot_owner_id")
         if owner and owner not in self._owners:
             raise StandInError(

@@ -358,3 +358,34 @@ def test_a_failed_step_is_recorded_alerted_and_resumed_by_a_human(
             "HandOff",
         ]
         assert props_of(runtime, contact)["leadflow_routed_by"] == "no_one_available"
+
+
+def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    from leadflow_cli.journeys import resume_journey
+
+    partners = config_file(
+        tmp_path,
+        lambda c: c["routing"]["teams"]["enterprise"].update(deal={"pipeline": "partners", "stage": "intro"}),
+    )
+    runtime = runtime_factory(consume_queues=False, time_scale=TIME_SCALE, config_file=partners)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "5000"}, fast_track=True)
+    waiting_for(runtime, contact, "repair")
+    record = journey_record(contact)
+    assert (record["failed_state"], record["error"]) == ("MarkSql", "HubSpotError")
+    assert "'partners' was not one of the allowed options" in record["cause"]
+    assert store.list_objects("deals") == []
+
+    store.add_pipeline("partners", ["intro", "won"])
+    clients = (
+        boto3.client("dynamodb", region_name=REGION),
+        boto3.client("stepfunctions", region_name=REGION),
+    )
+    resume_journey(clients[0], runtime.table_names["StateTable"], clients[1], contact)
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert states(arn)[-4:] == ["AwaitRepair", "RetryFailedStep", "MarkSql", "SalesQualified"]
+    (deal,) = store.list_objects("deals")
+    assert (deal["properties"]["pipeline"], deal["properties"]["dealstage"]) == ("partners", "intro")
+    assert journey_record(contact)["status"] == "sql"

@@ -44,6 +44,10 @@ class JourneyEngine:
         except self._sfn.exceptions.ClientError:
             # Recording the failure matters more than naming its state.
             return None
-        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        # Sorted here as well: an emulator that ignores reverseOrder must not name the first state.
+        newest_first = sorted(events, key=lambda e: int(e["id"]), reverse=True)
+        entered = [
+            e["stateEnteredEventDetails"]["name"] for e in newest_first if "stateEnteredEventDetails" in e
+        ]
         # The newest entry is the failure handler itself; the one before it is the state that failed.
         return next((name for name in entered if name != FAILURE_HANDLER), None)
