@@ -389,3 +389,26 @@ def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
     (deal,) = store.list_objects("deals")
     assert (deal["properties"]["pipeline"], deal["properties"]["dealstage"]) == ("partners", "intro")
     assert journey_record(contact)["status"] == "sql"
+
+
+def test_a_wait_that_cannot_register_its_token_fails_into_the_failure_branch(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadflow.app.journey import JourneySteps
+
+    register = JourneySteps.await_input
+
+    def broken_for_decisions(self: JourneySteps, state: Any, token: str, kind: str) -> None:
+        if kind == "decision":
+            raise RuntimeError("the journey table is unreachable")
+        register(self, state, token, kind)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(JourneySteps, "await_input", broken_for_decisions)
+    contact, _arn = start(runtime)
+    # Invoked asynchronously, the wait's function reports its error to the task itself, so the
+    # state's Catch sees it instead of the journey waiting for a token nobody registered.
+    waiting_for(runtime, contact, "repair")
+    record = journey_record(contact)
+    # The emulator drops a task failure's cause (AWS keeps it); the error alone is checked here, and
+    # an error without a cause must not break the failure branch.
+    assert (record["failed_state"], record["error"]) == ("AwaitDecision", "RuntimeError")

@@ -23,6 +23,18 @@ class JourneyEngine:
             return False
         return True
 
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """Fail a waiting task with an error its state's Retry and Catch see; False when not waited on."""
+        try:
+            self._sfn.send_task_failure(taskToken=token, error=error[:256], cause=cause[:32768])
+        except (
+            self._sfn.exceptions.InvalidToken,
+            self._sfn.exceptions.TaskTimedOut,
+            self._sfn.exceptions.TaskDoesNotExist,
+        ):
+            return False
+        return True
+
     def resume(self, token: str, output_json: str) -> bool:
         """Complete a waiting task; False when the token is no longer waited on."""
         try:

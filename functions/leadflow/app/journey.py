@@ -648,8 +648,8 @@ class JourneySteps:
         failed = self._engine.failed_state(execution_arn) or "unknown"
         state.failure = Failure(
             state=failed,
-            error=error.get("Error", "unknown"),
-            cause=error.get("Cause", "")[:1000],
+            error=error.get("Error") or "unknown",
+            cause=(error.get("Cause") or "")[:1000],
             at=self._clock(),
         )
         state.error = None

@@ -101,7 +101,9 @@ class JourneyState(_Model):
     engagement: EngagementInput | None = None
     deal_id: str | None = None
     outcome: Outcome = "open"
-    error: dict[str, str] | None = Field(default=None, description="what a Catch caught")
+    error: dict[str, str | None] | None = Field(
+        default=None, description="what a Catch caught: Error, and Cause when the failure gave one"
+    )
     failure: Failure | None = None
 
 

@@ -59,10 +59,20 @@ def escalate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def await_input(event: dict[str, Any], context: LambdaContext) -> None:
     """The waitForTaskToken states: register the token the journey waits on for a decision,
-    an engagement or a repair ({token, kind, state})."""
-    wiring.steps().await_input(
-        _state(event["state"]), event["token"], WaitKind.validate_python(event["kind"])
-    )
+    an engagement or a repair ({token, kind, state}).
+
+    The state machine invokes this function asynchronously, so its errors would never reach the
+    waiting state: they are sent to the task instead, where the state's Retry and Catch apply
+    (a retry is a new invocation with a new token). Only when that report cannot be sent does
+    the error propagate, so Lambda retries the invocation.
+    """
+    try:
+        wiring.steps().await_input(
+            _state(event["state"]), event["token"], WaitKind.validate_python(event["kind"])
+        )
+    except Exception as exc:
+        logger.exception("registering the wait failed")
+        wiring.engine().fail(event["token"], type(exc).__name__, str(exc))
 
 
 @logger.inject_lambda_context(clear_state=True)
