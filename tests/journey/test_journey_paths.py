@@ -340,6 +340,8 @@ def test_a_failed_step_is_recorded_alerted_and_resumed_by_a_human(
         assert "ghost@example.com is not an active HubSpot owner" in record["cause"]
         assert props_of(runtime, contact)["leadflow_journey_status"] == "failed"
         assert "failed at Route" in receiver.received[0]["text"]
+        # The notification says what to fix, not only the error type.
+        assert "ghost@example.com is not an active HubSpot owner" in receiver.received[0]["text"]
 
         store.add_owner("ghost@example.com", "Ghost", "Queue")
         clients = (

@@ -240,3 +240,18 @@ def test_a_reassignment_with_nobody_else_available_keeps_the_owner_and_says_so(w
     assert task["properties"]["hs_task_status"] == "NOT_STARTED"
     notes = [n["properties"]["hs_note_body"] for n in runtime.standin.store.list_objects("notes")]  # type: ignore[union-attr]
     assert "nobody else in team sales can take it; ada@example.com keeps it" in notes[-1]
+
+
+def test_a_retried_reassignment_goes_to_the_same_rep_with_one_task(with_config: Any) -> None:
+    runtime = with_config()
+    steps = wiring.steps()
+    handed = steps.handoff(steps.route(lead(runtime)))
+    first = steps.escalate(handed.model_copy(deep=True), "reassign")
+    # Step Functions retries the step with the same input, say after a HubSpot 503 late in it.
+    again = steps.escalate(handed.model_copy(deep=True), "reassign")
+    assert first.assignment is not None and again.assignment is not None
+    assert first.assignment.owner_email == again.assignment.owner_email != handed.assignment.owner_email  # type: ignore[union-attr]
+    tasks = runtime.standin.store.list_objects("tasks")  # type: ignore[union-attr]
+    assert len(tasks) == 2  # the first owner's, completed, and one for the new owner
+    assert first.handoff is not None and again.handoff is not None
+    assert first.handoff.task_id == again.handoff.task_id

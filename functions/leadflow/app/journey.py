@@ -7,6 +7,7 @@ on HubSpot rate limits and outages.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -92,7 +93,12 @@ class JourneySteps:
 
     def _team(self, state: JourneyState) -> tuple[TeamConfig, Member | None]:
         assert state.assignment is not None, "runs after route"
-        team = self._config.routing.teams[state.assignment.team]
+        team = self._config.routing.teams.get(state.assignment.team)
+        if team is None:
+            raise RoutingError(
+                f"journey {state.journey_id} belongs to team {state.assignment.team!r}, which "
+                "routing.teams no longer has: put the team back in the configuration, then resume"
+            )
         return team, member_by_email(team, state.assignment.owner_email)
 
     def _deadline(self, calendar: WorkCalendar, now: datetime, hours: float) -> tuple[datetime, int]:
@@ -150,7 +156,7 @@ class JourneySteps:
             )
         else:
             state.assignment = self._choose_owner(state)
-        team = self._config.routing.teams[state.assignment.team]
+        team, _ = self._team(state)
         state.sql_policy = team.sql_policy
         state.direct_sql = team.sql_policy == "fast_track" and state.fast_track
         if not recorded.get("rule"):
@@ -375,7 +381,11 @@ class JourneySteps:
     # Escalation ladder --------------------------------------------------------------------
 
     def escalate(self, state: JourneyState, step: EscalationStepName) -> JourneyState:
-        """The SLA was missed: take the ladder's next step (remind, alert the manager, reassign, fallback)."""
+        """The SLA was missed: take the ladder's next step (remind, alert the manager, reassign, fallback).
+
+        Safe to retry: a reassignment's pick is kept on the journey record before anything is
+        written to HubSpot, and the notification goes out last, once the step has done its work.
+        """
         assert state.assignment is not None and state.handoff is not None, "escalate runs after handoff"
         if step == "fallback":
             return self._to_fallback(state)
@@ -389,7 +399,7 @@ class JourneySteps:
         changes: dict[str, str] = {}
         if step == "remind":
             why = f"{missed}: reminded {previous.owner_email}."
-            self._notify(
+            notice = (
                 f"Reminder: MQL {state.contact_id} is waiting for {previous.owner_email}",
                 f"Reminder for {previous.owner_email}: contact {state.contact_id} (score {state.score}) "
                 f"still needs an accept / recycle / reject decision. {state.mql_reason}",
@@ -397,38 +407,34 @@ class JourneySteps:
         elif step == "alert_manager":
             manager = team.manager or "no manager configured"
             why = f"{missed}: alerted {manager}."
-            self._notify(
+            notice = (
                 f"SLA missed on MQL {state.contact_id}",
                 f"For {manager}: {previous.owner_email} has not decided on contact {state.contact_id} "
                 f"(score {state.score}, team {previous.team}) since "
                 f"{state.mql_at.isoformat(timespec='minutes')}.",
             )
         else:
-            owner, skipped, turn = self._rotate(
-                previous.team, team, self._owners(), now, exclude=previous.owner_id
-            )
-            if owner is None:
-                because = f" ({', '.join(skipped)})" if skipped else ""
+            owner_id, owner_email, detail = self._reassignment(state, team, now)
+            if not owner_id:
                 why = (
-                    f"{missed}: nobody else in team {previous.team} can take it{because}; "
+                    f"{missed}: nobody else in team {previous.team} can take it{detail}; "
                     f"{previous.owner_email} keeps it."
                 )
-                self._notify(f"MQL {state.contact_id} could not be reassigned", why)
+                notice = (f"MQL {state.contact_id} could not be reassigned", why)
             else:
                 self._hubspot.complete_task(state.handoff.task_id)
+                why = f"{missed}: reassigned by weighted round robin ({detail}) to {owner_email}."
                 state.assignment = Assignment(
-                    owner_id=owner.id,
-                    owner_email=owner.email,
+                    owner_id=owner_id,
+                    owner_email=owner_email,
                     team=previous.team,
                     rule="sla_reassignment",
-                    why=f"{missed}: reassigned by weighted round robin (turn {turn}) to {owner.email}.",
+                    why=why,
                 )
-                member = member_by_email(team, owner.email)
-                why = state.assignment.why
-                changes[Prop.OWNER] = owner.id
-                self._notify(f"MQL {state.contact_id} reassigned", why)
-        hours = self._config.sla.escalation[state.escalations - 1].hours
-        due_at, seconds = self._deadline(calendar_of(team, member), now, hours)
+                member = member_by_email(team, owner_email)
+                changes[Prop.OWNER] = owner_id
+                notice = (f"MQL {state.contact_id} reassigned", why)
+        due_at, seconds = self._deadline(calendar_of(team, member), now, self._step_hours(state.escalations))
         task_id = state.handoff.task_id
         if Prop.OWNER in changes:
             new_owner = state.assignment.owner_id
@@ -465,10 +471,44 @@ class JourneySteps:
             escalations=str(state.escalations),
             sla_due_at=due_at.isoformat(),
         )
+        self._notify(*notice)
         logger.info("escalated", step=step, owner_id=state.assignment.owner_id)
         count("Escalations")
         count("EscalationsByStep", step=step)
         return state
+
+    def _step_hours(self, taken: int) -> float:
+        """How long the wait after the `taken`-th escalation lasts.
+
+        A ladder shortened while journeys were on it gives its last step's hours (or the
+        decision hours when it is now empty) instead of failing those journeys.
+        """
+        ladder = self._config.sla.escalation
+        if not ladder:
+            return self._config.sla.decision_hours
+        return ladder[min(taken, len(ladder)) - 1].hours
+
+    def _reassignment(self, state: JourneyState, team: TeamConfig, now: datetime) -> tuple[str, str, str]:
+        """The rep a reassignment goes to: (owner id, email, turn) or ("", "", why nobody).
+
+        Kept on the journey record at once, so a retried step reassigns to the same rep and
+        takes no second turn or cap.
+        """
+        assert state.assignment is not None
+        key = f"reassign_{state.escalations}"
+        kept = (self._store.journey(state.contact_id, state.journey_id) or {}).get(key)
+        if kept is not None:
+            owner_id, owner_email, detail = kept.split("|", 2)
+            return owner_id, owner_email, detail
+        owner, skipped, turn = self._rotate(
+            state.assignment.team, team, self._owners(), now, exclude=state.assignment.owner_id
+        )
+        if owner is None:
+            picked = ("", "", f" ({', '.join(skipped)})" if skipped else "")
+        else:
+            picked = (owner.id, owner.email, f"turn {turn}")
+        self._store.remember(state.contact_id, state.journey_id, **{key: "|".join(picked)})
+        return picked
 
     def _to_fallback(self, state: JourneyState) -> JourneyState:
         assert state.assignment is not None and state.handoff is not None
@@ -663,11 +703,21 @@ class JourneySteps:
         self._notify(
             f"leadflow journey failed at {failed}",
             f"Journey {state.journey_id} (contact {state.contact_id}) failed at {failed}: "
-            f"{state.failure.error}. Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
+            f"{state.failure.error}: {_error_message(state.failure.cause)} "
+            f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
         )
         count("JourneysFailed")
         logger.error("journey failed", failed_state=failed, error=state.failure.error)
         return state
+
+
+def _error_message(cause: str) -> str:
+    """What went wrong, from a caught error's cause (Lambda's JSON, or plain text), kept short."""
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    return str(message or "no details")[:300]
 
 
 def _deal_name(contact_id: str, props: dict[str, str | None]) -> str:
