@@ -45,7 +45,7 @@ def _transitions(sfn: Any, arn: str) -> int:
 # the escalations that must have happened first). Engagements are stamped with the time.
 Move = tuple[str, str, str, int]
 ACCEPT: Move = ("decision", "leadflow_decision", "accept", 0)
-CALL: Move = ("engagement", "notes_last_contacted", "", 0)
+CALL: Move = ("engagement", "leadflow_connected_call_at", "", 0)
 MEETING: Move = ("engagement", "engagements_last_meeting_booked", "", 0)
 
 
@@ -131,7 +131,14 @@ def run(leads: int = 100) -> list[Metric]:
                     False,
                 ),
                 "recycled_no_response": (MQL, [ACCEPT], False),
-                "fallback_after_the_ladder": (MQL, [], False),
+                "rejected_by_the_fallback_owner_after_the_ladder": (
+                    MQL,
+                    [
+                        ("decision", "leadflow_decision_reason", "duplicate", 4),
+                        ("decision", "leadflow_decision", "reject", 4),
+                    ],
+                    False,
+                ),
             }
             metrics = [
                 Metric(f"transitions_per_journey.{name}", _path(runtime, props, moves, fast), "transitions")

@@ -72,7 +72,7 @@ def _engage(prop: str) -> Move:
 def _leads() -> list[Lead]:
     talk = {"recent_conversion_event_name": "Talk to sales"}
     call, reply, meeting = (
-        "notes_last_contacted",
+        Prop.CONNECTED_CALL_AT,
         "hs_sales_email_last_replied",
         "engagements_last_meeting_booked",
     )
@@ -320,7 +320,9 @@ def _play(
                     )
                 )
             lead.seen_states = states
-            if execution["status"] == "RUNNING":
+            # A lead left to the fallback owner waits for them (sla.fallback_days): that is its end here.
+            with_queue = states[-2:] == ["AssignFallback", "AwaitDecision"] and lead.expected == "fallback"
+            if execution["status"] == "RUNNING" and not with_queue:
                 running += 1
             if lead.done < len(lead.script) and states:
                 move = lead.script[lead.done]

@@ -14,14 +14,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TextIO
 
+from leadflow.core.lifecycle import FINAL_STATUSES
 from leadflow_cli.journeys import JourneyRow
-
-# A journey in any other status (routed, waiting, SAL, failed) has not reached its outcome yet.
-OUTCOMES = frozenset({"sql", "recycled", "rejected", "fallback"})
 
 
 def decided_at(row: JourneyRow) -> datetime | None:
-    """When the rep decided (accepted, recycled or rejected), or None (undecided, fast-tracked, fallback)."""
+    """When a person decided (accepted, recycled or rejected), or None: undecided, fast-tracked,
+    or recycled by a deadline before anyone accepted."""
+    if row.decided_by == "deadline" and "sal" not in row.reached:
+        return None
     for status in ("sal", "rejected", "recycled"):
         if status in row.reached:
             return datetime.fromisoformat(row.reached[status])
@@ -55,15 +56,16 @@ def funnel(rows: Iterable[JourneyRow]) -> Funnel:
     """Speed-to-lead, acceptance and SLA compliance over the rep's decisions; SQL rate over closed journeys.
 
     SLA compliance counts a decision taken before any escalation as met, and a lead that
-    reached the fallback queue as missed; fast-tracked SQLs had no decision to make and
-    count in neither.
+    reached the fallback queue with nobody deciding as missed; fast-tracked SQLs had no
+    decision to make and count in neither.
     """
     rows = list(rows)
     minutes = []
-    decided = accepted = within_sla = 0
+    decided = accepted = within_sla = unanswered = 0
     for row in rows:
         at = decided_at(row)
         if at is None:
+            unanswered += "fallback" in row.reached
             continue
         decided += 1
         accepted += "sal" in row.reached
@@ -71,8 +73,7 @@ def funnel(rows: Iterable[JourneyRow]) -> Funnel:
         if row.mql_at:
             minutes.append((at - datetime.fromisoformat(row.mql_at)).total_seconds() / 60)
     statuses = Counter(r.status for r in rows)
-    closed = sum(n for s, n in statuses.items() if s in OUTCOMES)
-    fallback = statuses.get("fallback", 0)
+    closed = sum(n for s, n in statuses.items() if s in FINAL_STATUSES)
     return Funnel(
         mqls=len(rows),
         open=len(rows) - closed,
@@ -80,13 +81,13 @@ def funnel(rows: Iterable[JourneyRow]) -> Funnel:
         accepted=accepted,
         acceptance_rate=_ratio(accepted, decided),
         decided_within_sla=within_sla,
-        sla_compliance=_ratio(within_sla, decided + fallback),
+        sla_compliance=_ratio(within_sla, decided + unanswered),
         speed_to_lead_minutes_p50=round(statistics.median(minutes), 1) if minutes else None,
         speed_to_lead_minutes_p90=round(_p90(minutes), 1) if minutes else None,
         sql=statuses.get("sql", 0),
         sql_rate=_ratio(statuses.get("sql", 0), closed),
         sql_by_path=dict(sorted(Counter(r.sql_path for r in rows if r.status == "sql").items())),
-        outcomes=dict(sorted((s, n) for s, n in statuses.items() if s in OUTCOMES)),
+        outcomes=dict(sorted((s, n) for s, n in statuses.items() if s in FINAL_STATUSES)),
     )
 
 

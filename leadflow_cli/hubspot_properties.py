@@ -111,6 +111,11 @@ PROPERTIES: tuple[PropertySpec, ...] = (
         ),
     ),
     _time(Prop.SAL_AT, "SAL date", "When the owner accepted the lead (sales accepted)."),
+    _time(
+        Prop.CONNECTED_CALL_AT,
+        "Last connected call",
+        "When a call with this contact last connected (set by a workflow on the call outcome).",
+    ),
     _time(Prop.SQL_AT, "SQL date", "When the lead became sales qualified (and its deal was created)."),
     PropertySpec(Prop.TEAM, "leadflow team", "The team the routing rules sent the lead to."),
     PropertySpec(

@@ -56,6 +56,7 @@ class JourneyRow:
     reason: str
     team: str = ""
     sql_path: str = ""
+    decided_by: str = ""
     # status -> when the journey first reached it (the record's at_<status> fields).
     reached: dict[str, str] = field(default_factory=dict)
 
@@ -85,6 +86,7 @@ def _row(item: dict[str, Any]) -> JourneyRow:
         reason=plain.get("reason", ""),
         team=plain.get("team", ""),
         sql_path=plain.get("sql_path", ""),
+        decided_by=plain.get("decided_by", ""),
         reached={k.removeprefix("at_"): v for k, v in plain.items() if k.startswith("at_")},
     )
 

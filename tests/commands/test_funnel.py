@@ -12,7 +12,12 @@ MQL_AT = "2026-11-24T09:00:00+00:00"
 
 
 def row(
-    status: str, team: str = "sales", escalations: int = 0, sql_path: str = "", **reached: str
+    status: str,
+    team: str = "sales",
+    escalations: int = 0,
+    sql_path: str = "",
+    decided_by: str = "owner",
+    **reached: str,
 ) -> JourneyRow:
     return JourneyRow(
         contact_id="1",
@@ -27,6 +32,7 @@ def row(
         reason="",
         team=team,
         sql_path=sql_path,
+        decided_by=decided_by,
         reached=reached,
     )
 
@@ -46,17 +52,26 @@ def test_acceptance_speed_and_sla_compliance_count_the_reps_decisions() -> None:
         row("rejected", rejected="2026-11-24T09:10:00+00:00"),
         # Nobody decided: the fallback queue has it, an SLA miss with no speed to count.
         row("fallback", escalations=4, fallback="2026-11-25T09:00:00+00:00"),
+        # The fallback queue did not decide either: recycled by the deadline, still no decision.
+        row(
+            "recycled",
+            escalations=4,
+            decided_by="deadline",
+            fallback="2026-11-25T09:00:00+00:00",
+            recycled="2026-12-09T09:00:00+00:00",
+        ),
         # Fast-tracked: no decision to make, so neither acceptance nor SLA.
         row("sql", team="enterprise", sql_path="fast_track", sql="2026-11-24T09:01:00+00:00"),
     ]
     total = funnel(rows)
-    assert (total.mqls, total.open, total.decided, total.accepted) == (5, 1, 3, 2)
+    assert (total.mqls, total.open, total.decided, total.accepted) == (6, 2, 3, 2)
     assert total.acceptance_rate == 0.667
-    assert (total.decided_within_sla, total.sla_compliance) == (2, 0.5)  # 2 met of 3 decided + 1 fallback
+    # 2 met, of 3 decided plus 2 that reached the fallback queue with nobody deciding.
+    assert (total.decided_within_sla, total.sla_compliance) == (2, 0.4)
     assert total.speed_to_lead_minutes_p50 == 30.0
     assert (total.sql, total.sql_rate) == (2, 0.5)  # 2 SQLs of the 4 closed journeys
     assert total.sql_by_path == {"engagement_required": 1, "fast_track": 1}
-    assert total.outcomes == {"fallback": 1, "rejected": 1, "sql": 2}
+    assert total.outcomes == {"recycled": 1, "rejected": 1, "sql": 2}
     by_team = report(rows)
     assert set(by_team) == {"all", "enterprise", "sales"}
     assert (by_team["enterprise"].mqls, by_team["enterprise"].acceptance_rate) == (1, None)

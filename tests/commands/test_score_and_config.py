@@ -68,9 +68,8 @@ def test_config_check_summarises_a_valid_file_lists_its_subscriptions_and_names_
     assert re.search(r"valid\. \d+ rules \(fit \d+, intent \d+", out)
     # The subscriptions an admin must set up: scored properties, the rep's decision, engagements.
     subscriptions = out.split("contact.propertyChange of: ")[1].strip().split(", ")
-    assert {"numemployees", "leadflow_decision", "leadflow_decision_reason", "notes_last_contacted"} <= set(
-        subscriptions
-    )
+    wanted = {"numemployees", "leadflow_decision", "leadflow_decision_reason", "leadflow_connected_call_at"}
+    assert wanted <= set(subscriptions)
     broken = tmp_path / "leadflow.yaml"
     broken.write_text(
         (ROOT / "functions/leadflow.yaml").read_text().replace("threshold: 30", "threshold: -3")

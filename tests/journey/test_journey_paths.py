@@ -60,7 +60,7 @@ def test_accept_then_a_logged_call_makes_an_sql_with_a_deal(runtime: LocalRuntim
     decide(runtime, contact, "accept")
     waiting_for(runtime, contact, "engagement")
     assert props_of(runtime, contact)["leadflow_journey_status"] == "sal"
-    engage(runtime, contact, "notes_last_contacted")
+    engage(runtime, contact, "leadflow_connected_call_at")
     assert finished(arn)["status"] == "SUCCEEDED"
     assert states(arn) == [
         "Route",
@@ -137,7 +137,7 @@ def test_under_the_meeting_booked_policy_only_a_booked_meeting_makes_the_sql(run
     assert props_of(runtime, contact)["leadflow_team"] == "sdr"
     decide(runtime, contact, "accept")
     waiting_for(runtime, contact, "engagement")
-    engage(runtime, contact, "notes_last_contacted")  # a call is not a meeting
+    engage(runtime, contact, "leadflow_connected_call_at")  # a call is not a meeting
     assert still_running(arn, for_s=2)
     engage(runtime, contact, "engagements_last_meeting_booked")
     assert finished(arn)["status"] == "SUCCEEDED"
@@ -226,7 +226,7 @@ def test_an_accepted_lead_moves_to_the_portals_custom_sal_stage_then_on_to_sql(
     assert props_of(runtime, contact)["lifecyclestage"] == "salesqualifiedlead"
 
 
-def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallback_queue(
+def test_the_escalation_ladder_reminds_alerts_reassigns_then_the_fallback_owner_decides(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     with NotificationReceiver() as receiver:
@@ -243,7 +243,7 @@ def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallba
         contact, arn = start(runtime)
         waiting_for(runtime, contact, "decision")
         first_owner = props_of(runtime, contact)["hubspot_owner_id"]
-        assert finished(arn)["status"] == "SUCCEEDED"
+        wait_for(lambda: states(arn)[-2:] == ["AssignFallback", "AwaitDecision"], what="the fallback wait")
         assert states(arn) == [
             "Route",
             "HandOff",
@@ -260,7 +260,7 @@ def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallba
             "AwaitDecision",
             "Escalate",
             "AssignFallback",
-            "AssignedToFallbackQueue",
+            "AwaitDecision",
         ]
         texts = [m["text"] for m in receiver.received]
         assert len(texts) == 4
@@ -283,6 +283,46 @@ def test_the_escalation_ladder_reminds_alerts_reassigns_then_hands_to_the_fallba
     )
     record = journey_record(contact)
     assert (record["status"], record["escalations"], record["step"]) == ("fallback", "4", "fallback")
+    assert props_of(runtime, contact)["leadflow_journey_status"] == "fallback"
+    # The fallback owner works the lead like any rep: their decision ends the journey.
+    decide(runtime, contact, "reject", "duplicate")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert states(arn)[-3:] == ["Decide", "CloseJourney", "Closed"]
+    assert (journey_record(contact)["status"], props_of(runtime, contact)["hs_lead_status"]) == (
+        "rejected",
+        "UNQUALIFIED",
+    )
+
+
+def test_when_the_fallback_owner_does_not_decide_either_the_lead_is_recycled_for_no_response(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    def quick_queue(config: dict[str, Any]) -> None:
+        config["sla"].update(escalation=[], fallback_days=1 / 24)  # one hour: a quarter second here
+
+    runtime = runtime_factory(
+        consume_queues=False, time_scale=TIME_SCALE, config_file=config_file(tmp_path, quick_queue)
+    )
+    contact, arn = start(runtime)
+    assert finished(arn)["status"] == "SUCCEEDED"
+    assert states(arn)[3:] == [
+        "AwaitDecision",
+        "Escalate",
+        "AssignFallback",
+        "AwaitDecision",
+        "Escalate",
+        "NoResponse",
+        "CloseJourney",
+        "Closed",
+    ]
+    record = journey_record(contact)
+    assert (record["status"], record["reason"], record["decided_by"]) == (
+        "recycled",
+        "no_response",
+        "deadline",
+    )
+    props = props_of(runtime, contact)
+    assert (props["lifecyclestage"], props["hs_lead_status"]) == ("lead", "ATTEMPTED_TO_CONTACT")
 
 
 def test_a_failing_notification_endpoint_never_blocks_the_journey(

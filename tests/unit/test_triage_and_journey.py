@@ -36,8 +36,8 @@ def event(kind: str, prop: str | None = None, value: str | None = None) -> Webho
         (event("contact.propertyChange", "leadflow_decision", "accept"), Action.DECISION),
         (event("contact.propertyChange", "leadflow_decision", ""), None),
         (event("contact.propertyChange", "leadflow_decision_reason", "not_icp"), Action.DECISION),
-        (event("contact.propertyChange", "notes_last_contacted", "1764000000000"), Action.ENGAGEMENT),
-        (event("contact.propertyChange", "notes_last_contacted", ""), None),
+        (event("contact.propertyChange", "leadflow_connected_call_at", "1764000000000"), Action.ENGAGEMENT),
+        (event("contact.propertyChange", "leadflow_connected_call_at", ""), None),
         (event("contact.propertyChange", "leadflow_score", "80"), None),
         (event("contact.propertyChange", "favourite_colour", "red"), None),
         (event("deal.creation"), None),
@@ -45,7 +45,7 @@ def event(kind: str, prop: str | None = None, value: str | None = None) -> Webho
     ],
 )
 def test_triage(ev: WebhookEvent, expected: Action | None) -> None:
-    assert triage(ev, WATCHED, frozenset({"notes_last_contacted"})) is expected
+    assert triage(ev, WATCHED, frozenset({"leadflow_connected_call_at"})) is expected
 
 
 def test_dedupe_key_is_hubspots_event_identity() -> None:

@@ -24,14 +24,13 @@ from leadflow.core.journey import (
     reason_problem,
     utcnow,
 )
-from leadflow.core.lifecycle import MQL, OPEN_STATUSES, Prop, fingerprint, is_before_mql
+from leadflow.core.lifecycle import FINAL_STATUSES, MQL, OPEN_STATUSES, Prop, fingerprint, is_before_mql
 from leadflow.core.scoring import Scorer
 from leadflow.core.signals import ContactSignal, Signal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 
-_TERMINAL = frozenset({"sql", "recycled", "rejected", "fallback"})
 # HubSpot keeps the id of a contact's primary company on the contact.
 _COMPANY_ID = "associatedcompanyid"
 # The handoff packet: what scoring writes on every contact it scores.
@@ -298,7 +297,11 @@ class LeadIntake:
             fast_track=props.get(Prop.FAST_TRACK) == "true",
         )
         latest = self._store.latest_journey(contact_id)
-        if latest and latest.get("status") not in _TERMINAL and latest["sk"] != f"JOURNEY#{state.journey_id}":
+        if (
+            latest
+            and latest.get("status") not in FINAL_STATUSES
+            and latest["sk"] != f"JOURNEY#{state.journey_id}"
+        ):
             # One journey at a time: HubSpot's lifecycle was moved by hand while one was open.
             logger.warning("a journey is already open; not starting another", contact_id=contact_id)
             return
@@ -307,7 +310,7 @@ class LeadIntake:
 
     def _open_journey(self, contact_id: str) -> str | None:
         record = self._store.latest_journey(contact_id)
-        if record is None or record.get("status") in _TERMINAL:
+        if record is None or record.get("status") in FINAL_STATUSES:
             return None
         return record["sk"].removeprefix("JOURNEY#")
 
@@ -366,7 +369,7 @@ class LeadIntake:
     def _deliver_engagement(self, contact_id: str, event: WebhookEvent, result: IntakeResult) -> None:
         kind = self._engagements[event.property_name or ""]
         record = self._store.latest_journey(contact_id)
-        if record is None or record.get("status") in _TERMINAL:
+        if record is None or record.get("status") in FINAL_STATUSES:
             return
         if not qualifies(record.get("sql_policy", "engagement_required"), kind):
             logger.info(

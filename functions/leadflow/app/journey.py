@@ -511,47 +511,61 @@ class JourneySteps:
         return picked
 
     def _to_fallback(self, state: JourneyState) -> JourneyState:
+        """Every step was missed: the fallback owner gets the lead and `sla.fallback_days` to decide.
+
+        Their decision resumes the same wait as a rep's; when the time runs out as well, the lead
+        is recycled for no response instead of staying an MQL nobody works.
+        """
         assert state.assignment is not None and state.handoff is not None
         team, _ = self._team(state)
         owner = self._fallback_owner(team, self._owners())
         previous = state.assignment
+        days = self._config.sla.fallback_days
         why = (
             f"every escalation step was missed (last owner {previous.owner_email}): "
-            f"the fallback queue {owner.email} owns the lead."
+            f"the fallback queue {owner.email} owns the lead and has {days:g} days to decide."
         )
         self._hubspot.complete_task(state.handoff.task_id)
         now = self._clock()
+        due_at, seconds = self._deadline(WorkCalendar.of(None), now, days * 24)
         state.escalations += 1
         task_id = self._task_once(
             state,
             lambda: self._hubspot.create_task(
                 state.contact_id,
                 owner.id,
-                subject=f"Fallback queue: MQL nobody decided on (score {state.score})",
+                subject=f"Fallback queue: decide on an MQL nobody took (score {state.score})",
                 body=f"{why}\nWhy this is an MQL: {state.mql_reason}",
-                due_at=now,
+                due_at=due_at,
             ),
         )
         self._hubspot.update_contact(
-            state.contact_id, {Prop.OWNER: owner.id, Prop.JOURNEY_STATUS: "fallback"}
+            state.contact_id,
+            {
+                Prop.OWNER: owner.id,
+                Prop.JOURNEY_STATUS: "fallback",
+                Prop.SLA_DUE_AT: due_at.isoformat(timespec="seconds"),
+                Prop.ESCALATIONS: str(state.escalations),
+            },
         )
         self._audit(state, why)
-        self._notify(f"MQL {state.contact_id} went to the fallback queue", why)
         state.assignment = Assignment(
             owner_id=owner.id, owner_email=owner.email, team=previous.team, rule="fallback_queue", why=why
         )
-        state.handoff = Handoff(task_id=task_id, due_at=now, timeout_seconds=1)
+        state.handoff = Handoff(task_id=task_id, due_at=due_at, timeout_seconds=seconds)
+        state.next_escalation = "expire"
         state.outcome = "fallback"
         self._record(
             state,
             "fallback",
-            final=True,
             step="fallback",
             why=why,
             owner_id=owner.id,
             task_id=task_id,
             escalations=str(state.escalations),
+            sla_due_at=due_at.isoformat(),
         )
+        self._notify(f"MQL {state.contact_id} went to the fallback queue", why)
         count("Escalations")
         count("EscalationsByStep", step="fallback")
         return state
@@ -670,13 +684,16 @@ class JourneySteps:
         self._hubspot.complete_task(state.handoff.task_id)
         state.outcome = "recycled" if recycled else "rejected"
         count("MQLsRecycled" if recycled else "MQLsRejected", reason=state.decision.reason)
-        self._speed_to_lead(state)
+        # A deadline is not a decision: speed to lead counts only what a person did.
+        if not state.decision.automatic:
+            self._speed_to_lead(state)
         self._record(
             state,
             state.outcome,
             final=True,
             decision=state.decision.decision.value,
             reason=state.decision.reason,
+            decided_by="deadline" if state.decision.automatic else "owner",
         )
         return state
 

@@ -179,6 +179,13 @@ class SlaConfig(_Strict):
         description="after the last step's hours, the team's fallback owner takes the lead",
         max_length=10,
     )
+    fallback_days: Annotated[float, Field(gt=0, le=365)] = Field(
+        default=14,
+        description=(
+            "days the fallback owner has to accept, recycle or reject; after them the lead is "
+            "recycled with reason no_response"
+        ),
+    )
 
 
 class RecycleConfig(_Strict):
@@ -188,12 +195,12 @@ class RecycleConfig(_Strict):
     owner: Literal["keep", "clear"] = "keep"
 
 
-# HubSpot stamps these contact properties when a meeting is booked, a sales email is answered,
-# or a call (or other sales activity) is logged.
+# HubSpot stamps the first two when a meeting is booked and when a sales email is answered; the
+# connected call is leadflow's property, stamped by a HubSpot workflow on the call's outcome.
 DEFAULT_ENGAGEMENTS: dict[str, EngagementKind] = {
     "engagements_last_meeting_booked": "meeting_booked",
     "hs_sales_email_last_replied": "email_reply",
-    "notes_last_contacted": "call_logged",
+    Prop.CONNECTED_CALL_AT: "call_logged",
 }
 
 

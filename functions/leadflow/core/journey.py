@@ -24,6 +24,9 @@ class Decision(StrEnum):
 
 Outcome = Literal["open", "sal", "sql", "recycled", "rejected", "fallback"]
 EscalationStepName = Literal["remind", "alert_manager", "reassign", "fallback"]
+# What the next missed deadline leads to: a ladder step, the fallback queue, or (once the queue
+# had its time too) recycling the lead for no response.
+NextEscalation = Literal["remind", "alert_manager", "reassign", "fallback", "expire"]
 EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
 SqlPolicyName = Literal["engagement_required", "fast_track", "meeting_booked"]
 
@@ -56,6 +59,7 @@ class DecisionInput(_Model):
     decision: Decision
     reason: str = ""
     decided_at: datetime
+    automatic: bool = Field(default=False, description="taken by a deadline, not by a person")
 
 
 class EngagementInput(_Model):
@@ -93,7 +97,7 @@ class JourneyState(_Model):
     sql_policy: SqlPolicyName = "engagement_required"
     direct_sql: bool = False
     escalations: int = 0
-    next_escalation: EscalationStepName = "fallback"
+    next_escalation: NextEscalation = "fallback"
     assignment: Assignment | None = None
     handoff: Handoff | None = None
     decision: DecisionInput | None = None

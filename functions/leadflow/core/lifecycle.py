@@ -19,8 +19,11 @@ STAGES: Final = (
 )
 MQL: Final = "marketingqualifiedlead"
 SQL: Final = "salesqualifiedlead"
+# A journey in one of these has ended; in any other (routed, awaiting_decision, escalated, sal,
+# fallback, failed) it is still running.
+FINAL_STATUSES: Final = frozenset({"sql", "recycled", "rejected"})
 # Journey statuses written on the contact; a contact in an open one has a journey running.
-OPEN_STATUSES: Final = frozenset({"awaiting_decision", "sal", "failed"})
+OPEN_STATUSES: Final = frozenset({"awaiting_decision", "sal", "fallback", "failed"})
 
 
 def is_before_mql(stage: str | None) -> bool:
@@ -55,6 +58,9 @@ class Prop:
     RECYCLE_UNTIL: Final = "leadflow_recycle_until"
     REJECTED_FINGERPRINT: Final = "leadflow_rejected_fingerprint"
     ESCALATIONS: Final = "leadflow_escalations"
+    # HubSpot has no contact property for a call that reached the person; a workflow on the
+    # call's outcome ("Connected") stamps this one, so a one-way attempt never makes an SQL.
+    CONNECTED_CALL_AT: Final = "leadflow_connected_call_at"
     LIFECYCLE: Final = "lifecyclestage"
     OWNER: Final = "hubspot_owner_id"
     LEAD_STATUS: Final = "hs_lead_status"
