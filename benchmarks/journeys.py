@@ -71,7 +71,7 @@ def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_
                 and record.get("waiting_for") == kind
             )
 
-        wait_for(waiting)
+        wait_for(waiting, timeout_s=120)
         value = value or str(int(time.time() * 1000))
         store.update_object("contacts", contact, {prop: value})
         sender.send([sender.event("contact.propertyChange", contact, prop, value)])

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger(service="leadflow")
 metrics = Metrics(namespace="Leadflow", service="leadflow")
+# Many invocations count nothing (a routing step, an event that changed no score); powertools
+# warns about each such flush, which says nothing worth a log line.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
