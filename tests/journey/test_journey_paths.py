@@ -454,3 +454,17 @@ def test_a_wait_that_cannot_register_its_token_fails_into_the_failure_branch(
     # The emulator drops a task failure's cause (AWS keeps it); the error alone is checked here, and
     # an error without a cause must not break the failure branch.
     assert (record["failed_state"], record["error"]) == ("AwaitDecision", "RuntimeError")
+
+
+def test_a_decision_nothing_waits_for_gets_a_note_instead_of_vanishing(runtime: LocalRuntime) -> None:
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    decide(runtime, contact, "accept")
+    waiting_for(runtime, contact, "engagement")
+    decide(runtime, contact, "recycle", "bad_timing")  # second thoughts after accepting
+    notes = [n["properties"]["hs_note_body"] for n in store.list_objects("notes")]
+    assert any("decision 'recycle' not applied: the lead is accepted already" in n for n in notes)
+    assert still_running(arn, 0.2) and journey_record(contact)["status"] == "sal"
+    engage(runtime, contact, "engagements_last_meeting_booked")
+    assert finished(arn)["status"] == "SUCCEEDED"

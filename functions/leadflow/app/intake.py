@@ -308,12 +308,6 @@ class LeadIntake:
         if self._engine.start(state.journey_id, state.model_dump_json()):
             result.journeys_started += 1
 
-    def _open_journey(self, contact_id: str) -> str | None:
-        record = self._store.latest_journey(contact_id)
-        if record is None or record.get("status") in FINAL_STATUSES:
-            return None
-        return record["sk"].removeprefix("JOURNEY#")
-
     def _deliver(self, contact_id: str, journey_id: str, kind: str, payload: str) -> bool:
         """Hand an input to the journey's wait for it; False when it is kept for a later wait.
 
@@ -342,11 +336,30 @@ class LeadIntake:
         except ValueError:
             logger.warning("ignoring unknown decision value", contact_id=contact_id, value=value)
             return
-        journey_id = self._open_journey(contact_id)
-        if journey_id is None:
-            logger.info("decision for a contact with no open journey", contact_id=contact_id)
+        record = self._store.latest_journey(contact_id)
+        if record is None:
+            logger.info("decision for a contact with no journey", contact_id=contact_id)
             return
+        status = record.get("status", "")
         reason = (props.get(Prop.DECISION_REASON) or "").strip().lower()
+        if (record.get("decision"), record.get("reason", "")) == (value, reason) or (
+            status == "sal" and decision is Decision.ACCEPT
+        ):
+            return  # the decision the journey already took (its webhook arrives late, or twice)
+        if status in FINAL_STATUSES or status == "sal":
+            # Nothing waits for this decision: say so where the rep looks, rather than drop it silently.
+            why = (
+                f"this lead's journey has ended ({status})"
+                if status in FINAL_STATUSES
+                else "the lead is accepted already and waits for a qualifying engagement until "
+                f"{record.get('qualification_due_at', '?')[:16]}; without one it is recycled for no response"
+            )
+            self._hubspot.create_note(
+                contact_id, f"leadflow: decision {value!r} not applied: {why}.", self._clock()
+            )
+            result.decisions_refused += 1
+            return
+        journey_id = record["sk"].removeprefix("JOURNEY#")
         problem = reason_problem(decision, reason)
         if problem:
             # The journey keeps waiting; the rep learns on the contact's timeline what is missing.
