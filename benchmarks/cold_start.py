@@ -99,7 +99,7 @@ def cold_start_events(standin: HubSpotStandIn, signals_secret: str) -> dict[str,
         "AwaitInputFunction": {"token": "cold-start-token", "kind": "decision", "state": handed},
         "EscalateFunction": {"step": "remind", "state": handed},
         "MarkSalFunction": {**decided, "decision": {**decided["decision"], "decision": "accept"}},
-        "MarkSqlFunction": handed,
+        "MarkSqlFunction": {"state": handed, "attempt": 0},
         "CloseFunction": decided,
         "RecordFailureFunction": {
             "execution": f"arn:aws:states:{REGION}:123456789012:execution:cold-start:{state['journey_id']}",

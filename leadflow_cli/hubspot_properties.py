@@ -1,4 +1,4 @@
-"""`leadflow hubspot bootstrap`: create leadflow's contact properties in a portal, idempotently.
+"""`leadflow hubspot bootstrap`: create leadflow's contact (and deal) properties in a portal, idempotently.
 
 It only ever adds or corrects: a missing group or property is created, one whose label,
 description, group or options drifted is patched back, nothing is deleted.
@@ -18,12 +18,11 @@ from leadflow.core.lifecycle import Prop
 
 GROUP = "leadflow"
 GROUP_LABEL = "leadflow"
-OBJECT_TYPE = "contacts"
 
 
 @dataclass(frozen=True)
 class PropertySpec:
-    """One custom contact property leadflow reads or writes."""
+    """One custom property leadflow reads or writes (on contacts unless it says otherwise)."""
 
     name: str
     label: str
@@ -31,6 +30,12 @@ class PropertySpec:
     type: str = "string"
     field_type: str = "text"
     options: tuple[str, ...] = ()
+    object_type: str = "contacts"
+
+    @property
+    def qualified_name(self) -> str:
+        """The name as reports show it: deal properties as `deals.<name>`."""
+        return self.name if self.object_type == "contacts" else f"{self.object_type}.{self.name}"
 
 
 def _enum(
@@ -128,6 +133,12 @@ PROPERTIES: tuple[PropertySpec, ...] = (
         "The contact's data when it was rejected: it re-enters only after this data changes.",
     ),
     _number(Prop.ESCALATIONS, "SLA escalations", "How many times the lead was reassigned for a missed SLA."),
+    PropertySpec(
+        Prop.JOURNEY_ID,
+        "leadflow journey",
+        "The lead journey whose SQL created this deal (a retried step finds the deal by it).",
+        object_type="deals",
+    ),
 )
 
 
@@ -168,30 +179,31 @@ def _refused(exc: ApiException, what: str) -> BootstrapError:
 def bootstrap(
     client: HubSpot, *, dry_run: bool = False, progress: Callable[[str], None] = print
 ) -> BootstrapReport:
-    """Ensure the leadflow property group and every property exist as specified."""
+    """Ensure the leadflow property groups and every property exist as specified."""
     api = client.crm.properties
     report = BootstrapReport()
     verb = "would create" if dry_run else "created"
-    try:
-        api.groups_api.get_by_name(OBJECT_TYPE, GROUP)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise _refused(exc, f"reading property group {GROUP}") from None
-        if not dry_run:
-            try:
-                api.groups_api.create(
-                    OBJECT_TYPE, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL)
-                )
-            except ApiException as create_exc:
-                raise _refused(create_exc, f"creating property group {GROUP}") from None
-        report.group_created = True
-        progress(f"{verb} property group {GROUP}")
-    for spec in PROPERTIES:
+    for object_type in dict.fromkeys(spec.object_type for spec in PROPERTIES):
         try:
-            current = api.core_api.get_by_name(OBJECT_TYPE, spec.name)
+            api.groups_api.get_by_name(object_type, GROUP)
         except ApiException as exc:
             if exc.status != 404:
-                raise _refused(exc, f"reading {spec.name}") from None
+                raise _refused(exc, f"reading {object_type} property group {GROUP}") from None
+            if not dry_run:
+                try:
+                    api.groups_api.create(
+                        object_type, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL)
+                    )
+                except ApiException as create_exc:
+                    raise _refused(create_exc, f"creating {object_type} property group {GROUP}") from None
+            report.group_created = True
+            progress(f"{verb} {object_type} property group {GROUP}")
+    for spec in PROPERTIES:
+        try:
+            current = api.core_api.get_by_name(spec.object_type, spec.name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise _refused(exc, f"reading {spec.qualified_name}") from None
             current = None
         try:
             if current is None:
@@ -205,9 +217,9 @@ def bootstrap(
                         description=spec.description,
                         options=_options(spec),
                     )
-                    api.core_api.create(OBJECT_TYPE, property_create=body)
-                report.created.append(spec.name)
-                progress(f"{verb} {spec.name}")
+                    api.core_api.create(spec.object_type, property_create=body)
+                report.created.append(spec.qualified_name)
+                progress(f"{verb} {spec.qualified_name}")
             elif _drift(spec, current):
                 if not dry_run:
                     body = PropertyUpdate(
@@ -216,12 +228,12 @@ def bootstrap(
                         group_name=GROUP,
                         options=_options(spec) if spec.options else None,
                     )
-                    api.core_api.update(OBJECT_TYPE, spec.name, property_update=body)
-                report.updated.append(spec.name)
-                progress(f"{'would update' if dry_run else 'updated'} {spec.name}")
+                    api.core_api.update(spec.object_type, spec.name, property_update=body)
+                report.updated.append(spec.qualified_name)
+                progress(f"{'would update' if dry_run else 'updated'} {spec.qualified_name}")
             else:
-                report.unchanged.append(spec.name)
-                progress(f"unchanged {spec.name}")
+                report.unchanged.append(spec.qualified_name)
+                progress(f"unchanged {spec.qualified_name}")
         except ApiException as exc:
-            raise _refused(exc, f"writing {spec.name}") from None
+            raise _refused(exc, f"writing {spec.qualified_name}") from None
     return report

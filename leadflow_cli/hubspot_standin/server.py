@@ -166,11 +166,12 @@ class HubSpotStandIn:
         except ValueError as exc:
             return _error(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}")
         try:
-            return getattr(self, f"_{endpoint}")(request, body, **args)  # type: ignore[no-any-return]
+            answer: Response = getattr(self, f"_{endpoint}")(request, body, **args)
         except StandInError as exc:
             return _error(exc.status, exc.category, str(exc))
         except (KeyError, TypeError, ValueError) as exc:
             return _error(400, "VALIDATION_ERROR", f"Invalid input: {exc!r}")
+        return None if self.store.take_lost_answer(route) else answer
 
     # Owners -------------------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ class FaultPlan:
     drop_share: float = 0.0
     retry_after_s: int = 1
     seed: int = 0
+    # Routes (e.g. "deals.create") whose first answer is lost after the work is done, as when a
+    # request times out on the client's side while HubSpot completes it.
+    lose_answer_once: tuple[str, ...] = ()
 
 
 DEFAULT_DEAL_STAGES: Final = (
@@ -154,6 +157,7 @@ class StandInStore:
             for t in OBJECT_TYPES
         }
         self._calls: Counter[str] = Counter()
+        self._answers_lost: set[str] = set()
         # HubSpot's default deal pipeline; portals add their own.
         self._pipelines: dict[str, list[str]] = {"default": list(DEFAULT_DEAL_STAGES)}
         self.faults_served: Counter[str] = Counter()
@@ -191,6 +195,14 @@ class StandInStore:
         with self._lock:
             self._faults = plan
             self._rng = random.Random(plan.seed)  # noqa: S311 - repeatable faults, not security
+
+    def take_lost_answer(self, route: str) -> bool:
+        """True (once per route) when the fault plan loses this route's answer after doing its work."""
+        with self._lock:
+            if route in self.faults.lose_answer_once and route not in self._answers_lost:
+                self._answers_lost.add(route)
+                return True
+            return False
 
     def draw_fault(self) -> str | None:
         """Which fault, if any, the fault plan picks for the next request (counted in faults_served)."""

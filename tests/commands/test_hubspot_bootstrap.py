@@ -35,6 +35,9 @@ def test_first_run_creates_the_group_and_every_property(standin: HubSpotStandIn)
     assert (decision["type"], decision["groupName"]) == ("enumeration", "leadflow")
     assert [o["value"] for o in decision["options"]] == ["accept", "recycle", "reject"]
     assert standin.store.property("contacts", "leadflow_mql_at")["type"] == "datetime"
+    # Deals carry their journey, so a retried SQL step finds the deal it made.
+    assert "deals.leadflow_journey_id" in report.created
+    assert standin.store.property("deals", "leadflow_journey_id")["groupName"] == "leadflow"
 
 
 def test_a_second_run_changes_nothing(standin: HubSpotStandIn) -> None:
@@ -58,7 +61,10 @@ def test_a_dry_run_writes_nothing(standin: HubSpotStandIn) -> None:
     lines: list[str] = []
     report = bootstrap(client(standin), dry_run=True, progress=lines.append)
     assert len(report.created) == len(PROPERTIES) and writes(standin) == 0
-    assert lines[0] == "would create property group leadflow"
+    assert lines[:2] == [
+        "would create contacts property group leadflow",
+        "would create deals property group leadflow",
+    ]
 
 
 def test_a_refused_token_is_a_clear_error_without_the_token(standin: HubSpotStandIn) -> None:

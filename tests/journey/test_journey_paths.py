@@ -468,3 +468,17 @@ def test_a_decision_nothing_waits_for_gets_a_note_instead_of_vanishing(runtime: 
     assert still_running(arn, 0.2) and journey_record(contact)["status"] == "sal"
     engage(runtime, contact, "engagements_last_meeting_booked")
     assert finished(arn)["status"] == "SUCCEEDED"
+
+
+def test_a_deal_created_before_its_answer_was_lost_is_found_not_made_twice(runtime: LocalRuntime) -> None:
+    from leadflow_cli.hubspot_standin import FaultPlan
+
+    store = runtime.standin.store  # type: ignore[union-attr]
+    # HubSpot creates the deal, but the answer never arrives: MarkSql fails and Step Functions retries it.
+    store.faults = FaultPlan(lose_answer_once=("deals.create",))
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "5000"}, fast_track=True)
+    assert finished(arn)["status"] == "SUCCEEDED"
+    (deal,) = store.list_objects("deals")
+    assert deal["properties"]["leadflow_journey_id"] == journey_record(contact)["sk"].removeprefix("JOURNEY#")
+    assert journey_record(contact)["deal_id"] == deal["id"]
+    assert store.call_count("deals.create") == 1

@@ -28,6 +28,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from leadflow.core.batching import chunked
+from leadflow.core.lifecycle import Prop
 from leadflow.observability import count
 
 BATCH_LIMIT: Final = 100
@@ -301,6 +302,19 @@ class HubSpotGateway:
             key=lambda p: p.get("createdate") or "",
         )
         return open_deals[-1]["hubspot_owner_id"] if open_deals else None
+
+    def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        """The contact's deal stamped with this journey, if one exists (two calls).
+
+        Read through the contact's associations, which a create makes at once, rather than
+        the search API, whose index lags: a retried step must see a deal made a second ago.
+        """
+        page = self._call(self._associations.get_page, "contacts", contact_id, "deals", limit=100)
+        deal_ids = [str(r.to_object_id) for r in page.results]
+        if not deal_ids:
+            return None
+        deals = self._read(self._deals_batch, deal_ids, [Prop.JOURNEY_ID])
+        return next((i for i, p in deals.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
 
     def create_deal(
         self,

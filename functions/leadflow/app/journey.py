@@ -601,10 +601,19 @@ class JourneySteps:
         self._record(state, "sal", decision="accept", qualification_due_at=due_at.isoformat())
         return state
 
-    def mark_sql(self, state: JourneyState) -> JourneyState:
-        """The lead qualified under its team's policy: lifecycle SQL and a deal in the team's pipeline."""
+    def mark_sql(self, state: JourneyState, attempt: int = 0) -> JourneyState:
+        """The lead qualified under its team's policy: lifecycle SQL and a deal in the team's pipeline.
+
+        Never two deals: the deal id is kept on the journey record once known, and a retried
+        step (`attempt` > 0; the create may have succeeded before its answer was lost) first
+        looks for the contact's deal stamped with this journey.
+        """
         assert state.assignment is not None, "mark_sql runs after route"
         recorded = self._store.journey(state.contact_id, state.journey_id) or {}
+        if not recorded.get("deal_id") and attempt > 0:
+            found = self._hubspot.deal_of_journey(state.contact_id, state.journey_id)
+            if found:
+                recorded["deal_id"] = found
         # A fast_track team's leads that were not fast-tracked qualified by engagement.
         path = (
             "fast_track"
@@ -636,6 +645,7 @@ class JourneySteps:
                     "dealstage": deal.stage,
                     _OWNER: state.assignment.owner_id,
                     "description": _deal_description(state, props, path),
+                    Prop.JOURNEY_ID: state.journey_id,
                 },
             )
             # Kept at once: a retried MarkSql finds it and does not create a second deal.

@@ -44,8 +44,16 @@ def _step(step: Callable[[JourneySteps, JourneyState], JourneyState]) -> Handler
 route = _step(JourneySteps.route)
 handoff = _step(JourneySteps.handoff)
 mark_sal = _step(JourneySteps.mark_sal)
-mark_sql = _step(JourneySteps.mark_sql)
 close = _step(JourneySteps.close)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def mark_sql(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """MarkSql: {state, attempt}, the attempt being Step Functions' retry count of the state."""
+    return (
+        wiring.steps().mark_sql(_state(event["state"]), int(event.get("attempt", 0))).model_dump(mode="json")
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
