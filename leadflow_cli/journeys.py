@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from leadflow.adapters.journeys import JourneyEngine
 from leadflow.adapters.state_store import StateStore
 
-OPEN = frozenset({"routed", "awaiting_decision", "escalated"})
+OPEN = frozenset({"routed", "awaiting_decision", "escalated", "fallback"})
 
 
 def resume_journey(dynamodb: Any, table: str, sfn: Any, contact_id: str) -> str:
