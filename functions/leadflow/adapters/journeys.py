@@ -23,15 +23,16 @@ class JourneyEngine:
             return False
         return True
 
+    def _not_waited_on(self) -> tuple[type[Exception], ...]:
+        """The answers that mean nobody waits on a token any more (it completed or timed out)."""
+        errors = self._sfn.exceptions
+        return (errors.InvalidToken, errors.TaskTimedOut, errors.TaskDoesNotExist)
+
     def fail(self, token: str, error: str, cause: str) -> bool:
         """Fail a waiting task with an error its state's Retry and Catch see; False when not waited on."""
         try:
             self._sfn.send_task_failure(taskToken=token, error=error[:256], cause=cause[:32768])
-        except (
-            self._sfn.exceptions.InvalidToken,
-            self._sfn.exceptions.TaskTimedOut,
-            self._sfn.exceptions.TaskDoesNotExist,
-        ):
+        except self._not_waited_on():
             return False
         return True
 
@@ -39,11 +40,7 @@ class JourneyEngine:
         """Complete a waiting task; False when the token is no longer waited on."""
         try:
             self._sfn.send_task_success(taskToken=token, output=output_json)
-        except (
-            self._sfn.exceptions.InvalidToken,
-            self._sfn.exceptions.TaskTimedOut,
-            self._sfn.exceptions.TaskDoesNotExist,
-        ):
+        except self._not_waited_on():
             return False
         return True
 
