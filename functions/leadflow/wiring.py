@@ -124,7 +124,7 @@ def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
 
-    return JourneySteps(config(), hubspot(), store(), engine(), notifier(), time_scale=settings().time_scale)
+    return JourneySteps(config(), hubspot(), store(), engine(), notifier, time_scale=settings().time_scale)
 
 
 def reset() -> None:

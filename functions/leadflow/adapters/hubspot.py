@@ -267,7 +267,7 @@ class HubSpotGateway:
 
     def reschedule_task(self, task_id: str, due_at: datetime) -> None:
         """Move a task's due date (the owner keeps the task after a reminder, with a new deadline)."""
-        body = SimplePublicObjectInput(properties={"hs_timestamp": str(int(due_at.timestamp() * 1000))})
+        body = SimplePublicObjectInput(properties={"hs_timestamp": _hubspot_ms(due_at)})
         self._call(self._tasks.update, task_id, simple_public_object_input=body)
 
     @cached_property

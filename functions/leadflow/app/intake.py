@@ -31,8 +31,6 @@ from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 
-# HubSpot keeps the id of a contact's primary company on the contact.
-_COMPANY_ID = "associatedcompanyid"
 # The handoff packet: what scoring writes on every contact it scores.
 _WRITTEN = (
     Prop.SCORE,
@@ -91,7 +89,7 @@ class LeadIntake:
             set(config.subscribed_properties)
             | set(_WRITTEN)
             | {
-                _COMPANY_ID,
+                Prop.COMPANY_ID,
                 Prop.LIFECYCLE,
                 Prop.MQL_AT,
                 Prop.MQL_REASON,
@@ -137,7 +135,7 @@ class LeadIntake:
             targets = (
                 [item.contact_id]
                 if item.contact_id
-                else self._hubspot.contacts_where(_COMPANY_ID, item.company_id or "")
+                else self._hubspot.contacts_where(Prop.COMPANY_ID, item.company_id or "")
             )
             for contact_id in targets:
                 _remember(by_contact, contact_id, message_id)
@@ -187,7 +185,7 @@ class LeadIntake:
         wanted = self._config.scoring.company_properties
         if not wanted:
             return
-        company_of = {cid: str(p[_COMPANY_ID]) for cid, p in contacts.items() if p.get(_COMPANY_ID)}
+        company_of = {cid: str(p[Prop.COMPANY_ID]) for cid, p in contacts.items() if p.get(Prop.COMPANY_ID)}
         companies = self._hubspot.read_companies(set(company_of.values()), wanted) if company_of else {}
         for contact_id, company_id in company_of.items():
             for name, value in companies.get(company_id, {}).items():

@@ -45,9 +45,6 @@ from leadflow.core.routing import (
 from leadflow.observability import count, logger
 
 TOKEN_MARGIN_S: Final = 1.0
-# HubSpot keeps the id of a contact's primary company on the contact.
-_COMPANY_ID = "associatedcompanyid"
-_OWNER = "hubspot_owner_id"
 # What the deal's description repeats from the handoff packet on the contact.
 _PACKET = (
     Prop.MQL_REASON,
@@ -73,7 +70,7 @@ class JourneySteps:
         hubspot: HubSpotGateway,
         store: StateStore,
         engine: JourneyEngine,
-        notifier: Notifier | None = None,
+        notifier: Callable[[], Notifier] | None = None,
         time_scale: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -81,7 +78,8 @@ class JourneySteps:
         self._hubspot = hubspot
         self._store = store
         self._engine = engine
-        self._notifier = notifier or Notifier(None, None, None)
+        # Built on first use: most steps never notify, and its clients cost a cold start.
+        self._notifier = notifier or (lambda: Notifier(None, None, None))
         self._time_scale = time_scale
         self._clock = clock
 
@@ -136,7 +134,7 @@ class JourneySteps:
 
     def _notify(self, subject: str, text: str) -> None:
         # Notifications are best effort: Notifier never raises, so a dead endpoint cannot stall a lead.
-        self._notifier.send(subject, text)
+        self._notifier().send(subject, text)
 
     # Route --------------------------------------------------------------------------------
 
@@ -181,15 +179,17 @@ class JourneySteps:
 
     def _choose_owner(self, state: JourneyState) -> Assignment:
         routing = self._config.routing
-        wanted = {p for p in routing.properties if not p.startswith("company.")} | {_COMPANY_ID}
+        wanted = {p for p in routing.properties if not p.startswith("company.")} | {Prop.COMPANY_ID}
         props = self._hubspot.read_contacts([state.contact_id], wanted).get(state.contact_id)
         if props is None:
             raise RoutingError(f"contact {state.contact_id} does not exist in HubSpot")
-        company_id = props.get(_COMPANY_ID) or ""
+        company_id = props.get(Prop.COMPANY_ID) or ""
         company_props = {p.removeprefix("company.") for p in routing.properties if p.startswith("company.")}
         company: dict[str, str | None] = {}
         if company_id:
-            company = self._hubspot.read_companies([company_id], company_props | {_OWNER}).get(company_id, {})
+            company = self._hubspot.read_companies([company_id], company_props | {Prop.OWNER}).get(
+                company_id, {}
+            )
             props = {**props, **{f"company.{k}": v for k, v in company.items()}}
         choice = choose_team(routing, props)
         team = routing.teams[choice.team]
@@ -201,7 +201,7 @@ class JourneySteps:
             else f"no routing rule matched: default team {choice.team}"
         )
         if company_id and account_matching(routing, choice):
-            matched = self._account_owner(team, owners, company_id, company.get(_OWNER), now)
+            matched = self._account_owner(team, owners, company_id, company.get(Prop.OWNER), now)
             if matched is not None:
                 account, rule, note = matched
                 return Assignment(
@@ -624,7 +624,7 @@ class JourneySteps:
         if recorded.get("deal_id"):
             state.deal_id = recorded["deal_id"]
         else:
-            wanted = {"firstname", "lastname", "email", "company", _COMPANY_ID, *_PACKET}
+            wanted = {"firstname", "lastname", "email", "company", Prop.COMPANY_ID, *_PACKET}
             props = self._hubspot.read_contacts([state.contact_id], wanted).get(state.contact_id, {})
             self._hubspot.update_contact(
                 state.contact_id,
@@ -638,12 +638,12 @@ class JourneySteps:
             deal = self._config.deal_for(state.assignment.team)
             state.deal_id = self._hubspot.create_deal(
                 state.contact_id,
-                props.get(_COMPANY_ID) or None,
+                props.get(Prop.COMPANY_ID) or None,
                 {
                     "dealname": _deal_name(state.contact_id, props),
                     "pipeline": deal.pipeline,
                     "dealstage": deal.stage,
-                    _OWNER: state.assignment.owner_id,
+                    Prop.OWNER: state.assignment.owner_id,
                     "description": _deal_description(state, props, path),
                     Prop.JOURNEY_ID: state.journey_id,
                 },

@@ -13,6 +13,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.core.config import EngagementKind, SqlPolicy
+
 
 class Decision(StrEnum):
     """The rep's controlled decision on an MQL."""
@@ -27,8 +29,6 @@ EscalationStepName = Literal["remind", "alert_manager", "reassign", "fallback"]
 # What the next missed deadline leads to: a ladder step, the fallback queue, or (once the queue
 # had its time too) recycling the lead for no response.
 NextEscalation = Literal["remind", "alert_manager", "reassign", "fallback", "expire"]
-EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
-SqlPolicyName = Literal["engagement_required", "fast_track", "meeting_booked"]
 
 
 class _Model(BaseModel):
@@ -94,7 +94,7 @@ class JourneyState(_Model):
     score: int
     mql_reason: str
     fast_track: bool = False
-    sql_policy: SqlPolicyName = "engagement_required"
+    sql_policy: SqlPolicy = "engagement_required"
     direct_sql: bool = False
     escalations: int = 0
     next_escalation: NextEscalation = "fallback"

@@ -63,6 +63,8 @@ class Prop:
     CONNECTED_CALL_AT: Final = "leadflow_connected_call_at"
     LIFECYCLE: Final = "lifecyclestage"
     OWNER: Final = "hubspot_owner_id"
+    # HubSpot keeps the id of a contact's primary company on the contact.
+    COMPANY_ID: Final = "associatedcompanyid"
     LEAD_STATUS: Final = "hs_lead_status"
 
 
