@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from leadflow.adapters.journeys import JourneyEngine
-from leadflow.adapters.state_store import StateStore
+from leadflow.adapters.state_store import StateStore, plain_item
 
 OPEN = frozenset({"routed", "awaiting_decision", "escalated", "fallback"})
 
@@ -72,7 +72,7 @@ class JourneyRow:
 
 
 def _row(item: dict[str, Any]) -> JourneyRow:
-    plain = {k: next(iter(v.values())) for k, v in item.items()}
+    plain = plain_item(item)
     return JourneyRow(
         contact_id=plain["pk"].removeprefix("CONTACT#"),
         journey_id=plain["sk"].removeprefix("JOURNEY#"),

@@ -177,13 +177,10 @@ class StateStore:
 
         A final status also drops the task token and any decision kept for a wait.
         """
-        names = {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
-        values: dict[str, Any] = {":status": {"S": status}, ":at": {"S": at.isoformat()}}
-        sets = ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
-        for i, (name, value) in enumerate(sorted(fields.items())):
-            names[f"#f{i}"] = name
-            values[f":f{i}"] = {"S": value}
-            sets.append(f"#f{i} = :f{i}")
+        sets, names, values = _field_sets(fields)
+        names |= {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
+        values |= {":status": {"S": status}, ":at": {"S": at.isoformat()}}
+        sets += ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
         self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
@@ -200,12 +197,11 @@ class StateStore:
 
     def remember(self, contact_id: str, journey_id: str, **fields: str) -> None:
         """Set fields on a journey record without a transition (what a retried step must reuse)."""
-        names = {f"#f{i}": name for i, name in enumerate(sorted(fields))}
-        values = {f":f{i}": {"S": fields[name]} for i, name in enumerate(sorted(fields))}
+        sets, names, values = _field_sets(fields)
         self._db.update_item(
             TableName=self._table,
             Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            UpdateExpression="SET " + ", ".join(sets),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -221,9 +217,7 @@ class StateStore:
             ConsistentRead=True,
         )
         items = answer.get("Items") or []
-        if not items:
-            return None
-        return {k: next(iter(v.values())) for k, v in items[0].items()}
+        return plain_item(items[0]) if items else None
 
     def journey(self, contact_id: str, journey_id: str) -> dict[str, str] | None:
         """One journey's record, as plain strings, or None."""
@@ -231,7 +225,7 @@ class StateStore:
             TableName=self._table, Key=self._journey_key(contact_id, journey_id), ConsistentRead=True
         )
         item = answer.get("Item")
-        return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+        return plain_item(item) if item else None
 
     def set_task_token(
         self,
@@ -296,3 +290,17 @@ class StateStore:
         token, waiting = attrs.get("task_token"), attrs.get("waiting_for", {}).get("S", "decision")
         expires = float(attrs.get("token_expires", {}).get("N", NEVER))
         return str(token["S"]) if token and waiting == kind and expires > time.time() else None
+
+
+def plain_item(item: dict[str, Any]) -> dict[str, str]:
+    """A DynamoDB item with its type tags dropped (every attribute leadflow writes is one value)."""
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def _field_sets(fields: dict[str, str]) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """SET clauses, attribute names and values that write string `fields` (in a stable order)."""
+    ordered = sorted(fields.items())
+    sets = [f"#f{i} = :f{i}" for i in range(len(ordered))]
+    names = {f"#f{i}": name for i, (name, _) in enumerate(ordered)}
+    values: dict[str, Any] = {f":f{i}": {"S": value} for i, (_, value) in enumerate(ordered)}
+    return sets, names, values

@@ -30,6 +30,7 @@ from leadflow.core.journey import (
     JourneyState,
     Qualification,
     scaled_wait,
+    sql_path,
     utcnow,
 )
 from leadflow.core.lifecycle import SQL, Prop, fingerprint
@@ -114,14 +115,18 @@ class JourneySteps:
             state.contact_id, state.journey_id, status, self._clock(), final=final, **fields
         )
 
-    def _task_once(self, state: JourneyState, create: Callable[[], str]) -> str:
+    def _task_once(
+        self, state: JourneyState, create: Callable[[], str], recorded: dict[str, str] | None = None
+    ) -> str:
         """Create the task for this handoff (one per escalation count) unless a retried step already did.
 
         The id is kept on the journey record the moment the task exists, so a step that fails
-        later (say, writing its note) and is retried by Step Functions reuses it.
+        later (say, writing its note) and is retried by Step Functions reuses it. `recorded` is
+        the journey record when the step has just read it.
         """
         key = f"task_{state.escalations}"
-        recorded = self._store.journey(state.contact_id, state.journey_id) or {}
+        if recorded is None:
+            recorded = self._store.journey(state.contact_id, state.journey_id) or {}
         if recorded.get(key):
             return recorded[key]
         task_id = create()
@@ -397,6 +402,7 @@ class JourneySteps:
             f"SLA missed by {previous.owner_email} (escalation {state.escalations}, {step.replace('_', ' ')})"
         )
         changes: dict[str, str] = {}
+        recorded: dict[str, str] | None = None
         if step == "remind":
             why = f"{missed}: reminded {previous.owner_email}."
             notice = (
@@ -414,7 +420,8 @@ class JourneySteps:
                 f"{state.mql_at.isoformat(timespec='minutes')}.",
             )
         else:
-            owner_id, owner_email, detail = self._reassignment(state, team, now)
+            recorded = self._store.journey(state.contact_id, state.journey_id) or {}
+            owner_id, owner_email, detail = self._reassignment(state, team, now, recorded)
             if not owner_id:
                 why = (
                     f"{missed}: nobody else in team {previous.team} can take it{detail}; "
@@ -447,6 +454,7 @@ class JourneySteps:
                     body=f"{why}\nWhy this is an MQL: {state.mql_reason}",
                     due_at=due_at,
                 ),
+                recorded,
             )
         else:
             self._hubspot.reschedule_task(task_id, due_at)
@@ -488,7 +496,9 @@ class JourneySteps:
             return self._config.sla.decision_hours
         return ladder[min(taken, len(ladder)) - 1].hours
 
-    def _reassignment(self, state: JourneyState, team: TeamConfig, now: datetime) -> tuple[str, str, str]:
+    def _reassignment(
+        self, state: JourneyState, team: TeamConfig, now: datetime, recorded: dict[str, str]
+    ) -> tuple[str, str, str]:
         """The rep a reassignment goes to: (owner id, email, turn) or ("", "", why nobody).
 
         Kept on the journey record at once, so a retried step reassigns to the same rep and
@@ -496,7 +506,7 @@ class JourneySteps:
         """
         assert state.assignment is not None
         key = f"reassign_{state.escalations}"
-        kept = (self._store.journey(state.contact_id, state.journey_id) or {}).get(key)
+        kept = recorded.get(key)
         if kept is not None:
             owner_id, owner_email, detail = kept.split("|", 2)
             return owner_id, owner_email, detail
@@ -614,12 +624,7 @@ class JourneySteps:
             found = self._hubspot.deal_of_journey(state.contact_id, state.journey_id)
             if found:
                 recorded["deal_id"] = found
-        # A fast_track team's leads that were not fast-tracked qualified by engagement.
-        path = (
-            "fast_track"
-            if state.direct_sql
-            else state.sql_policy.replace("fast_track", "engagement_required")
-        )
+        path = sql_path(state.sql_policy, state.direct_sql)
         now = self._clock()
         if recorded.get("deal_id"):
             state.deal_id = recorded["deal_id"]

@@ -132,17 +132,23 @@ def reason_problem(decision: Decision, reason: str) -> str | None:
 
 QUALIFYING: Final[dict[str, frozenset[str]]] = {
     "engagement_required": frozenset({"meeting_booked", "email_reply", "call_logged"}),
-    "fast_track": frozenset({"meeting_booked", "email_reply", "call_logged"}),
     "meeting_booked": frozenset({"meeting_booked"}),
 }
 
 
-def qualifies(policy: str, kind: str) -> bool:
-    """Whether an engagement of this kind makes an accepted lead an SQL under the team's policy.
+def sql_path(policy: str, direct_sql: bool) -> str:
+    """How a lead becomes an SQL: fast-tracked, or by its team's engagement rule.
 
     `fast_track` teams qualify their other leads like `engagement_required` ones.
     """
-    return kind in QUALIFYING.get(policy, frozenset())
+    if direct_sql:
+        return "fast_track"
+    return "engagement_required" if policy == "fast_track" else policy
+
+
+def qualifies(policy: str, kind: str) -> bool:
+    """Whether an engagement of this kind makes an accepted lead an SQL under the team's policy."""
+    return kind in QUALIFYING.get(sql_path(policy, direct_sql=False), frozenset())
 
 
 def scaled_wait(now: datetime, due_at: datetime, time_scale: float = 1.0) -> int:
