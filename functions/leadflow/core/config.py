@@ -12,28 +12,35 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from leadflow.core.conditions import Condition
 from leadflow.core.lifecycle import Prop
-from leadflow.core.scoring_config import ScoringConfig
+from leadflow.core.scoring_config import ScoringConfig, Strict, repeated
 
 
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or invalid; the message names the field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
 
 
+TimeZone = Annotated[
+    str, Field(min_length=1, description="IANA time zone, e.g. Europe/Berlin"), AfterValidator(_known_zone)
+]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 TeamName = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Hours = Annotated[float, Field(gt=0, le=24 * 30)]
 
 
-class Leave(_Strict):
+class Leave(Strict):
     """Out-of-office dates, both days included, in the member's time zone."""
 
     start: Annotated[date, Field(alias="from")]
@@ -46,10 +53,10 @@ class Leave(_Strict):
         return self
 
 
-class CalendarConfig(_Strict):
+class CalendarConfig(Strict):
     """When a team works: SLA clocks count only these hours, and routing only picks reps inside them."""
 
-    timezone: Annotated[str, Field(min_length=1, description="IANA time zone, e.g. Europe/Berlin")]
+    timezone: TimeZone
     hours: Annotated[
         str,
         Field(
@@ -62,23 +69,19 @@ class CalendarConfig(_Strict):
 
     @model_validator(mode="after")
     def _valid(self) -> CalendarConfig:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}") from None
         start, end = self.hours.split("-")
         if end <= start:
             raise ValueError(f"hours {self.hours!r} must end after they start")
         return self
 
 
-class Member(_Strict):
+class Member(Strict):
     """A rep in a team's rotation."""
 
     email: Email
     weight: Annotated[int, Field(ge=1, le=100)] = 1
     daily_cap: Annotated[int, Field(ge=1)] | None = Field(default=None, description="most new leads per day")
-    timezone: str | None = Field(default=None, description="overrides the team calendar's time zone")
+    timezone: TimeZone | None = Field(default=None, description="overrides the team calendar's time zone")
     out_of_office: list[Leave] = Field(default_factory=list)
     active: bool = True
 
@@ -87,14 +90,14 @@ EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
 SqlPolicy = Literal["engagement_required", "fast_track", "meeting_booked"]
 
 
-class DealConfig(_Strict):
+class DealConfig(Strict):
     """Where the deal an SQL creates goes."""
 
     pipeline: Annotated[str, Field(min_length=1)] = "default"
     stage: Annotated[str, Field(min_length=1)] = "appointmentscheduled"
 
 
-class TeamConfig(_Strict):
+class TeamConfig(Strict):
     """A team: its rotation, its queue owner, its manager, its calendar and its SQL policy."""
 
     members: Annotated[list[Member], Field(min_length=1)]
@@ -109,20 +112,13 @@ class TeamConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_members(self) -> TeamConfig:
-        emails = [m.email.lower() for m in self.members]
-        repeated = sorted({e for e in emails if emails.count(e) > 1})
-        if repeated:
-            raise ValueError(f"members repeated: {', '.join(repeated)}")
-        for member in self.members:
-            if member.timezone:
-                try:
-                    ZoneInfo(member.timezone)
-                except (ZoneInfoNotFoundError, ValueError):
-                    raise ValueError(f"{member.email}: unknown time zone {member.timezone!r}") from None
+        twice = repeated([m.email.lower() for m in self.members])
+        if twice:
+            raise ValueError(f"members repeated: {', '.join(twice)}")
         return self
 
 
-class RoutingRule(_Strict):
+class RoutingRule(Strict):
     """Contacts matching every condition go to `team` (rules are tried in order; the first match wins)."""
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -131,7 +127,7 @@ class RoutingRule(_Strict):
     account_match: bool | None = Field(default=None, description="overrides routing.account_matching")
 
 
-class RoutingConfig(_Strict):
+class RoutingConfig(Strict):
     """Who receives MQLs: rules lead to teams; a team rotates its available members by weight."""
 
     rules: list[RoutingRule] = Field(default_factory=list)
@@ -147,10 +143,9 @@ class RoutingConfig(_Strict):
         for where, team in wanted:
             if team not in self.teams:
                 raise ValueError(f"{where} names unknown team {team!r}")
-        names = [r.name for r in self.rules]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"rule names must be unique, repeated: {', '.join(repeated)}")
+        twice = repeated([r.name for r in self.rules])
+        if twice:
+            raise ValueError(f"rule names must be unique, repeated: {', '.join(twice)}")
         return self
 
     @property
@@ -159,14 +154,14 @@ class RoutingConfig(_Strict):
         return frozenset(p for rule in self.rules for p in rule.when)
 
 
-class EscalationStep(_Strict):
+class EscalationStep(Strict):
     """One rung of the escalation ladder, and how long the lead waits after it."""
 
     step: Literal["remind", "alert_manager", "reassign"]
     hours: Hours
 
 
-class SlaConfig(_Strict):
+class SlaConfig(Strict):
     """How long a rep has to decide, and what happens each time that time runs out."""
 
     decision_hours: Hours = 4
@@ -188,7 +183,7 @@ class SlaConfig(_Strict):
     )
 
 
-class RecycleConfig(_Strict):
+class RecycleConfig(Strict):
     """What recycling does to a lead."""
 
     cooldown_days: Annotated[float, Field(ge=0, le=365)] = 30
@@ -204,7 +199,7 @@ DEFAULT_ENGAGEMENTS: dict[str, EngagementKind] = {
 }
 
 
-class JourneyConfig(_Strict):
+class JourneyConfig(Strict):
     """The lead's life after the handoff: recycling, deals, and which engagements count."""
 
     recycle: RecycleConfig = RecycleConfig()
@@ -227,7 +222,7 @@ class JourneyConfig(_Strict):
         return frozenset(self.engagements)
 
 
-class LeadflowConfig(_Strict):
+class LeadflowConfig(Strict):
     """The whole configuration file."""
 
     version: Literal[1] = 1

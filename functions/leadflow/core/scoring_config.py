@@ -12,8 +12,15 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z
 PropertyName = Annotated[str, Field(min_length=1, pattern=r"^(company\.)?[a-z0-9_]+$")]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A configuration section: unknown keys are errors, values never change after load."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def repeated(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted (for "must be unique" errors)."""
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 class PropertyRule(Condition):
@@ -27,7 +34,7 @@ class PropertyRule(Condition):
     )
 
 
-class SignalRule(_Strict):
+class SignalRule(Strict):
     """Points when the contact has at least `min_count` signals of a type matching `where`."""
 
     name: Name
@@ -56,7 +63,7 @@ class Persona(Condition):
     property: PropertyName
 
 
-class Decay(_Strict):
+class Decay(Strict):
     """How intent points lose weight with age: a half-life, or a hard window."""
 
     half_life_days: Annotated[float, Field(gt=0, le=3650)] | None = None
@@ -69,7 +76,7 @@ class Decay(_Strict):
         return self
 
 
-class Section(_Strict):
+class Section(Strict):
     """A scored dimension (fit or intent): its rules and the threshold of its gate."""
 
     threshold: Annotated[int, Field(ge=0)]
@@ -87,14 +94,14 @@ class IntentSection(Section):
     rules: Annotated[list[SignalRule], Field(min_length=1)]
 
 
-class Negative(_Strict):
+class Negative(Strict):
     """Negative scoring: property rules lower fit, signal rules lower intent."""
 
     properties: list[PropertyRule] = Field(default_factory=list)
     signals: list[SignalRule] = Field(default_factory=list)
 
 
-class Tiers(_Strict):
+class Tiers(Strict):
     """Fit score needed for ICP tier A and B (below B is C)."""
 
     a: Annotated[int, Field(alias="A")]
@@ -107,7 +114,7 @@ class Tiers(_Strict):
         return self
 
 
-class FastTrack(_Strict):
+class FastTrack(Strict):
     """High-intent, ICP-matched inbound: marked for direct SQL."""
 
     min_tier: Literal["A", "B", "C"] = "A"
@@ -115,7 +122,7 @@ class FastTrack(_Strict):
     min_intent: Annotated[int, Field(ge=0)] = 0
 
 
-class SignalProperty(_Strict):
+class SignalProperty(Strict):
     """A HubSpot contact property whose changes are signals (e.g. a form name, a last URL)."""
 
     signal: Annotated[str, Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -125,7 +132,7 @@ class SignalProperty(_Strict):
     )
 
 
-class ScoringConfig(_Strict):
+class ScoringConfig(Strict):
     """The whole MQL definition."""
 
     fit: FitSection
@@ -144,9 +151,9 @@ class ScoringConfig(_Strict):
         names = [r.name for r in self.fit.rules] + [r.name for r in self.intent.rules]
         names += [r.name for r in self.negative.properties] + [r.name for r in self.negative.signals]
         names += [d.name for d in self.disqualifiers]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"rule names must be unique, repeated: {', '.join(repeated)}")
+        twice = repeated(names)
+        if twice:
+            raise ValueError(f"rule names must be unique, repeated: {', '.join(twice)}")
         if self.fast_track:
             intent_names = {r.name for r in self.intent.rules}
             unknown = [n for n in self.fast_track.any_of if n not in intent_names]
