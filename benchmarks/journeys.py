@@ -32,15 +32,6 @@ MQL = {
 _WAIT_STATES = {"decision": "AwaitDecision", "engagement": "AwaitEngagement"}
 
 
-def _states(sfn: Any, arn: str) -> list[str]:
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-
-
-def _transitions(sfn: Any, arn: str) -> int:
-    return len(_states(sfn, arn))
-
-
 # What happens on each path: (the wait it happens in, the contact property set, its value,
 # the escalations that must have happened first). Engagements are stamped with the time.
 Move = tuple[str, str, str, int]
@@ -62,7 +53,7 @@ def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_
     for kind, prop, value, escalations in moves:
 
         def waiting(kind: str = kind, escalations: int = escalations) -> bool:
-            entered = _states(sfn, arn)
+            entered = runtime.states_entered(arn)
             last = entered[-1] if entered else ""
             record = wiring.store().latest_journey(contact) or {}
             return (
@@ -76,7 +67,7 @@ def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_
         store.update_object("contacts", contact, {prop: value})
         sender.send([sender.event("contact.propertyChange", contact, prop, value)])
     wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout_s=60)
-    return _transitions(sfn, arn)
+    return len(runtime.states_entered(arn))
 
 
 def _count(sfn: Any, arn: str) -> int:

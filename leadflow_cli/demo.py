@@ -283,12 +283,6 @@ def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:
     }
 
 
-def _states_entered(execution_arn: str) -> list[str]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-
-
 _WAITS = {"AwaitDecision": "decision", "AwaitEngagement": "engagement"}
 
 
@@ -308,7 +302,7 @@ def _play(
         running = 0
         for name, execution in _executions(runtime).items():
             lead = by_id[name.split("-")[1]]
-            states = _states_entered(execution["executionArn"])
+            states = runtime.states_entered(execution["executionArn"])
             for state in states[len(lead.seen_states) :]:
                 owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
                 timeline.say(

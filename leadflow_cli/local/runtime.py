@@ -385,6 +385,13 @@ class LocalRuntime:
         )
         return str(answer["executionArn"])
 
+    @staticmethod
+    def states_entered(execution_arn: str) -> list[str]:
+        """Every state an execution entered so far, in order (its whole history, one call)."""
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
     def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
         """Messages visible or in flight in a queue."""
         sqs = boto3.client("sqs", region_name=REGION)

@@ -43,10 +43,7 @@ def start(
     return contact, runtime.start_journey(contact, fast_track=fast_track)
 
 
-def states(arn: str) -> list[str]:
-    """Every state the execution entered, in order."""
-    events = sfn().get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+states = LocalRuntime.states_entered
 
 
 def finished(arn: str, timeout_s: float = 30) -> dict[str, Any]:
