@@ -20,7 +20,6 @@ from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, REGION, LocalOptio
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent
-SLA_S = 8.0  # so even the 2 h reminder wait (4 s) outlasts the lead-events batching window (2 s)
 TEAM = ["ada@example.com", "grace@example.com", "linus@example.com", "queue@example.com"]
 MQL = {
     "industry": "COMPUTER_SOFTWARE",
@@ -41,33 +40,34 @@ MEETING: Move = ("engagement", "engagements_last_meeting_booked", "", 0)
 
 
 def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_track: bool = False) -> int:
-    """Run one journey through its moves to its end; returns its state transitions."""
-    from leadflow import wiring
+    """Run one journey through its moves to its end; returns its state transitions.
 
+    The local clock stands still: each move is made once the journey waits for it, and when
+    nothing can move, time runs on to the next deadline.
+    """
     assert runtime.standin is not None
     store = runtime.standin.store
     sfn = boto3.client("stepfunctions", region_name=REGION)
     contact = store.create_object("contacts", {**props, "lifecyclestage": "marketingqualifiedlead"})
     arn = runtime.start_journey(contact, fast_track=fast_track)
     sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
-    for kind, prop, value, escalations in moves:
-
-        def waiting(kind: str = kind, escalations: int = escalations) -> bool:
-            entered = runtime.states_entered(arn)
-            last = entered[-1] if entered else ""
-            record = wiring.store().latest_journey(contact) or {}
-            return (
-                last == _WAIT_STATES[kind]
-                and entered.count("Escalate") >= escalations
-                and record.get("waiting_for") == kind
-            )
-
-        wait_for(waiting, timeout_s=120)
-        value = value or str(int(time.time() * 1000))
-        store.update_object("contacts", contact, {prop: value})
-        sender.send([sender.event("contact.propertyChange", contact, prop, value)])
-    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout_s=60)
-    return len(runtime.states_entered(arn))
+    pending = list(moves)
+    while True:
+        runtime.settle()
+        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+            return len(runtime.states_entered(arn))
+        entered = runtime.states_entered(arn)
+        if (
+            pending
+            and entered[-1] == _WAIT_STATES[pending[0][0]]
+            and entered.count("Escalate") >= pending[0][3]
+        ):
+            _, prop, value, _ = pending.pop(0)
+            value = value or str(int(runtime.clock.now().timestamp() * 1000))
+            store.update_object("contacts", contact, {prop: value})
+            sender.send([sender.event("contact.propertyChange", contact, prop, value)])
+            continue
+        runtime.clock.advance(runtime.clock.pending()[0] - runtime.clock.now())
 
 
 def _count(sfn: Any, arn: str) -> int:
@@ -99,7 +99,7 @@ def run(leads: int = 100) -> list[Metric]:
         options = LocalOptions(
             template=ROOT / "template.yaml",
             port=0,
-            time_scale=4 * 3600 / SLA_S,
+            time_scale=None,
             config_file=demo_config(Path(scratch)),
         )
         with LocalRuntime(options) as runtime:

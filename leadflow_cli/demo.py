@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,10 +21,11 @@ import boto3
 import yaml
 
 from leadflow.core.config import load_config
+from leadflow.core.journey_record import contact_of
 from leadflow.core.lifecycle import Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.funnel import Funnel, print_report, report
-from leadflow_cli.journeys import list_journeys
+from leadflow_cli.journeys_cmd import list_journeys
 from leadflow_cli.local.receiver import NotificationReceiver
 from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -147,17 +149,24 @@ def _leads() -> list[Lead]:
 
 
 class Timeline:
-    """Prints what happens, stamped with seconds since the demo began."""
+    """Prints what happens, stamped with the business time passed since the demo began."""
 
     def __init__(self, out: TextIO, quiet: bool) -> None:
         self._out = out
         self._quiet = quiet
-        self._t0 = time.monotonic()
+        self._clock: Callable[[], datetime] | None = None
+        self._t0: datetime | None = None
+
+    def follow(self, clock: Callable[[], datetime]) -> None:
+        """Stamp lines with this clock's time from now on."""
+        self._clock, self._t0 = clock, clock()
 
     def say(self, text: str) -> None:
         """Print one line of the timeline."""
-        if not self._quiet:
-            print(f"[{time.monotonic() - self._t0:6.1f}s] {text}", file=self._out, flush=True)
+        if self._quiet:
+            return
+        minutes = int((self._clock() - self._t0).total_seconds() // 60) if self._clock and self._t0 else 0
+        print(f"[+{minutes // 60:02d}:{minutes % 60:02d}] {text}", file=self._out, flush=True)
 
 
 # The demo shortens the qualification window (14 days in the shipped configuration) so that
@@ -176,20 +185,14 @@ def demo_config(directory: Path) -> Path:
     return path
 
 
-def run_demo(
-    template: Path = Path("template.yaml"),
-    sla_seconds: float = 6.0,
-    as_json: bool = False,
-    out: TextIO = sys.stdout,
-) -> int:
+def run_demo(template: Path = Path("template.yaml"), as_json: bool = False, out: TextIO = sys.stdout) -> int:
     """Run the demo; returns the process exit code (0 when every outcome is as expected)."""
     with tempfile.TemporaryDirectory(prefix="leadflow-demo-") as scratch:
-        return _run(template, sla_seconds, as_json, out, demo_config(Path(scratch)))
+        return _run(template, as_json, out, demo_config(Path(scratch)))
 
 
-def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_file: Path) -> int:
+def _run(template: Path, as_json: bool, out: TextIO, config_file: Path) -> int:
     config = load_config(config_file)
-    time_scale = config.sla.decision_hours * 3600 / sla_seconds
     timeline = Timeline(out, quiet=as_json)
     leads = _leads()
     # The functions log JSON to stdout; the demo shows its own timeline instead, and with
@@ -197,14 +200,16 @@ def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_
     log_level = "CRITICAL" if as_json else "WARNING"
     # Escalations notify a Slack-style webhook; a local receiver shows what the channel would get.
     with NotificationReceiver() as channel:
+        # The clock stands still until the demo moves it to the next deadline: the outcomes follow
+        # from the script alone, however fast the machine is.
         options = LocalOptions(
             template=template,
             port=0,
-            time_scale=time_scale,
+            time_scale=None,
             config_file=config_file,
             extra_env={"POWERTOOLS_LOG_LEVEL": log_level, "LEADFLOW_NOTIFY_URL": channel.url},
         )
-        summary = _run_on(options, config, leads, timeline, sla_seconds)
+        summary = _run_on(options, config, leads, timeline)
         summary["notifications"] = [body.get("text", "") for body in channel.received]
     if as_json:
         print(json.dumps(summary), file=out)
@@ -213,18 +218,16 @@ def _run(template: Path, sla_seconds: float, as_json: bool, out: TextIO, config_
     return 0 if not summary["failures"] else 1
 
 
-def _run_on(
-    options: LocalOptions, config: Any, leads: list[Lead], timeline: Timeline, sla_seconds: float
-) -> dict[str, Any]:
-    time_scale = options.time_scale
+def _run_on(options: LocalOptions, config: Any, leads: list[Lead], timeline: Timeline) -> dict[str, Any]:
     with LocalRuntime(options) as runtime:
         assert runtime.standin is not None
         store = runtime.standin.store
+        timeline.follow(runtime.clock.now)
         timeline.say(f"local runtime up: API {runtime.api_url}, HubSpot stand-in {runtime.standin.base_url}")
         timeline.say(
-            f"SLA {config.sla.decision_hours:g} h runs in {sla_seconds:g} s (time scale {time_scale:g}); "
-            f"escalation ladder {' > '.join(s.step for s in config.sla.escalation)} > fallback; "
-            f"qualification window {DEMO_QUALIFICATION_DAYS * 24:g} h for the demo"
+            f"SLA {config.sla.decision_hours:g} h; escalation ladder "
+            f"{' > '.join(s.step for s in config.sla.escalation)} > fallback; qualification window "
+            f"{DEMO_QUALIFICATION_DAYS * 24:g} h for the demo; time moves to each deadline as it comes"
         )
         for email, first, last in TEAM:
             store.add_owner(email, first, last)
@@ -261,7 +264,7 @@ def _run_on(
                 f"{lead.name:<12} {verdict:<7} fit {props.get(Prop.FIT_SCORE)}, "
                 f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
             )
-        failures = _play(runtime, sender, leads, timeline, sla_seconds)
+        failures = _play(runtime, sender, leads, timeline)
         summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
         rows = list_journeys(boto3.client("dynamodb", region_name=REGION), runtime.table_names["StateTable"])
         summary["funnel"] = {name: asdict(f) for name, f in report(rows).items()}
@@ -284,60 +287,67 @@ def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:
 
 
 _WAITS = {"AwaitDecision": "decision", "AwaitEngagement": "engagement"}
+# Far more rounds than the script needs; a demo that still has not ended by then is stuck.
+MAX_ROUNDS = 200
 
 
 def _play(
-    runtime: LocalRuntime,
-    sender: HubSpotWebhookSender,
-    leads: list[Lead],
-    timeline: Timeline,
-    sla_seconds: float,
+    runtime: LocalRuntime, sender: HubSpotWebhookSender, leads: list[Lead], timeline: Timeline
 ) -> list[str]:
-    """Follow every journey, make each scripted move when its journey waits for it, until all have ended."""
-    assert runtime.standin is not None
-    store = runtime.standin.store
+    """Follow every journey and make each scripted move once its journey waits for it; when nobody
+    can move, let time run to the next deadline; until every journey has ended."""
     by_id = {lead.contact_id: lead for lead in leads}
-    deadline = time.monotonic() + 12 * sla_seconds + 30
-    while time.monotonic() < deadline:
-        running = 0
-        for name, execution in _executions(runtime).items():
-            lead = by_id[name.split("-")[1]]
-            states = runtime.states_entered(execution["executionArn"])
-            for state in states[len(lead.seen_states) :]:
-                owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
-                timeline.say(
-                    f"{lead.name:<12} journey -> {state}"
-                    + (
-                        f" (owner {owner})"
-                        if state in ("HandOff", "Reassign", "AssignFallback") and owner
-                        else ""
-                    )
-                )
-            lead.seen_states = states
-            # A lead left to the fallback owner waits for them (sla.fallback_days): that is its end here.
-            with_queue = states[-2:] == ["AssignFallback", "AwaitDecision"] and lead.expected == "fallback"
-            if execution["status"] == "RUNNING" and not with_queue:
-                running += 1
-            if lead.done < len(lead.script) and states:
-                move = lead.script[lead.done]
-                if (
-                    _WAITS.get(states[-1]) == move.waits_for
-                    and states.count("Escalate") >= move.after_escalations
-                ):
-                    value = move.value or str(int(time.time() * 1000))
-                    store.update_object("contacts", lead.contact_id, {move.prop: value})
-                    answer = sender.send(
-                        [sender.event("contact.propertyChange", lead.contact_id, move.prop, value)]
-                    )
-                    shown = value if move.value else "now"
-                    timeline.say(f"{lead.name:<12} {move.prop}={shown} -> webhook {answer.status}")
-                    lead.done += 1
-        started = len(_executions(runtime))
-        if started and running == 0 and started >= sum(1 for lead in leads if lead.expected != "not_mql"):
+    for _ in range(MAX_ROUNDS):
+        runtime.settle()
+        executions = _executions(runtime)
+        moved = sum(
+            _follow(runtime, sender, by_id[contact_of(name)], e, timeline) for name, e in executions.items()
+        )
+        if moved:
+            continue
+        if all(_ended(by_id[contact_of(name)], e) for name, e in executions.items()):
             break
-        time.sleep(0.2)
+        due = runtime.clock.pending()
+        if not due:
+            break
+        runtime.clock.advance(due[0] - runtime.clock.now())
     runtime.wait_until_drained()
     return _check(runtime, leads)
+
+
+def _ended(lead: Lead, execution: dict[str, Any]) -> bool:
+    # A lead left to the fallback owner waits for them (sla.fallback_days): that is its end here.
+    with_queue = lead.seen_states[-2:] == ["AssignFallback", "AwaitDecision"] and lead.expected == "fallback"
+    return execution["status"] != "RUNNING" or with_queue
+
+
+def _follow(
+    runtime: LocalRuntime,
+    sender: HubSpotWebhookSender,
+    lead: Lead,
+    execution: dict[str, Any],
+    timeline: Timeline,
+) -> int:
+    """Print the states the lead's journey entered since last time; make its next move if it is due now."""
+    assert runtime.standin is not None
+    store = runtime.standin.store
+    states = runtime.states_entered(execution["executionArn"])
+    for state in states[len(lead.seen_states) :]:
+        owner = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.OWNER)
+        shown = f" (owner {owner})" if state in ("HandOff", "Reassign", "AssignFallback") and owner else ""
+        timeline.say(f"{lead.name:<12} journey -> {state}{shown}")
+    lead.seen_states = states
+    if lead.done >= len(lead.script) or not states:
+        return 0
+    move = lead.script[lead.done]
+    if _WAITS.get(states[-1]) != move.waits_for or states.count("Escalate") < move.after_escalations:
+        return 0
+    value = move.value or str(int(runtime.clock.now().timestamp() * 1000))
+    store.update_object("contacts", lead.contact_id, {move.prop: value})
+    answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, move.prop, value)])
+    timeline.say(f"{lead.name:<12} {move.prop}={move.value or 'now'} -> webhook {answer.status}")
+    lead.done += 1
+    return 1
 
 
 def _outcome(runtime: LocalRuntime, lead: Lead) -> str:
@@ -349,8 +359,8 @@ def _outcome(runtime: LocalRuntime, lead: Lead) -> str:
         return "not_mql" if not props.get(Prop.MQL_AT) else "no journey"
     status = props.get(Prop.JOURNEY_STATUS) or "open"
     if status == "sql":
-        record = wiring.store().latest_journey(lead.contact_id) or {}
-        return f"sql ({record.get('sql_path', '?')})"
+        record = wiring.store().latest_journey(lead.contact_id)
+        return f"sql ({record.sql_path if record and record.sql_path else '?'})"
     if status in ("recycled", "rejected"):
         return f"{status} ({props.get(Prop.DECISION_REASON) or '?'})"
     return status
@@ -413,7 +423,7 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
         file=out,
     )
-    print("\nFunnel (leadflow report; times are wall-clock, compressed like the SLA)", file=out)
+    print("\nFunnel (leadflow report; business time as the demo's clock ran)", file=out)
     print_report({name: Funnel(**f) for name, f in summary["funnel"].items()}, out, as_json=False)
     print(f"\nNotifications to the team channel ({len(summary['notifications'])})", file=out)
     for text in summary["notifications"]:

@@ -14,19 +14,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from leadflow.core.lifecycle import FINAL_STATUSES
-from leadflow_cli.journeys import JourneyRow
+from leadflow.core.journey_record import JourneyRecord, JourneyStatus
+
+_DECIDED = (JourneyStatus.SAL, JourneyStatus.REJECTED, JourneyStatus.RECYCLED)
 
 
-def decided_at(row: JourneyRow) -> datetime | None:
+def decided_at(row: JourneyRecord) -> datetime | None:
     """When a person decided (accepted, recycled or rejected), or None: undecided, fast-tracked,
     or recycled by a deadline before anyone accepted."""
-    if row.decided_by == "deadline" and "sal" not in row.reached:
+    if row.decided_by == "deadline" and JourneyStatus.SAL not in row.reached:
         return None
-    for status in ("sal", "rejected", "recycled"):
-        if status in row.reached:
-            return datetime.fromisoformat(row.reached[status])
-    return None
+    return next((row.reached[s] for s in _DECIDED if s in row.reached), None)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -52,7 +50,7 @@ class Funnel:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def funnel(rows: Iterable[JourneyRow]) -> Funnel:
+def funnel(rows: Iterable[JourneyRecord]) -> Funnel:
     """Speed-to-lead, acceptance and SLA compliance over the rep's decisions; SQL rate over closed journeys.
 
     SLA compliance counts a decision taken before any escalation as met, and a lead that
@@ -65,15 +63,15 @@ def funnel(rows: Iterable[JourneyRow]) -> Funnel:
     for row in rows:
         at = decided_at(row)
         if at is None:
-            unanswered += "fallback" in row.reached
+            unanswered += JourneyStatus.FALLBACK in row.reached
             continue
         decided += 1
-        accepted += "sal" in row.reached
-        within_sla += row.escalations == 0
+        accepted += JourneyStatus.SAL in row.reached
+        within_sla += not row.escalations
         if row.mql_at:
-            minutes.append((at - datetime.fromisoformat(row.mql_at)).total_seconds() / 60)
-    statuses = Counter(r.status for r in rows)
-    closed = sum(n for s, n in statuses.items() if s in FINAL_STATUSES)
+            minutes.append((at - row.mql_at).total_seconds() / 60)
+    statuses = Counter(r.status for r in rows if r.status)
+    closed = sum(n for s, n in statuses.items() if s.is_final)
     return Funnel(
         mqls=len(rows),
         open=len(rows) - closed,
@@ -84,10 +82,12 @@ def funnel(rows: Iterable[JourneyRow]) -> Funnel:
         sla_compliance=_ratio(within_sla, decided + unanswered),
         speed_to_lead_minutes_p50=round(statistics.median(minutes), 1) if minutes else None,
         speed_to_lead_minutes_p90=round(_p90(minutes), 1) if minutes else None,
-        sql=statuses.get("sql", 0),
-        sql_rate=_ratio(statuses.get("sql", 0), closed),
-        sql_by_path=dict(sorted(Counter(r.sql_path for r in rows if r.status == "sql").items())),
-        outcomes=dict(sorted((s, n) for s, n in statuses.items() if s in FINAL_STATUSES)),
+        sql=statuses.get(JourneyStatus.SQL, 0),
+        sql_rate=_ratio(statuses.get(JourneyStatus.SQL, 0), closed),
+        sql_by_path=dict(
+            sorted(Counter(r.sql_path or "" for r in rows if r.status is JourneyStatus.SQL).items())
+        ),
+        outcomes=dict(sorted((s.value, n) for s, n in statuses.items() if s.is_final)),
     )
 
 
@@ -97,7 +97,7 @@ def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
-def report(rows: Iterable[JourneyRow]) -> dict[str, Funnel]:
+def report(rows: Iterable[JourneyRecord]) -> dict[str, Funnel]:
     """The funnel of every journey ("all") and of each team's."""
     rows = list(rows)
     teams = sorted({r.team for r in rows if r.team})

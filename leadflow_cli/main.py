@@ -37,7 +37,7 @@ def _local(args: argparse.Namespace) -> int:
             print(f"  {route.method:<6} {runtime.api_url}{route.path} -> {route.function}")
         if runtime.standin:
             print(f"  HubSpot stand-in: {runtime.standin.base_url}")
-        print(f"  state machine: {runtime.journey_arn} (time scale {args.time_scale:g})")
+        print(f"  state machine: {runtime.journey_arn} (clock {args.time_scale:g}x the wall clock)")
         print(f"  AWS APIs (moto): http://{args.host}:{args.aws_port} (for leadflow journeys --local)")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
@@ -48,7 +48,7 @@ def _local(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from leadflow_cli.demo import run_demo
 
-    return run_demo(template=args.template, sla_seconds=args.sla_seconds, as_json=args.json)
+    return run_demo(template=args.template, as_json=args.json)
 
 
 def _diagram(args: argparse.Namespace) -> int:
@@ -122,7 +122,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
     from hubspot import HubSpot
 
-    from leadflow_cli.hubspot_properties import BootstrapError, bootstrap
+    from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
     token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
     if not token:
@@ -173,7 +173,7 @@ def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
 
 
 def _journeys(args: argparse.Namespace) -> int:
-    from leadflow_cli.journeys import list_journeys, print_rows
+    from leadflow_cli.journeys_cmd import list_journeys, print_rows
 
     dynamodb, _sfn, table, _arn = _aws_target(args)
     rows = list_journeys(
@@ -185,7 +185,7 @@ def _journeys(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from leadflow_cli.funnel import print_report, report
-    from leadflow_cli.journeys import list_journeys
+    from leadflow_cli.journeys_cmd import list_journeys
 
     dynamodb, _sfn, table, _arn = _aws_target(args)
     rows = list_journeys(dynamodb, table)
@@ -196,7 +196,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _journey(args: argparse.Namespace) -> int:
-    from leadflow_cli.journeys import print_timeline, resume_journey, timeline
+    from leadflow_cli.journeys_cmd import print_timeline, resume_journey, timeline
 
     dynamodb, sfn, table, arn = _aws_target(args)
     try:
@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale",
         type=float,
         default=1.0,
-        help="compress SLA time: 3600 makes an hour of SLA pass in a second",
+        help="run the local clock faster: 3600 makes an hour of SLA pass in a second",
     )
     local.add_argument(
         "--hubspot-url", default=None, help="a HubSpot API base URL to use instead of the embedded stand-in"
@@ -261,7 +261,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the lead handoff end to end on the local runtime")
     demo.add_argument("--template", type=Path, default=Path("template.yaml"))
-    demo.add_argument("--sla-seconds", type=float, default=6.0, help="how long the SLA lasts in the demo")
     demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     demo.set_defaults(run=_demo)
 

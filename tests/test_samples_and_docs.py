@@ -13,7 +13,7 @@ import yaml
 
 from leadflow import wiring
 from leadflow.core.config import parse_config
-from leadflow.handlers import journey, lead_events, webhook
+from leadflow.handlers import journey_steps, lead_events, webhook
 from leadflow.handlers import signals as signals_handler
 from leadflow_cli.diagram import render_block
 from leadflow_cli.local.lambdas import LocalContext
@@ -52,24 +52,28 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     assert lead_events.handler(sqs, context("LeadEventsFunction")) == {"batchItemFailures": []}
 
     state = json.loads((EVENTS / "journey_state.json").read_text())
-    routed = journey.route(copy.deepcopy(state), context("RouteFunction"))
+    routed = journey_steps.route(copy.deepcopy(state), context("RouteFunction"))
     assert (routed["assignment"]["team"], routed["assignment"]["rule"]) == ("sales", "default")
     # The journey samples chain on the stand-in's ids: owner 7001, the handoff's task 20001.
-    handed = journey.handoff(load("journey_handoff.json"), context("HandOffFunction"))
+    handed = journey_steps.handoff(load("journey_handoff.json"), context("HandOffFunction"))
     assert handed["handoff"]["task_id"] == "20001"
-    assert journey.await_input(load("journey_await_input.json"), context("AwaitInputFunction")) is None
+    assert journey_steps.await_input(load("journey_await_input.json"), context("AwaitInputFunction")) is None
     record = wiring.store().latest_journey("101")
-    assert record is not None and (record["task_token"], record["waiting_for"]) == (
+    assert record is not None and (record.task_token, record.waiting_for) == (
         "sample-task-token",
         "decision",
     )
-    escalated = journey.escalate(load("journey_escalate.json"), context("EscalateFunction"))
+    escalated = journey_steps.escalate(load("journey_escalate.json"), context("EscalateFunction"))
     assert (escalated["escalations"], escalated["next_escalation"]) == (1, "alert_manager")
-    assert journey.mark_sal(load("journey_mark_sal.json"), context("MarkSalFunction"))["outcome"] == "sal"
-    qualified = journey.mark_sql(load("journey_mark_sql.json"), context("MarkSqlFunction"))
+    assert (
+        journey_steps.mark_sal(load("journey_mark_sal.json"), context("MarkSalFunction"))["outcome"] == "sal"
+    )
+    qualified = journey_steps.mark_sql(load("journey_mark_sql.json"), context("MarkSqlFunction"))
     assert (qualified["outcome"], qualified["deal_id"]) == ("sql", "9001")
-    assert journey.close(load("journey_close.json"), context("CloseFunction"))["outcome"] == "rejected"
-    failed = journey.record_failure(load("journey_record_failure.json"), context("RecordFailureFunction"))
+    assert journey_steps.close(load("journey_close.json"), context("CloseFunction"))["outcome"] == "rejected"
+    failed = journey_steps.record_failure(
+        load("journey_record_failure.json"), context("RecordFailureFunction")
+    )
     assert (failed["failure"]["error"], failed["error"]) == ("HubSpotError", None)
 
     signals = json.loads((EVENTS / "signals_post.json").read_text())

@@ -32,17 +32,37 @@ class Settings(BaseModel):
     queue_url: str = Field("", alias="LEADFLOW_QUEUE_URL")
     table_name: str = Field("", alias="LEADFLOW_TABLE")
     state_machine_arn: str = Field("", alias="LEADFLOW_STATE_MACHINE_ARN")
-    time_scale: float = Field(1.0, gt=0, alias="LEADFLOW_TIME_SCALE")
     config_file: Path = Field(DEFAULT_CONFIG_FILE, alias="LEADFLOW_CONFIG_FILE")
+
+    def missing(self, names: tuple[str, ...], secrets: tuple[str, ...]) -> list[str]:
+        """The variables among `names` that are not set, and the secrets set neither in the
+        environment nor through the stack's secret (LEADFLOW_SECRET_ARN)."""
+        unset = [n for n in names if not self._text(n)]
+        if not self.secret_arn:
+            unset += [n for n in secrets if not self._text(n)]
+        return [str(type(self).model_fields[n].alias) for n in unset]
+
+    def _text(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
     def require(self, name: str) -> str:
         """The value of a setting that must be set, or a SettingsError naming its variable."""
-        value = getattr(self, name)
-        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        text = self._text(name)
         if not text:
             alias = type(self).model_fields[name].alias
             raise SettingsError(f"environment variable {alias} is not set")
         return text
+
+
+# What each kind of function needs set before it can serve an event: plain settings, and secrets
+# (an environment variable locally, else a key of the stack's secret).
+NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "webhook": (("table_name", "queue_url"), ("hubspot_client_secret",)),
+    "signals": (("queue_url",), ("signals_secret",)),
+    "lead_events": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
+    "journey": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
+}
 
 
 @cache

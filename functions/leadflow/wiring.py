@@ -6,20 +6,55 @@ most of its cold start (the webhook never loads the HubSpot client, for instance
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from leadflow.settings import SettingsError, settings
+from leadflow.core.clock import Clock, utcnow
+from leadflow.settings import NEEDS, SettingsError, settings
 
 if TYPE_CHECKING:
     from leadflow.adapters.hubspot import HubSpotGateway
-    from leadflow.adapters.journeys import JourneyEngine
     from leadflow.adapters.notify import Notifier
-    from leadflow.adapters.queue import EventQueue
+    from leadflow.adapters.queue import SqsEventQueue
     from leadflow.adapters.state_store import StateStore
+    from leadflow.adapters.step_functions import StepFunctionsEngine
     from leadflow.app.intake import LeadIntake
     from leadflow.app.journey import JourneySteps
+    from leadflow.app.signals_intake import SignalsIntake
+    from leadflow.app.webhook_intake import WebhookIntake
     from leadflow.core.config import LeadflowConfig
+
+_clock: Clock = utcnow
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Make the use cases read time from `clock` (the local runtime's); None restores the system clock."""
+    global _clock
+    _clock = clock or utcnow
+    reset()
+
+
+def clock() -> Clock:
+    """The clock the use cases read business time from."""
+    return _clock
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch milliseconds: signature windows are about real time, whatever the clock says."""
+    return int(time.time() * 1000)
+
+
+@cache
+def ready(function: str) -> None:
+    """Check, once per container (its cold start), that the settings a function needs are there.
+
+    Raises SettingsError naming every missing variable, before the function touches anything.
+    """
+    names, secrets = NEEDS[function]
+    missing = settings().missing(names, secrets)
+    if missing:
+        raise SettingsError(f"the {function} function cannot start: {', '.join(missing)} not set")
 
 
 @cache
@@ -74,32 +109,31 @@ def hubspot() -> HubSpotGateway:
     """The HubSpot adapter (one client, one connection pool per API)."""
     from leadflow.adapters.hubspot import HubSpotGateway
 
-    s = settings()
-    return HubSpotGateway(secret("hubspot_access_token"), s.hubspot_base_url)
+    return HubSpotGateway(secret("hubspot_access_token"), settings().hubspot_base_url)
 
 
 @cache
 def store() -> StateStore:
-    """The DynamoDB state table."""
+    """The DynamoDB state table (journeys, routing ledger, signals, delivery dedupe)."""
     from leadflow.adapters.state_store import StateStore
 
     return StateStore(aws_client("dynamodb"), settings().require("table_name"))
 
 
 @cache
-def queue() -> EventQueue:
+def queue() -> SqsEventQueue:
     """The lead-events queue."""
-    from leadflow.adapters.queue import EventQueue
+    from leadflow.adapters.queue import SqsEventQueue
 
-    return EventQueue(aws_client("sqs"), settings().require("queue_url"))
+    return SqsEventQueue(aws_client("sqs"), settings().require("queue_url"))
 
 
 @cache
-def engine() -> JourneyEngine:
+def engine() -> StepFunctionsEngine:
     """The journey state machine."""
-    from leadflow.adapters.journeys import JourneyEngine
+    from leadflow.adapters.step_functions import StepFunctionsEngine
 
-    return JourneyEngine(aws_client("stepfunctions"), settings().require("state_machine_arn"))
+    return StepFunctionsEngine(aws_client("stepfunctions"), settings().require("state_machine_arn"))
 
 
 @cache
@@ -112,11 +146,27 @@ def notifier() -> Notifier:
 
 
 @cache
+def webhook_intake() -> WebhookIntake:
+    """The webhook use case."""
+    from leadflow.app.webhook_intake import WebhookIntake
+
+    return WebhookIntake(config(), lambda: secret("hubspot_client_secret"), store(), queue(), wall_ms)
+
+
+@cache
+def signals_intake() -> SignalsIntake:
+    """The signals use case."""
+    from leadflow.app.signals_intake import SignalsIntake
+
+    return SignalsIntake(lambda: secret("signals_secret"), queue(), wall_ms)
+
+
+@cache
 def intake() -> LeadIntake:
     """The lead-events use case."""
     from leadflow.app.intake import LeadIntake
 
-    return LeadIntake(config(), hubspot(), engine(), store())
+    return LeadIntake(config(), hubspot(), engine(), store(), store(), _clock)
 
 
 @cache
@@ -124,10 +174,14 @@ def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
 
-    return JourneySteps(config(), hubspot(), store(), engine(), notifier, time_scale=settings().time_scale)
+    return JourneySteps(config(), hubspot(), store(), store(), engine(), notifier, _clock)
+
+
+_BUILT = (settings, ready, _aws, config, hubspot, store, queue, engine, notifier)
+_USE_CASES = (webhook_intake, signals_intake, intake, steps)
 
 
 def reset() -> None:
-    """Forget every built object, so the next call reads the environment again."""
-    for built in (settings, _aws, config, hubspot, store, queue, engine, notifier, intake, steps):
+    """Forget every built object, so the next call reads the environment (and the clock) again."""
+    for built in (*_BUILT, *_USE_CASES):
         built.cache_clear()

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final, Self
 from unittest import mock
@@ -23,10 +23,15 @@ import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from leadflow.core.journey import JourneyState, execution_name
+from leadflow.core.journey_record import execution_name
+from leadflow.core.journey_state import JourneyState
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.api import LocalApi
+from leadflow_cli.local.clock import LocalClock
+from leadflow_cli.local.engine_clock import EngineWaits
 from leadflow_cli.local.intrinsics import Intrinsics
 from leadflow_cli.local.lambdas import LocalLambdas
 from leadflow_cli.local.polling import wait_for
@@ -48,7 +53,9 @@ class LocalOptions:
     template: Path = Path("template.yaml")
     host: str = "127.0.0.1"
     port: int = 3000
-    time_scale: float = 1.0
+    # How much faster than the wall clock the local clock runs; None: it stands still until
+    # `advance()` moves it (the tests and the demo, so no deadline passes because a machine is slow).
+    time_scale: float | None = 1.0
     client_secret: str | None = None
     public_url: str | None = None
     hubspot_base_url: str | None = None
@@ -98,6 +105,8 @@ class LocalRuntime:
         self.aws_server: Any = None
         self._patches: list[Any] = []
         self._async_invocations: list[threading.Thread] = []
+        self.clock = LocalClock(self.options.time_scale)
+        self._waits = EngineWaits(self.clock)
 
     # Lifecycle ----------------------------------------------------------------------------
 
@@ -142,11 +151,11 @@ class LocalRuntime:
                 response["x-amz-function-error"] = "Unhandled"
             return payload
 
-        patch = mock.patch.object(LambdaBackend, "invoke", invoke)
-        patch.start()
-        self._patches.append(patch)
-        for name in _DYNAMODB_WRITES:
-            patch = mock.patch.object(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+        patches = [mock.patch.object(LambdaBackend, "invoke", invoke), self._waits.patch()] + [
+            mock.patch.object(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+            for name in _DYNAMODB_WRITES
+        ]
+        for patch in patches:
             patch.start()
             self._patches.append(patch)
         if self.options.aws_port is not None:
@@ -176,7 +185,6 @@ class LocalRuntime:
         env = self._function_environment(intrinsics)
         env.update(
             HUBSPOT_BASE_URL=hubspot_url,
-            LEADFLOW_TIME_SCALE=str(opts.time_scale),
             POWERTOOLS_METRICS_DISABLED="true",
             **({"LEADFLOW_CONFIG_FILE": str(opts.config_file)} if opts.config_file else {}),
             **opts.extra_env,
@@ -185,7 +193,7 @@ class LocalRuntime:
         # Imported only now, so loggers and settings built at import see this environment.
         from leadflow import wiring
 
-        wiring.reset()
+        wiring.use_clock(self.clock.now)
         if opts.consume_queues:
             for poller in self.pollers:
                 poller.start()
@@ -195,6 +203,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop serving, abort running journeys and restore the process environment."""
         self._abort_running_executions()
+        # Releases every wait still counting on the clock, so no engine thread outlives the runtime.
+        self.clock.close()
         for worker in self._async_invocations:
             # A function still running after the environment is restored would act on the host's.
             worker.join(timeout=10)
@@ -220,7 +230,7 @@ class LocalRuntime:
         self._saved_env.clear()
         from leadflow import wiring
 
-        wiring.reset()
+        wiring.use_clock(None)
 
     # Resources ----------------------------------------------------------------------------
 
@@ -370,7 +380,7 @@ class LocalRuntime:
 
     def start_journey(self, contact_id: str, *, fast_track: bool = False) -> str:
         """Start a journey for a contact directly (as the lead-events function would); its execution ARN."""
-        mql_at = datetime.now(UTC)
+        mql_at = self.clock.now()
         state = JourneyState(
             journey_id=execution_name(contact_id, mql_at),
             contact_id=contact_id,
@@ -391,6 +401,32 @@ class LocalRuntime:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+    def _running_executions(self) -> int:
+        return len(stepfunctions_parser_backends[ACCOUNT][REGION]._get_executions(ExecutionStatus.RUNNING))
+
+    def _quiet(self) -> bool:
+        """Nothing moves until the clock does: no queued event, no function running, and every
+        running execution waits for a task token."""
+        return (
+            self.queue_depth() == 0
+            and not any(p.busy for p in self.pollers)
+            and not any(w.is_alive() for w in self._async_invocations)
+            and self._running_executions() == self._waits.blocked
+        )
+
+    def settle(self, timeout_s: float = 30.0) -> None:
+        """Block until the runtime is quiet (seen twice in a row: a step between two states is not missed)."""
+        wait_for(
+            lambda: self._quiet() and self._quiet(), timeout_s=timeout_s, what="the local runtime to settle"
+        )
+
+    def advance(self, **delta: float) -> None:
+        """Let time pass (`advance(hours=4)`): the waits whose deadline it passes time out; returns once
+        the journeys have moved on and settled again."""
+        self.settle()
+        self.clock.advance(timedelta(**delta))
+        self.settle()
 
     def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
         """Messages visible or in flight in a queue."""

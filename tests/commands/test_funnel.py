@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+from leadflow.core.journey_record import JourneyRecord
 from leadflow_cli.funnel import funnel, print_report, report
-from leadflow_cli.journeys import JourneyRow
 
 MQL_AT = "2026-11-24T09:00:00+00:00"
 
@@ -18,22 +18,21 @@ def row(
     sql_path: str = "",
     decided_by: str = "owner",
     **reached: str,
-) -> JourneyRow:
-    return JourneyRow(
-        contact_id="1",
-        journey_id="j",
-        status=status,
-        owner_id="7001",
-        mql_at=MQL_AT,
-        updated_at=MQL_AT,
-        sla_due_at="",
-        escalations=escalations,
-        decision="",
-        reason="",
-        team=team,
-        sql_path=sql_path,
-        decided_by=decided_by,
-        reached=reached,
+) -> JourneyRecord:
+    return JourneyRecord.model_validate(
+        {
+            "contact_id": "1",
+            "journey_id": "j",
+            "status": status,
+            "owner_id": "7001",
+            "mql_at": MQL_AT,
+            "updated_at": MQL_AT,
+            "escalations": escalations,
+            "team": team,
+            "sql_path": sql_path,
+            "decided_by": decided_by,
+            "reached": reached,
+        }
     )
 
 

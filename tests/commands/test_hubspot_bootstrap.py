@@ -6,7 +6,7 @@ import pytest
 from hubspot import HubSpot
 
 from leadflow.core.lifecycle import Prop
-from leadflow_cli.hubspot_properties import PROPERTIES, BootstrapError, bootstrap
+from leadflow_cli.hubspot_bootstrap import PROPERTIES, BootstrapError, bootstrap
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
 from tests.conftest import STANDIN_TOKEN, hubspot_client

@@ -69,7 +69,7 @@ def test_webhooks_carry_a_lead_from_mql_through_acceptance_to_an_sql_with_a_deal
 
 def test_the_demo_ends_every_lead_where_it_should() -> None:
     out = io.StringIO()
-    code = run_demo(template=ROOT / "template.yaml", sla_seconds=5.0, as_json=True, out=out)
+    code = run_demo(template=ROOT / "template.yaml", as_json=True, out=out)
     summary = json.loads(out.getvalue())
     assert summary["failures"] == []
     assert code == 0
@@ -93,9 +93,10 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     assert (everyone["decided_within_sla"], everyone["sla_compliance"]) == (5, 0.714)
     assert summary["funnel"]["enterprise"]["sql_by_path"] == {"fast_track": 1}
     # Both escalated leads' reminders, then Lea's manager alert, reassignment and fallback reach
-    # the team channel (Tom's manager may be alerted too when the machine is slow to play him).
+    # the team channel; Tom accepted after his reminder, so his manager never hears of him.
     texts = summary["notifications"]
     assert sum(t.startswith("Reminder for") for t in texts) == 2
     assert sum("reassigned by weighted round robin" in t for t in texts) == 1
     assert sum("the fallback queue queue@example.com owns the lead" in t for t in texts) == 1
-    assert 1 <= sum(t.startswith("For maria@example.com") for t in texts) <= 2
+    assert sum(t.startswith("For maria@example.com") for t in texts) == 1
+    assert len(texts) == 5

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from leadflow import wiring
+from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyStatus
 from leadflow_cli.local.runtime import LocalRuntime
+
+NOW = 1_800_000_000.0
+
+
+def key(contact: str) -> JourneyKey:
+    return JourneyKey(contact, f"lead-{contact}-1")
 
 
 def test_a_decision_kept_between_waits_is_handed_to_the_next_wait(
@@ -14,26 +21,26 @@ def test_a_decision_kept_between_waits_is_handed_to_the_next_wait(
 ) -> None:
     runtime_factory(consume_queues=False)
     store = wiring.store()
-    store.record_journey("7", "lead-7-1", "escalated", datetime.now(UTC))
-    assert store.park("7", "lead-7-1", "decision", '{"decision": "accept"}') is None  # nobody waiting yet
-    assert store.set_task_token("7", "lead-7-1", "token-2") == '{"decision": "accept"}'
+    store.record_journey(key("7"), JourneyStatus.ESCALATED, datetime.now(UTC), JourneyFields())
+    assert store.park(key("7"), "decision", '{"decision": "accept"}', NOW) is None  # nobody waiting yet
+    assert store.set_task_token(key("7"), "token-2", "decision", None) == '{"decision": "accept"}'
     # Kept until the journey's final step, in case that wait times out before it resumes.
-    assert store.set_task_token("7", "lead-7-1", "token-3") == '{"decision": "accept"}'
-    store.record_journey("7", "lead-7-1", "sal", datetime.now(UTC), final=True)
+    assert store.set_task_token(key("7"), "token-3", "decision", None) == '{"decision": "accept"}'
+    store.record_journey(key("7"), JourneyStatus.SAL, datetime.now(UTC), JourneyFields(), final=True)
     record = store.latest_journey("7")
-    assert record is not None and "pending_decision" not in record and "task_token" not in record
+    assert record is not None and record.pending_decision is None and record.task_token is None
 
 
 def test_a_waiting_token_is_claimed_exactly_once(runtime_factory: Callable[..., LocalRuntime]) -> None:
     runtime_factory(consume_queues=False)
     store = wiring.store()
-    store.record_journey("8", "lead-8-1", "awaiting_decision", datetime.now(UTC))
-    assert store.set_task_token("8", "lead-8-1", "token-1") is None
-    assert store.park("8", "lead-8-1", "decision", '{"decision": "reject"}') == "token-1"
-    assert store.claim_task_token("8", "lead-8-1", "token-1") is True
-    assert store.claim_task_token("8", "lead-8-1", "token-1") is False
+    store.record_journey(key("8"), JourneyStatus.AWAITING_DECISION, datetime.now(UTC), JourneyFields())
+    assert store.set_task_token(key("8"), "token-1", "decision", None) is None
+    assert store.park(key("8"), "decision", '{"decision": "reject"}', NOW) == "token-1"
+    assert store.claim_task_token(key("8"), "token-1") is True
+    assert store.claim_task_token(key("8"), "token-1") is False
     record = store.latest_journey("8")
-    assert record is not None and "task_token" not in record and "pending_decision" in record
+    assert record is not None and record.task_token is None and record.pending_decision is not None
 
 
 def test_an_engagement_is_never_handed_to_a_wait_for_a_decision(
@@ -41,30 +48,24 @@ def test_an_engagement_is_never_handed_to_a_wait_for_a_decision(
 ) -> None:
     runtime_factory(consume_queues=False)
     store = wiring.store()
-    store.record_journey("6", "lead-6-1", "awaiting_decision", datetime.now(UTC))
-    assert store.set_task_token("6", "lead-6-1", "decision-token", "decision") is None
+    store.record_journey(key("6"), JourneyStatus.AWAITING_DECISION, datetime.now(UTC), JourneyFields())
+    assert store.set_task_token(key("6"), "decision-token", "decision", None) is None
     # A meeting booked before the rep accepted: kept, but not delivered to the decision wait.
-    assert store.park("6", "lead-6-1", "engagement", '{"kind": "meeting_booked"}') is None
+    assert store.park(key("6"), "engagement", '{"kind": "meeting_booked"}', NOW) is None
     assert (
-        store.set_task_token("6", "lead-6-1", "engagement-token", "engagement")
-        == '{"kind": "meeting_booked"}'
+        store.set_task_token(key("6"), "engagement-token", "engagement", None) == '{"kind": "meeting_booked"}'
     )
 
 
 def test_an_input_arriving_after_a_wait_timed_out_is_kept_for_the_next_wait(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
-    import time
-
     runtime_factory(consume_queues=False)
     store = wiring.store()
-    store.record_journey("5", "lead-5-1", "awaiting_decision", datetime.now(UTC))
-    store.set_task_token("5", "lead-5-1", "timed-out-token", "decision", expires_at=time.time() - 1)
-    assert store.park("5", "lead-5-1", "decision", '{"decision": "accept"}') is None
-    assert (
-        store.set_task_token("5", "lead-5-1", "next-token", "decision", time.time() + 60)
-        == '{"decision": "accept"}'
-    )
+    store.record_journey(key("5"), JourneyStatus.AWAITING_DECISION, datetime.now(UTC), JourneyFields())
+    store.set_task_token(key("5"), "timed-out-token", "decision", NOW - 1)
+    assert store.park(key("5"), "decision", '{"decision": "accept"}', NOW) is None
+    assert store.set_task_token(key("5"), "next-token", "decision", NOW + 60) == '{"decision": "accept"}'
 
 
 def test_a_contacts_signal_list_keeps_the_newest_two_hundred(

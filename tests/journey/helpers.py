@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,15 +9,13 @@ from typing import Any
 import boto3
 import yaml
 
+from leadflow.core.journey_record import JourneyRecord
 from leadflow.handlers import lead_events
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.conftest import MQL_PROPS, ROOT
 from tests.handlers.test_lead_events import CONTEXT, sqs_event
-
-SLA_SECONDS = 1.0
-TIME_SCALE = 4 * 3600 / SLA_SECONDS  # the shipped configuration's 4 h SLA lasts one second
 
 
 def sfn() -> Any:
@@ -55,15 +52,16 @@ def finished(arn: str, timeout_s: float = 30) -> dict[str, Any]:
     )
 
 
-def still_running(arn: str, for_s: float) -> bool:
-    """True when the execution is still running after `for_s` seconds."""
-    time.sleep(for_s)
+def still_running(runtime: LocalRuntime, arn: str) -> bool:
+    """True when the execution, once the runtime has settled, still runs (it waits for something)."""
+    runtime.settle()
     return bool(sfn().describe_execution(executionArn=arn)["status"] == "RUNNING")
 
 
-def _webhook(contact: str, prop: str, value: str) -> None:
+def _webhook(runtime: LocalRuntime, contact: str, prop: str, value: str) -> None:
+    at_ms = int(runtime.clock.now().timestamp() * 1000)
     event = HubSpotWebhookSender("http://unused", "unused").event(
-        "contact.propertyChange", contact, prop, value
+        "contact.propertyChange", contact, prop, value, occurred_at_ms=at_ms
     )
     assert lead_events.handler(sqs_event([event]), CONTEXT) == {"batchItemFailures": []}
 
@@ -76,17 +74,17 @@ def decide(
     store.update_object(
         "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": reason}
     )
-    _webhook(contact, field, decision if field == "leadflow_decision" else reason)
+    _webhook(runtime, contact, field, decision if field == "leadflow_decision" else reason)
 
 
 def engage(runtime: LocalRuntime, contact: str, prop: str) -> None:
     """HubSpot stamps an engagement property (meeting booked, email replied, call logged) now."""
-    stamp = str(int(time.time() * 1000))
+    stamp = str(int(runtime.clock.now().timestamp() * 1000))
     runtime.standin.store.update_object("contacts", contact, {prop: stamp})  # type: ignore[union-attr]
-    _webhook(contact, prop, stamp)
+    _webhook(runtime, contact, prop, stamp)
 
 
-def journey_record(contact: str) -> dict[str, str]:
+def journey_record(contact: str) -> JourneyRecord:
     """The contact's latest journey record in DynamoDB."""
     from leadflow import wiring
 
@@ -95,12 +93,12 @@ def journey_record(contact: str) -> dict[str, str]:
     return record
 
 
-def waiting_for(runtime: LocalRuntime, contact: str, kind: str) -> None:
-    """Block until the contact's journey waits for `kind` (decision, engagement or repair)."""
-    from leadflow import wiring
-
-    def waiting() -> bool:
-        record = wiring.store().latest_journey(contact)
-        return bool(record and record.get("task_token") and record.get("waiting_for") == kind)
-
-    wait_for(waiting, timeout_s=30, what=f"the journey to wait for a {kind}")
+def waiting_for(runtime: LocalRuntime, contact: str, kind: str) -> JourneyRecord:
+    """Once the runtime has settled, the contact's journey waits for `kind` (decision, engagement or
+    repair); its record."""
+    runtime.settle()
+    record = journey_record(contact)
+    assert (record.waiting_for, bool(record.task_token)) == (kind, True), (
+        f"contact {contact}'s journey waits for {record.waiting_for or 'nothing'}, not a {kind}"
+    )
+    return record

@@ -14,7 +14,8 @@ import pytest
 
 from leadflow import wiring
 from leadflow.app.journey import JourneySteps
-from leadflow.core.journey import JourneyState, execution_name
+from leadflow.core.journey_record import execution_name
+from leadflow.core.journey_state import JourneyState
 from leadflow_cli.local.runtime import LocalRuntime
 from tests.conftest import MQL_PROPS
 from tests.journey.helpers import config_file
@@ -159,11 +160,11 @@ def test_when_nobody_can_take_the_lead_the_fallback_owner_gets_it_and_that_is_re
     assert state.assignment is not None
     assert (state.assignment.owner_email, state.assignment.rule) == ("queue@example.com", "no_one_available")
     record = wiring.store().latest_journey(state.contact_id)
-    assert record is not None and (record["rule"], record["owner_id"]) == (
+    assert record is not None and (record.rule, record.owner_id) == (
         "no_one_available",
         owners(runtime)["queue@example.com"],
     )
-    assert "nobody in the team could take it" in record["why"]
+    assert "nobody in the team could take it" in record.why
 
 
 def test_weighted_round_robin_stays_exact_under_concurrent_executions(with_config: Any) -> None:
@@ -202,7 +203,13 @@ def test_the_sla_counts_business_hours_in_the_reps_time_zone_and_sets_the_task_d
     berlin = ZoneInfo("Europe/Berlin")
     friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=berlin)
     steps = JourneySteps(
-        wiring.config(), wiring.hubspot(), wiring.store(), wiring.engine(), clock=lambda: friday_4pm
+        wiring.config(),
+        wiring.hubspot(),
+        wiring.store(),
+        wiring.store(),
+        wiring.engine(),
+        wiring.notifier,
+        clock=lambda: friday_4pm,
     )
     state = steps.handoff(steps.route(lead(runtime)))
     # One hour on Friday, Monday is a holiday, three hours on Tuesday.
@@ -219,7 +226,13 @@ def test_a_reminder_moves_the_owners_task_to_the_new_deadline(with_config: Any) 
     berlin = ZoneInfo("Europe/Berlin")
     now = [datetime(2026, 11, 24, 9, 0, tzinfo=berlin)]
     steps = JourneySteps(
-        wiring.config(), wiring.hubspot(), wiring.store(), wiring.engine(), clock=lambda: now[0]
+        wiring.config(),
+        wiring.hubspot(),
+        wiring.store(),
+        wiring.store(),
+        wiring.engine(),
+        wiring.notifier,
+        clock=lambda: now[0],
     )
     state = steps.handoff(steps.route(lead(runtime)))
     now[0] = datetime(2026, 11, 24, 16, 0, tzinfo=berlin)  # the 4 h SLA ran out at 13:00

@@ -69,7 +69,7 @@ def test_a_decision_delivered_three_times_resumes_the_journey_once(
     contact = store.create_object("contacts", dict(MQL_PROPS))
     sender = sender_for(runtime)
     sender.send([sender.event("contact.creation", contact)])
-    wait_for(lambda: (r := wiring.store().latest_journey(contact)) and r.get("task_token"), what="the wait")
+    wait_for(lambda: (r := wiring.store().latest_journey(contact)) and r.task_token, what="the wait")
     store.update_object("contacts", contact, {"leadflow_decision": "accept"})
     decision = sender.event("contact.propertyChange", contact, "leadflow_decision", "accept")
     for attempt in range(3):

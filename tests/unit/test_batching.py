@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leadflow.adapters.queue import MESSAGE_BYTES, EventQueue, parse_message
+from leadflow.adapters.queue import MESSAGE_BYTES, SqsEventQueue, parse_message
 from leadflow.core.batching import chunked, packed
 from leadflow.webhooks.events import WebhookEvent
 
@@ -49,7 +49,7 @@ def test_packed_respects_both_limits_and_keeps_order() -> None:
 def test_a_full_delivery_is_one_message_in_one_call() -> None:
     sqs = RecordingSqs()
     events = [event(i) for i in range(100)]
-    assert EventQueue(sqs, "url").send(events) == 1
+    assert SqsEventQueue(sqs, "url").send(events) == 1
     (entries,) = sqs.calls
     assert len(entries) == 1
     assert parse_message(entries[0]["MessageBody"]).events == events
@@ -58,7 +58,7 @@ def test_a_full_delivery_is_one_message_in_one_call() -> None:
 def test_large_deliveries_split_under_the_size_limits() -> None:
     sqs = RecordingSqs()
     events = [event(i, "v" * 5000) for i in range(100)]
-    EventQueue(sqs, "url").send(events)
+    SqsEventQueue(sqs, "url").send(events)
     bodies = [e["MessageBody"] for call in sqs.calls for e in call]
     assert all(len(b.encode()) <= MESSAGE_BYTES for b in bodies)
     assert all(sum(len(e["MessageBody"].encode()) for e in call) <= 250_000 for call in sqs.calls)

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow.core.journey import Decision, execution_name, qualifies, reason_problem, scaled_wait
+from leadflow.core.clock import seconds_until
+from leadflow.core.decisions import Decision, qualifies, reason_problem
+from leadflow.core.journey_record import contact_of, execution_name
 from leadflow.core.triage import Action, triage
 from leadflow.webhooks.events import WebhookEvent
 
@@ -60,11 +62,18 @@ def test_execution_name_is_deterministic_and_within_the_80_character_limit() -> 
     assert len(name) <= 80
 
 
-def test_waits_are_compressed_by_the_time_scale_but_never_below_one_second() -> None:
+def test_the_contact_of_an_execution_name_is_the_one_it_was_made_for() -> None:
+    at = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert contact_of(execution_name("123456789012345", at)) == "123456789012345"
+    with pytest.raises(ValueError, match="not a journey execution name"):
+        contact_of("deal-1-2")
+
+
+def test_a_wait_lasts_whole_seconds_and_never_less_than_one() -> None:
     start = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    assert scaled_wait(start, start + timedelta(hours=4)) == 14400
-    assert scaled_wait(start, start + timedelta(hours=4), time_scale=3600) == 4
-    assert scaled_wait(start, start + timedelta(seconds=1), time_scale=3600) == 1
+    assert seconds_until(start, start + timedelta(hours=4)) == 14400
+    assert seconds_until(start, start + timedelta(milliseconds=200)) == 1
+    assert seconds_until(start, start - timedelta(hours=1)) == 1
 
 
 def test_recycle_and_reject_need_a_reason_from_their_own_picklist() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from types import TracebackType
@@ -27,8 +26,10 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop
+from leadflow.core.routing import Owner
 from leadflow.observability import count
 
 BATCH_LIMIT: Final = 100
@@ -59,27 +60,6 @@ class _CountedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-class HubSpotError(Exception):
-    """HubSpot refused a request for a reason retrying will not fix."""
-
-
-class HubSpotRateLimited(HubSpotError):
-    """HubSpot answered 429: retry after a pause."""
-
-
-class HubSpotUnavailable(HubSpotError):
-    """HubSpot answered 5xx or the connection failed: retry with backoff."""
-
-
-@dataclass(frozen=True, slots=True)
-class Owner:
-    """A HubSpot user who can own records."""
-
-    id: str
-    email: str
-    active: bool
-
-
 def _hubspot_ms(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
@@ -101,7 +81,7 @@ def _translate(exc: Exception) -> HubSpotError:
 
 
 class HubSpotGateway:
-    """Everything leadflow asks of HubSpot, batched to the API's limits."""
+    """Everything leadflow asks of HubSpot (the HubSpot port), batched to the API's limits."""
 
     def __init__(self, access_token: str, base_url: str = "https://api.hubapi.com") -> None:
         # Reads and updates are idempotent: retry 429 (honouring Retry-After), 5xx and dropped
@@ -160,12 +140,10 @@ class HubSpotGateway:
     def _companies_batch(self) -> Any:
         return self._client.crm.companies.batch_api
 
-    def _read(
-        self, api: Any, ids: Iterable[str], properties: Iterable[str]
-    ) -> dict[str, dict[str, str | None]]:
+    def _read(self, api: Any, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)
         props = sorted(set(properties))
-        found: dict[str, dict[str, str | None]] = {}
+        found: dict[str, Properties] = {}
         for chunk in chunked(unique, BATCH_LIMIT):
             body = BatchReadInputSimplePublicObjectId(
                 properties=props, inputs=[{"id": i} for i in chunk], properties_with_history=[]
@@ -175,15 +153,11 @@ class HubSpotGateway:
                 found[str(record.id)] = dict(record.properties)
         return found
 
-    def read_contacts(
-        self, ids: Iterable[str], properties: Iterable[str]
-    ) -> dict[str, dict[str, str | None]]:
+    def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
         return self._read(self._contacts_batch, ids, properties)
 
-    def read_companies(
-        self, ids: Iterable[str], properties: Iterable[str]
-    ) -> dict[str, dict[str, str | None]]:
+    def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
         return self._read(self._companies_batch, ids, properties)
 

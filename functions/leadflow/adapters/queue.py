@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, Field, model_validator
 
+from leadflow.app.ports import EnqueueError
 from leadflow.core.batching import packed
 from leadflow.core.signals import ContactSignal
 from leadflow.webhooks.events import WebhookEvent
@@ -35,12 +36,8 @@ class QueuedEvents(BaseModel):
         return self
 
 
-class EnqueueError(RuntimeError):
-    """SQS did not accept every event; the webhook answers 5xx so HubSpot sends them again."""
-
-
-class EventQueue:
-    """Sends webhook events to SQS."""
+class SqsEventQueue:
+    """Sends webhook events and signals to SQS (the event queue port)."""
 
     def __init__(self, sqs_client: Any, queue_url: str) -> None:
         self._sqs = sqs_client

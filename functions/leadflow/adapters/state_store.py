@@ -14,11 +14,19 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Final
 
 from leadflow.core.batching import chunked
+from leadflow.core.journey_record import (
+    JourneyFields,
+    JourneyKey,
+    JourneyRecord,
+    JourneyStatus,
+    Reassignment,
+    WaitKind,
+)
 from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
@@ -27,7 +35,11 @@ NEVER: Final = 2**53  # a token expiry that is never reached (a wait without a t
 
 
 class StateStore:
-    """Reads and writes leadflow's state in one DynamoDB table."""
+    """Reads and writes leadflow's state in one DynamoDB table.
+
+    It implements the journey store, the routing ledger, the signal store and the delivery
+    ledger ports (`leadflow.app.ports`).
+    """
 
     def __init__(self, dynamodb_client: Any, table_name: str) -> None:
         self._db = dynamodb_client
@@ -160,80 +172,75 @@ class StateStore:
 
     # Journeys -----------------------------------------------------------------------------
 
-    def _journey_key(self, contact_id: str, journey_id: str) -> dict[str, Any]:
-        return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"JOURNEY#{journey_id}"}}
+    def _key(self, key: JourneyKey) -> dict[str, Any]:
+        return {"pk": {"S": f"CONTACT#{key.contact_id}"}, "sk": {"S": f"{_JOURNEY}{key.journey_id}"}}
 
     def record_journey(
         self,
-        contact_id: str,
-        journey_id: str,
-        status: str,
+        key: JourneyKey,
+        status: JourneyStatus,
         at: datetime,
+        fields: JourneyFields,
         *,
         final: bool = False,
-        **fields: str,
     ) -> None:
-        """Set a journey's status and fields, stamping the time of this transition.
+        """Set a journey's status and fields, stamping the first time it reached this status.
 
-        A final status also drops the task token and any decision kept for a wait.
+        A final status also drops the task token and any input kept for a wait.
         """
         sets, names, values = _field_sets(fields)
-        names |= {"#status": "status", "#updated": "updated_at", "#t": f"at_{status}"}
-        values |= {":status": {"S": status}, ":at": {"S": at.isoformat()}}
+        names |= {"#status": "status", "#updated": "updated_at", "#t": f"{_REACHED}{status.value}"}
+        values |= {":status": {"S": status.value}, ":at": {"S": at.isoformat()}}
         sets += ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
+        dropped = " REMOVE " + ", ".join(_WAIT_ATTRIBUTES) if final else ""
         self._db.update_item(
             TableName=self._table,
-            Key=self._journey_key(contact_id, journey_id),
-            UpdateExpression="SET "
-            + ", ".join(sets)
-            + (
-                " REMOVE task_token, waiting_for, token_expires, pending_decision, pending_engagement"
-                if final
-                else ""
-            ),
+            Key=self._key(key),
+            UpdateExpression="SET " + ", ".join(sets) + dropped,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
 
-    def remember(self, contact_id: str, journey_id: str, **fields: str) -> None:
+    def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
         """Set fields on a journey record without a transition (what a retried step must reuse)."""
         sets, names, values = _field_sets(fields)
         self._db.update_item(
             TableName=self._table,
-            Key=self._journey_key(contact_id, journey_id),
+            Key=self._key(key),
             UpdateExpression="SET " + ", ".join(sets),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
 
-    def latest_journey(self, contact_id: str) -> dict[str, str] | None:
-        """The contact's most recent journey record, as plain strings, or None."""
+    def latest_journey(self, contact_id: str) -> JourneyRecord | None:
+        """The contact's most recent journey record, or None."""
         answer = self._db.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :j)",
-            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":j": {"S": "JOURNEY#"}},
+            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":j": {"S": _JOURNEY}},
             ScanIndexForward=False,
             Limit=1,
             ConsistentRead=True,
         )
         items = answer.get("Items") or []
-        return plain_item(items[0]) if items else None
+        return journey_record(items[0]) if items else None
 
-    def journey(self, contact_id: str, journey_id: str) -> dict[str, str] | None:
-        """One journey's record, as plain strings, or None."""
-        answer = self._db.get_item(
-            TableName=self._table, Key=self._journey_key(contact_id, journey_id), ConsistentRead=True
-        )
-        item = answer.get("Item")
-        return plain_item(item) if item else None
+    def journey(self, key: JourneyKey) -> JourneyRecord | None:
+        """One journey's record, or None."""
+        item = self._db.get_item(TableName=self._table, Key=self._key(key), ConsistentRead=True).get("Item")
+        return journey_record(item) if item else None
+
+    def journeys(self) -> Iterator[JourneyRecord]:
+        """Every journey record in the table (a scan: for reports and the ops CLI, not for a hot path)."""
+        for page in self._db.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(sk, :j)",
+            ExpressionAttributeValues={":j": {"S": _JOURNEY}},
+        ):
+            yield from (journey_record(item) for item in page["Items"])
 
     def set_task_token(
-        self,
-        contact_id: str,
-        journey_id: str,
-        token: str,
-        kind: str = "decision",
-        expires_at: float | None = None,
+        self, key: JourneyKey, token: str, kind: WaitKind, expires_at: float | None
     ) -> str | None:
         """Store the token the journey now waits on for `kind` (decision, engagement or repair).
 
@@ -244,7 +251,7 @@ class StateStore:
         """
         answer = self._db.update_item(
             TableName=self._table,
-            Key=self._journey_key(contact_id, journey_id),
+            Key=self._key(key),
             UpdateExpression="SET task_token = :t, waiting_for = :k, token_expires = :e",
             ExpressionAttributeValues={
                 ":t": {"S": token},
@@ -256,7 +263,7 @@ class StateStore:
         pending = answer.get("Attributes", {}).get(f"pending_{kind}")
         return str(pending["S"]) if pending else None
 
-    def claim_task_token(self, contact_id: str, journey_id: str, token: str) -> bool:
+    def claim_task_token(self, key: JourneyKey, token: str) -> bool:
         """Clear the token if it is still `token`, so exactly one writer resumes that wait.
 
         Returns False when another writer claimed it first.
@@ -264,7 +271,7 @@ class StateStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=self._journey_key(contact_id, journey_id),
+                Key=self._key(key),
                 UpdateExpression="REMOVE task_token",
                 ConditionExpression="task_token = :t",
                 ExpressionAttributeValues={":t": {"S": token}},
@@ -273,15 +280,15 @@ class StateStore:
             return False
         return True
 
-    def park(self, contact_id: str, journey_id: str, kind: str, input_json: str) -> str | None:
-        """Keep an input of `kind` until the journey acts on it; returns the token of a wait for it.
+    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+        """Keep an input of `kind` until the journey acts on it; returns the token of a live wait for it.
 
         The input stays until the journey's final step clears it, so a resume that reached
         a wait which had just timed out still leaves it for the next wait of that kind.
         """
         attrs = self._db.update_item(
             TableName=self._table,
-            Key=self._journey_key(contact_id, journey_id),
+            Key=self._key(key),
             UpdateExpression="SET #p = :d",
             ExpressionAttributeNames={"#p": f"pending_{kind}"},
             ExpressionAttributeValues={":d": {"S": input_json}},
@@ -289,18 +296,70 @@ class StateStore:
         ).get("Attributes", {})
         token, waiting = attrs.get("task_token"), attrs.get("waiting_for", {}).get("S", "decision")
         expires = float(attrs.get("token_expires", {}).get("N", NEVER))
-        return str(token["S"]) if token and waiting == kind and expires > time.time() else None
+        return str(token["S"]) if token and waiting == kind and expires > now else None
 
 
-def plain_item(item: dict[str, Any]) -> dict[str, str]:
-    """A DynamoDB item with its type tags dropped (every attribute leadflow writes is one value)."""
-    return {k: next(iter(v.values())) for k, v in item.items()}
+_JOURNEY: Final = "JOURNEY#"
+_REACHED: Final = "at_"
+_TASK: Final = "task_"
+_REASSIGN: Final = "reassign_"
+_WAIT_ATTRIBUTES: Final = (
+    "task_token",
+    "waiting_for",
+    "token_expires",
+    "pending_decision",
+    "pending_engagement",
+)
 
 
-def _field_sets(fields: dict[str, str]) -> tuple[list[str], dict[str, str], dict[str, Any]]:
-    """SET clauses, attribute names and values that write string `fields` (in a stable order)."""
-    ordered = sorted(fields.items())
+def _encode(value: object) -> dict[str, Any]:
+    if isinstance(value, Reassignment):
+        return {"M": {k: {"S": v} for k, v in value.model_dump().items()}}
+    return {"S": value.isoformat() if isinstance(value, datetime) else str(value)}
+
+
+def _attributes(fields: JourneyFields) -> dict[str, dict[str, Any]]:
+    """The DynamoDB attributes of the fields that are set (tasks and picks under their own names)."""
+    attrs = {
+        name: _encode(value)
+        for name, value in fields
+        if value is not None and name not in ("tasks", "reassignments")
+    }
+    attrs |= {f"{_TASK}{n}": _encode(task) for n, task in fields.tasks.items()}
+    attrs |= {f"{_REASSIGN}{n}": _encode(pick) for n, pick in fields.reassignments.items()}
+    return attrs
+
+
+def _field_sets(fields: JourneyFields) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """SET clauses, attribute names and values that write `fields` (in a stable order)."""
+    ordered = sorted(_attributes(fields).items())
     sets = [f"#f{i} = :f{i}" for i in range(len(ordered))]
     names = {f"#f{i}": name for i, (name, _) in enumerate(ordered)}
-    values: dict[str, Any] = {f":f{i}": {"S": value} for i, (_, value) in enumerate(ordered)}
+    values: dict[str, Any] = {f":f{i}": value for i, (_, value) in enumerate(ordered)}
     return sets, names, values
+
+
+def journey_record(item: dict[str, Any]) -> JourneyRecord:
+    """A journey record from its DynamoDB item (attributes it does not know are left out)."""
+    data: dict[str, Any] = {
+        "contact_id": item["pk"]["S"].removeprefix("CONTACT#"),
+        "journey_id": item["sk"]["S"].removeprefix(_JOURNEY),
+        "reached": {},
+        "tasks": {},
+        "reassignments": {},
+    }
+    known = JourneyRecord.model_fields
+    statuses = {s.value for s in JourneyStatus}
+    for name, value in item.items():
+        if name.startswith(_REACHED) and name.removeprefix(_REACHED) in statuses:
+            data["reached"][name.removeprefix(_REACHED)] = value["S"]
+        elif name.startswith(_TASK) and name.removeprefix(_TASK).isdigit():
+            data["tasks"][int(name.removeprefix(_TASK))] = value["S"]
+        elif name.startswith(_REASSIGN) and "M" in value:
+            pick = {k: v["S"] for k, v in value["M"].items()}
+            data["reassignments"][int(name.removeprefix(_REASSIGN))] = pick
+        elif name in known and name not in data:
+            data[name] = next(iter(value.values()))
+    if data.get("token_expires") is not None and float(data["token_expires"]) >= NEVER:
+        data["token_expires"] = None
+    return JourneyRecord.model_validate(data)

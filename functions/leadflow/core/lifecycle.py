@@ -19,11 +19,6 @@ STAGES: Final = (
 )
 MQL: Final = "marketingqualifiedlead"
 SQL: Final = "salesqualifiedlead"
-# A journey in one of these has ended; in any other (routed, awaiting_decision, escalated, sal,
-# fallback, failed) it is still running.
-FINAL_STATUSES: Final = frozenset({"sql", "recycled", "rejected"})
-# Journey statuses written on the contact; a contact in an open one has a journey running.
-OPEN_STATUSES: Final = frozenset({"awaiting_decision", "sal", "fallback", "failed"})
 
 
 def is_before_mql(stage: str | None) -> bool:

@@ -14,6 +14,15 @@ from leadflow.core.calendar import WorkCalendar, on_leave
 from leadflow.core.config import Member, RoutingConfig, RoutingRule, TeamConfig
 
 
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A HubSpot user who can own records (email in lower case)."""
+
+    id: str
+    email: str
+    active: bool
+
+
 @dataclass(frozen=True)
 class TeamChoice:
     """The team a lead goes to, and the rule that chose it (None: the default team)."""

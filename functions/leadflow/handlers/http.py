@@ -1,4 +1,5 @@
-"""What the API handlers share: JSON error answers and the raw request body."""
+"""What the API handlers share: the resolver with leadflow's refusals mapped to HTTP answers, and the
+signed request as the function received it."""
 
 from __future__ import annotations
 
@@ -6,24 +7,38 @@ import base64
 import json
 from typing import Final
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from pydantic import ValidationError
+
+from leadflow.app.refusals import MalformedRequest, RequestRefused, TooLarge, TryLater, Unauthenticated
+from leadflow.webhooks.signature import SignedRequest
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# The one place a refusal becomes an HTTP status. HubSpot retries 5xx and stops on any other
+# 4xx, so only a request that can never succeed gets a 4xx.
+_STATUS: Final[dict[type[RequestRefused], int]] = {
+    Unauthenticated: 401,
+    MalformedRequest: 400,
+    TooLarge: 413,
+    TryLater: 503,
+}
 
 
-class BadBody(ValueError):
-    """The body cannot be accepted: unreadable (400) or too large (413)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+def json_response(status: int, body: object) -> Response[str]:
+    """A JSON answer."""
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
-def error(status: int, message: str) -> Response[str]:
-    """A JSON error answer."""
-    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": message}))
+def _refused(exc: RequestRefused) -> Response[str]:
+    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+    return json_response(status, {"error": str(exc)})
+
+
+def api() -> APIGatewayRestResolver:
+    """The resolver of an API function: its routes' refusals are answered here, nowhere else."""
+    resolver = APIGatewayRestResolver()
+    resolver.exception_handler(RequestRefused)(_refused)
+    return resolver
 
 
 def raw_body(event: APIGatewayProxyEvent) -> str:
@@ -33,15 +48,25 @@ def raw_body(event: APIGatewayProxyEvent) -> str:
         try:
             body = base64.b64decode(body, validate=True).decode("utf-8")
         except ValueError as exc:  # binascii.Error, UnicodeDecodeError and non-ASCII input alike
-            raise BadBody(400, f"body is not base64-encoded UTF-8: {exc}") from None
+            raise MalformedRequest(f"body is not base64-encoded UTF-8: {exc}") from None
     if len(body.encode()) > MAX_BODY_BYTES:
-        raise BadBody(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise TooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     return body
 
 
-def describe(exc: ValidationError) -> str:
-    """Where the first validation error is and what it says (and how many more there are)."""
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+def signed_request(event: APIGatewayProxyEvent, uri: str) -> SignedRequest:
+    """What a signature covers: the method, the URI the sender called, the raw body and the headers."""
+    return SignedRequest(
+        method=event.http_method, uri=uri, body=raw_body(event), headers=dict(event.headers or {})
+    )
+
+
+def public_uri(event: APIGatewayProxyEvent, base: str) -> str:
+    """The URL the sender called: the configured public base (else API Gateway's own domain and
+    stage, never the client's Host header), the path and the query string."""
+    if not base:
+        ctx = event.request_context
+        base = f"https://{ctx.domain_name}/{ctx.stage}"
+    query = event.query_string_parameters or {}
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return base.rstrip("/") + event.path + suffix

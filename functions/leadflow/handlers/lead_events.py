@@ -24,6 +24,7 @@ from leadflow.webhooks.events import WebhookEvent
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: returns the ids of the messages SQS must deliver again."""
+    wiring.ready("lead_events")
     failed: list[str] = []
     parsed: list[tuple[str, WebhookEvent]] = []
     signals: list[tuple[str, ContactSignal]] = []

@@ -1,4 +1,4 @@
-"""The Step Functions side: starting journeys and resuming them with the rep's decision."""
+"""The journey engine on AWS Step Functions: starting journeys and completing their waits."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any, Final
 FAILURE_HANDLER: Final = "RecordFailure"
 
 
-class JourneyEngine:
-    """Starts journey executions idempotently and completes their waiting tasks."""
+class StepFunctionsEngine:
+    """Starts journey executions idempotently and completes their waiting tasks (the journey engine port)."""
 
     def __init__(self, sfn_client: Any, state_machine_arn: str) -> None:
         self._sfn = sfn_client

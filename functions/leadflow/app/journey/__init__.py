@@ -1,0 +1,70 @@
+"""The journey's steps: each Task state of the lead journey runs one of them.
+
+Every step takes the JourneyState, does its HubSpot and store work through the ports, and
+returns the state with its own part filled in. Steps are safe to retry: Step Functions
+retries them on HubSpot rate limits and outages. The steps are grouped by concern:
+`assignment` (Route, HandOff), `waits`, `escalation` (the ladder and the fallback owner),
+`outcomes` (SAL, SQL, recycle, reject) and `failure`, over one `StepContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from leadflow.app.journey import assignment, escalation, failure, outcomes, waits
+from leadflow.app.journey.context import RoutingError, StepContext
+from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
+from leadflow.core.clock import Clock, utcnow
+from leadflow.core.config import LeadflowConfig
+from leadflow.core.journey_record import WaitKind
+from leadflow.core.journey_state import EscalationStepName, JourneyState
+
+__all__ = ["JourneySteps", "RoutingError", "StepContext"]
+
+
+class JourneySteps:
+    """The use cases behind the journey's Task states, one method per state."""
+
+    def __init__(
+        self,
+        config: LeadflowConfig,
+        hubspot: HubSpot,
+        store: JourneyStore,
+        ledger: RoutingLedger,
+        engine: JourneyEngine,
+        notifier: Callable[[], Notifier],
+        clock: Clock = utcnow,
+    ) -> None:
+        self.context = StepContext(config, hubspot, store, ledger, engine, notifier, clock)
+
+    def route(self, state: JourneyState) -> JourneyState:
+        """Route: the team and the owner."""
+        return assignment.route(self.context, state)
+
+    def handoff(self, state: JourneyState) -> JourneyState:
+        """HandOff: the owner, the task due at the SLA deadline, the routing explained."""
+        return assignment.handoff(self.context, state)
+
+    def await_input(self, state: JourneyState, token: str, kind: WaitKind) -> None:
+        """AwaitDecision, AwaitEngagement, AwaitRepair: register the token waited on."""
+        waits.await_input(self.context, state, token, kind)
+
+    def escalate(self, state: JourneyState, step: EscalationStepName) -> JourneyState:
+        """Remind, AlertManager, Reassign, AssignFallback: the ladder's next step."""
+        return escalation.escalate(self.context, state, step)
+
+    def mark_sal(self, state: JourneyState) -> JourneyState:
+        """MarkSal: accepted."""
+        return outcomes.mark_sal(self.context, state)
+
+    def mark_sql(self, state: JourneyState, attempt: int = 0) -> JourneyState:
+        """MarkSql: qualified, with its deal."""
+        return outcomes.mark_sql(self.context, state, attempt)
+
+    def close(self, state: JourneyState) -> JourneyState:
+        """CloseJourney: recycled or rejected."""
+        return outcomes.close(self.context, state)
+
+    def record_failure(self, state: JourneyState, execution_arn: str) -> JourneyState:
+        """RecordFailure: a step failed for good."""
+        return failure.record_failure(self.context, state, execution_arn)

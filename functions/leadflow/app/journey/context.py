@@ -1,0 +1,166 @@
+"""What every journey step shares: the configuration, the ports, the clock, and the common tails.
+
+A step is a few lines of its own decisions over these: the journey record, a task created
+once per handoff, a note on the contact's timeline, a notification, and the deadline of the
+next wait in the owner's business hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
+from leadflow.core.calendar import WorkCalendar
+from leadflow.core.clock import Clock, seconds_until
+from leadflow.core.config import LeadflowConfig, Member, TeamConfig
+from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus
+from leadflow.core.journey_state import Handoff, JourneyState, NextEscalation
+from leadflow.core.lifecycle import Prop
+from leadflow.core.routing import Owner, member_by_email
+
+
+class RoutingError(RuntimeError):
+    """Nobody can own the lead: not even the team's fallback owner is an active HubSpot owner."""
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The configuration, the ports and the clock the steps run on."""
+
+    config: LeadflowConfig
+    hubspot: HubSpot
+    store: JourneyStore
+    ledger: RoutingLedger
+    engine: JourneyEngine
+    # Built on first use: most steps never notify, and its clients cost a cold start.
+    notifier: Callable[[], Notifier]
+    clock: Clock
+
+    def owners(self, fresh: bool = False) -> dict[str, Owner]:
+        """Active HubSpot owners by lower-case email."""
+        return {o.email: o for o in self.hubspot.list_owners(fresh=fresh) if o.active}
+
+    def fallback_owner(self, team: TeamConfig, owners: dict[str, Owner]) -> Owner:
+        """The team's fallback owner, who must be an active HubSpot owner."""
+        owner = owners.get(team.fallback_owner.lower())
+        if owner is None:
+            # The owners list is cached; the last resort is worth one fresh read before failing.
+            owner = self.owners(fresh=True).get(team.fallback_owner.lower())
+        if owner is None:
+            raise RoutingError(f"fallback owner {team.fallback_owner} is not an active HubSpot owner")
+        return owner
+
+    def team(self, state: JourneyState) -> tuple[TeamConfig, Member | None]:
+        """The lead's team and the member who owns it now (None: an owner outside the rotation)."""
+        assert state.assignment is not None, "runs after route"
+        team = self.config.routing.teams.get(state.assignment.team)
+        if team is None:
+            raise RoutingError(
+                f"journey {state.journey_id} belongs to team {state.assignment.team!r}, which "
+                "routing.teams no longer has: put the team back in the configuration, then resume"
+            )
+        return team, member_by_email(team, state.assignment.owner_email)
+
+    def deadline(self, calendar: WorkCalendar, now: datetime, hours: float) -> tuple[datetime, int]:
+        """The due time `hours` of working time after `now`, and the seconds the wait until it lasts."""
+        due = calendar.add_business_hours(now, hours)
+        return due, seconds_until(now, due)
+
+    def next_escalation(self, taken: int) -> NextEscalation:
+        """What the next missed deadline leads to after `taken` escalations: a ladder step or the fallback."""
+        ladder = self.config.sla.escalation
+        return ladder[taken].step if taken < len(ladder) else "fallback"
+
+    def recorded(self, state: JourneyState) -> JourneyRecord:
+        """The journey's record as stored now (an empty one before Route wrote it)."""
+        found = self.store.journey(state.key)
+        return found or JourneyRecord(contact_id=state.contact_id, journey_id=state.journey_id)
+
+    def record(
+        self, state: JourneyState, status: JourneyStatus, fields: JourneyFields, *, final: bool = False
+    ) -> None:
+        """A transition on the journey record, stamped now."""
+        self.store.record_journey(state.key, status, self.clock(), fields, final=final)
+
+    def task_once(
+        self, state: JourneyState, create: Callable[[], str], recorded: JourneyRecord | None = None
+    ) -> str:
+        """Create the task for this handoff (one per escalation count) unless a retried step already did.
+
+        The id is kept on the journey record the moment the task exists, so a step that fails
+        later (say, writing its note) and is retried by Step Functions reuses it. `recorded` is
+        the journey record when the step has just read it.
+        """
+        kept = (recorded or self.recorded(state)).tasks.get(state.escalations)
+        if kept:
+            return kept
+        task_id = create()
+        self.store.remember(state.key, JourneyFields(tasks={state.escalations: task_id}))
+        return task_id
+
+    def note(self, state: JourneyState, text: str) -> None:
+        """A note on the contact's timeline: every routing decision and escalation explains itself."""
+        self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock())
+
+    def notify(self, subject: str, text: str) -> None:
+        """Tell the team's channels (best effort: a dead endpoint cannot stall a lead)."""
+        self.notifier().send(subject, text)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A step that (re)opens the wait for a decision: by when, what the timeline says, what changes."""
+
+    status: JourneyStatus
+    due_at: datetime
+    seconds: int
+    note: str
+    next_escalation: NextEscalation
+    # The owner's new task (subject, body); None keeps the current task and moves its due date.
+    new_task: tuple[str, str] | None = None
+    contact: dict[str, str] = field(default_factory=dict)
+    fields: JourneyFields = field(default_factory=JourneyFields)
+
+
+def hand_over(
+    ctx: StepContext, state: JourneyState, handover: Handover, recorded: JourneyRecord | None = None
+) -> None:
+    """The tail of HandOff, every escalation step and the fallback: task, contact, note, wait, record.
+
+    A retried step reuses the task it created (`task_once`); the previous task is completed
+    when the lead gets a new one.
+    """
+    assert state.assignment is not None, "runs after route"
+    owner_id, due_at = state.assignment.owner_id, handover.due_at
+    if handover.new_task is not None:
+        if state.handoff is not None:
+            ctx.hubspot.complete_task(state.handoff.task_id)
+        subject, body = handover.new_task
+        task_id = ctx.task_once(
+            state,
+            lambda: ctx.hubspot.create_task(
+                state.contact_id, owner_id, subject=subject, body=body, due_at=due_at
+            ),
+            recorded,
+        )
+    else:
+        assert state.handoff is not None, "a kept task exists"
+        task_id = state.handoff.task_id
+        ctx.hubspot.reschedule_task(task_id, due_at)
+    ctx.hubspot.update_contact(
+        state.contact_id,
+        {
+            **handover.contact,
+            Prop.SLA_DUE_AT: due_at.isoformat(timespec="seconds"),
+            Prop.ESCALATIONS: str(state.escalations),
+        },
+    )
+    ctx.note(state, handover.note)
+    state.handoff = Handoff(task_id=task_id, due_at=due_at, timeout_seconds=handover.seconds)
+    state.next_escalation = handover.next_escalation
+    fields = handover.fields.model_copy(
+        update={"task_id": task_id, "sla_due_at": due_at, "escalations": state.escalations}
+    )
+    ctx.record(state, handover.status, fields)

@@ -1,0 +1,221 @@
+"""The escalation ladder: what happens each time the decision's deadline passes.
+
+Each rung (remind, alert the manager, reassign, then the fallback owner) decides who owns the
+lead next and what the team hears; the shared tail (`hand_over`) moves the task, the contact,
+the timeline and the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from leadflow.app.journey.assignment import rotate
+from leadflow.app.journey.context import Handover, StepContext, hand_over
+from leadflow.core.calendar import WorkCalendar
+from leadflow.core.config import Member, TeamConfig
+from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus, Reassignment
+from leadflow.core.journey_state import Assignment, EscalationStepName, JourneyState
+from leadflow.core.lifecycle import Prop
+from leadflow.core.routing import calendar_of, member_by_email
+from leadflow.observability import count, logger
+
+
+@dataclass(frozen=True)
+class Rung:
+    """What one step of the ladder decided: the handover, the notification, the record it read."""
+
+    handover: Handover
+    notice: tuple[str, str]
+    recorded: JourneyRecord | None = None
+
+
+def escalate(ctx: StepContext, state: JourneyState, step: EscalationStepName) -> JourneyState:
+    """The SLA was missed: take the ladder's next step (remind, alert the manager, reassign, fallback).
+
+    Safe to retry: a reassignment's pick is kept on the journey record before anything is
+    written to HubSpot, and the notification goes out last, once the step has done its work.
+    """
+    assert state.assignment is not None and state.handoff is not None, "escalate runs after handoff"
+    state.escalations += 1
+    rung = _RUNGS[step](ctx, state)
+    hand_over(ctx, state, rung.handover, rung.recorded)
+    ctx.notify(*rung.notice)
+    logger.info("escalated", step=step, owner_id=state.assignment.owner_id)
+    count("Escalations")
+    count("EscalationsByStep", step=step)
+    return state
+
+
+def _missed(state: JourneyState, step: str) -> str:
+    assert state.assignment is not None
+    what = step.replace("_", " ")
+    return f"SLA missed by {state.assignment.owner_email} (escalation {state.escalations}, {what})"
+
+
+def _step_hours(ctx: StepContext, taken: int) -> float:
+    """How long the wait after the `taken`-th escalation lasts.
+
+    A ladder shortened while journeys were on it gives its last step's hours (or the
+    decision hours when it is now empty) instead of failing those journeys.
+    """
+    ladder = ctx.config.sla.escalation
+    if not ladder:
+        return ctx.config.sla.decision_hours
+    return ladder[min(taken, len(ladder)) - 1].hours
+
+
+def _ladder_handover(
+    ctx: StepContext,
+    state: JourneyState,
+    step: str,
+    why: str,
+    member: Member | None,
+    new_task: tuple[str, str] | None = None,
+    contact: dict[str, str] | None = None,
+) -> Handover:
+    """The handover of a ladder step: the next wait lasts the step's hours in the owner's calendar."""
+    assert state.assignment is not None
+    team, _ = ctx.team(state)
+    due_at, seconds = ctx.deadline(
+        calendar_of(team, member), ctx.clock(), _step_hours(ctx, state.escalations)
+    )
+    return Handover(
+        status=JourneyStatus.ESCALATED,
+        due_at=due_at,
+        seconds=seconds,
+        note=why,
+        next_escalation=ctx.next_escalation(state.escalations),
+        new_task=new_task,
+        contact=contact or {},
+        fields=JourneyFields(step=step, why=why, owner_id=state.assignment.owner_id),
+    )
+
+
+def _remind(ctx: StepContext, state: JourneyState) -> Rung:
+    assert state.assignment is not None
+    _, member = ctx.team(state)
+    owner = state.assignment.owner_email
+    why = f"{_missed(state, 'remind')}: reminded {owner}."
+    notice = (
+        f"Reminder: MQL {state.contact_id} is waiting for {owner}",
+        f"Reminder for {owner}: contact {state.contact_id} (score {state.score}) "
+        f"still needs an accept / recycle / reject decision. {state.mql_reason}",
+    )
+    return Rung(_ladder_handover(ctx, state, "remind", why, member), notice)
+
+
+def _alert_manager(ctx: StepContext, state: JourneyState) -> Rung:
+    assert state.assignment is not None
+    team, member = ctx.team(state)
+    manager = team.manager or "no manager configured"
+    why = f"{_missed(state, 'alert_manager')}: alerted {manager}."
+    notice = (
+        f"SLA missed on MQL {state.contact_id}",
+        f"For {manager}: {state.assignment.owner_email} has not decided on contact {state.contact_id} "
+        f"(score {state.score}, team {state.assignment.team}) since "
+        f"{state.mql_at.isoformat(timespec='minutes')}.",
+    )
+    return Rung(_ladder_handover(ctx, state, "alert_manager", why, member), notice)
+
+
+def _reassign(ctx: StepContext, state: JourneyState) -> Rung:
+    assert state.assignment is not None
+    team, member = ctx.team(state)
+    previous = state.assignment
+    recorded = ctx.recorded(state)
+    pick = _reassignment(ctx, state, team, recorded)
+    missed = _missed(state, "reassign")
+    if not pick.owner_id:
+        why = (
+            f"{missed}: nobody else in team {previous.team} can take it{pick.detail}; "
+            f"{previous.owner_email} keeps it."
+        )
+        notice = (f"MQL {state.contact_id} could not be reassigned", why)
+        return Rung(_ladder_handover(ctx, state, "reassign", why, member), notice, recorded)
+    why = f"{missed}: reassigned by weighted round robin ({pick.detail}) to {pick.owner_email}."
+    state.assignment = Assignment(
+        owner_id=pick.owner_id,
+        owner_email=pick.owner_email,
+        team=previous.team,
+        rule="sla_reassignment",
+        why=why,
+    )
+    task = (
+        f"MQL reassigned to you: accept, recycle or reject (score {state.score})",
+        f"{why}\nWhy this is an MQL: {state.mql_reason}",
+    )
+    handover = _ladder_handover(
+        ctx,
+        state,
+        "reassign",
+        why,
+        member_by_email(team, pick.owner_email),
+        new_task=task,
+        contact={Prop.OWNER: pick.owner_id},
+    )
+    return Rung(handover, (f"MQL {state.contact_id} reassigned", why), recorded)
+
+
+def _reassignment(
+    ctx: StepContext, state: JourneyState, team: TeamConfig, recorded: JourneyRecord
+) -> Reassignment:
+    """The rep a reassignment goes to (an empty owner and why nobody, when nobody can take it).
+
+    Kept on the journey record at once, so a retried step reassigns to the same rep and
+    takes no second turn or cap.
+    """
+    assert state.assignment is not None
+    kept = recorded.reassignments.get(state.escalations)
+    if kept is not None:
+        return kept
+    owner, skipped, turn = rotate(
+        ctx, state.assignment.team, team, ctx.owners(), ctx.clock(), exclude=state.assignment.owner_id
+    )
+    if owner is None:
+        pick = Reassignment(detail=f" ({', '.join(skipped)})" if skipped else "")
+    else:
+        pick = Reassignment(owner_id=owner.id, owner_email=owner.email, detail=f"turn {turn}")
+    ctx.store.remember(state.key, JourneyFields(reassignments={state.escalations: pick}))
+    return pick
+
+
+def _fallback(ctx: StepContext, state: JourneyState) -> Rung:
+    """Every step was missed: the fallback owner gets the lead and `sla.fallback_days` to decide.
+
+    Their decision resumes the same wait as a rep's; when the time runs out as well, the lead
+    is recycled for no response instead of staying an MQL nobody works.
+    """
+    assert state.assignment is not None
+    team, _ = ctx.team(state)
+    owner = ctx.fallback_owner(team, ctx.owners())
+    days = ctx.config.sla.fallback_days
+    why = (
+        f"every escalation step was missed (last owner {state.assignment.owner_email}): "
+        f"the fallback queue {owner.email} owns the lead and has {days:g} days to decide."
+    )
+    due_at, seconds = ctx.deadline(WorkCalendar.of(None), ctx.clock(), days * 24)
+    state.assignment = Assignment.of(owner, state.assignment.team, "fallback_queue", why)
+    state.outcome = "fallback"
+    handover = Handover(
+        status=JourneyStatus.FALLBACK,
+        due_at=due_at,
+        seconds=seconds,
+        note=why,
+        next_escalation="expire",
+        new_task=(
+            f"Fallback queue: decide on an MQL nobody took (score {state.score})",
+            f"{why}\nWhy this is an MQL: {state.mql_reason}",
+        ),
+        contact={Prop.OWNER: owner.id, Prop.JOURNEY_STATUS: JourneyStatus.FALLBACK.value},
+        fields=JourneyFields(step="fallback", why=why, owner_id=owner.id),
+    )
+    return Rung(handover, (f"MQL {state.contact_id} went to the fallback queue", why))
+
+
+_RUNGS: dict[EscalationStepName, Callable[[StepContext, JourneyState], Rung]] = {
+    "remind": _remind,
+    "alert_manager": _alert_manager,
+    "reassign": _reassign,
+    "fallback": _fallback,
+}

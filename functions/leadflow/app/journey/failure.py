@@ -1,0 +1,49 @@
+"""A step that failed for good: recorded, alerted, and left for a human to resume."""
+
+from __future__ import annotations
+
+import json
+
+from leadflow.app.journey.context import StepContext
+from leadflow.app.ports import HubSpotError
+from leadflow.core.journey_record import JourneyFields, JourneyStatus
+from leadflow.core.journey_state import Failure, JourneyState
+from leadflow.core.lifecycle import Prop
+from leadflow.observability import count, logger
+
+
+def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) -> JourneyState:
+    """Record where and why the journey failed, alert, and leave the lead for a human to resume."""
+    error = state.error or {}
+    failed = ctx.engine.failed_state(execution_arn) or "unknown"
+    state.failure = Failure(
+        state=failed,
+        error=error.get("Error") or "unknown",
+        cause=(error.get("Cause") or "")[:1000],
+        at=ctx.clock(),
+    )
+    state.error = None
+    fields = JourneyFields(failed_state=failed, error=state.failure.error, cause=state.failure.cause)
+    ctx.record(state, JourneyStatus.FAILED, fields)
+    try:
+        ctx.hubspot.update_contact(state.contact_id, {Prop.JOURNEY_STATUS: JourneyStatus.FAILED.value})
+    except HubSpotError:
+        logger.warning("could not mark the contact failed in HubSpot")
+    ctx.notify(
+        f"leadflow journey failed at {failed}",
+        f"Journey {state.journey_id} (contact {state.contact_id}) failed at {failed}: "
+        f"{state.failure.error}: {_error_message(state.failure.cause)} "
+        f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
+    )
+    count("JourneysFailed")
+    logger.error("journey failed", failed_state=failed, error=state.failure.error)
+    return state
+
+
+def _error_message(cause: str) -> str:
+    """What went wrong, from a caught error's cause (Lambda's JSON, or plain text), kept short."""
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    return str(message or "no details")[:300]

@@ -1,0 +1,205 @@
+"""The ports: what the use cases ask of the outside world, as typing.Protocol classes.
+
+The adapters (`leadflow.adapters`) implement them against HubSpot, DynamoDB, Step Functions,
+SQS and the notification channels; the fast test tier implements them in memory. The use
+cases import only these, so their logic never needs a socket to be tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyRecord, JourneyStatus, WaitKind
+from leadflow.core.routing import Owner
+from leadflow.core.signals import ContactSignal, Signal
+from leadflow.webhooks.events import WebhookEvent
+
+Properties = dict[str, str | None]
+
+
+class HubSpotError(Exception):
+    """HubSpot refused a request for a reason retrying will not fix."""
+
+
+class HubSpotRateLimited(HubSpotError):
+    """HubSpot answered 429: retry after a pause (the journey's Retry matches this class name)."""
+
+
+class HubSpotUnavailable(HubSpotError):
+    """HubSpot answered 5xx or the connection failed: retry with backoff."""
+
+
+class HubSpot(Protocol):
+    """The CRM: contacts, companies, owners, tasks, notes and deals."""
+
+    def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        """Contacts' properties by id; unknown ids are left out."""
+        ...
+
+    def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        """Companies' properties by id; unknown ids are left out."""
+        ...
+
+    def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
+        """Ids of the contacts whose property equals a value."""
+        ...
+
+    def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """Write properties to many contacts."""
+        ...
+
+    def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
+        """Write properties to one contact."""
+        ...
+
+    def list_owners(self, fresh: bool = False) -> list[Owner]:
+        """Every owner of the portal (cached unless `fresh`)."""
+        ...
+
+    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
+        """A to-do for the owner on the contact's timeline, due at `due_at`; its id."""
+        ...
+
+    def complete_task(self, task_id: str) -> None:
+        """Mark a task completed."""
+        ...
+
+    def reschedule_task(self, task_id: str, due_at: datetime) -> None:
+        """Move a task's due date."""
+        ...
+
+    def open_deal_owner(self, company_id: str) -> str | None:
+        """The owner of the company's most recent open deal, if any."""
+        ...
+
+    def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        """The contact's deal stamped with this journey, if one exists."""
+        ...
+
+    def create_deal(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
+        """A deal associated with the contact (and its company); its id."""
+        ...
+
+    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
+        """A note on the contact's timeline; its id."""
+        ...
+
+
+class JourneyStore(Protocol):
+    """Journey records, and the task tokens and inputs their waits exchange."""
+
+    def journey(self, key: JourneyKey) -> JourneyRecord | None:
+        """One journey's record."""
+        ...
+
+    def latest_journey(self, contact_id: str) -> JourneyRecord | None:
+        """The contact's most recent journey."""
+        ...
+
+    def record_journey(
+        self,
+        key: JourneyKey,
+        status: JourneyStatus,
+        at: datetime,
+        fields: JourneyFields,
+        *,
+        final: bool = False,
+    ) -> None:
+        """A transition: the status, its first time, and the fields; a final one drops tokens and inputs."""
+        ...
+
+    def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
+        """Fields without a transition (what a retried step must reuse)."""
+        ...
+
+    def set_task_token(
+        self, key: JourneyKey, token: str, kind: WaitKind, expires_at: float | None
+    ) -> str | None:
+        """Register the token a wait of `kind` waits on; returns the input of that kind kept for it."""
+        ...
+
+    def claim_task_token(self, key: JourneyKey, token: str) -> bool:
+        """Clear the token if it still is `token` (exactly one claimer wins)."""
+        ...
+
+    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+        """Keep an input until the journey acts on it; the token of a live wait for it, if any."""
+        ...
+
+
+class RoutingLedger(Protocol):
+    """The shared counters routing needs: round-robin cursors and daily caps."""
+
+    def advance_cursor(self, team: str) -> int:
+        """Atomically advance the team's cursor; its new value."""
+        ...
+
+    def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
+        """Count one more lead for a rep on `day` unless they have `cap` already (atomic)."""
+        ...
+
+
+class SignalStore(Protocol):
+    """Each contact's signals."""
+
+    def load_signals(self, contact_ids: Iterable[str]) -> dict[str, list[Signal]]:
+        """Stored signals by contact, deduplicated, newest first."""
+        ...
+
+    def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
+        """Append signals to a contact's list."""
+        ...
+
+
+class DeliveryLedger(Protocol):
+    """The webhook events already enqueued (HubSpot delivers some twice)."""
+
+    def seen_events(self, keys: Iterable[str]) -> set[str]:
+        """Which of these dedupe keys were enqueued already."""
+        ...
+
+    def remember_events(self, keys: Iterable[str]) -> None:
+        """Record dedupe keys as enqueued."""
+        ...
+
+
+class JourneyEngine(Protocol):
+    """The journey state machine."""
+
+    def start(self, name: str, payload_json: str) -> bool:
+        """Start the named execution; False when it exists already."""
+        ...
+
+    def resume(self, token: str, output_json: str) -> bool:
+        """Complete a waiting task; False when nobody waits on the token any more."""
+        ...
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """Fail a waiting task; False when nobody waits on the token any more."""
+        ...
+
+    def failed_state(self, execution_arn: str) -> str | None:
+        """The state whose failure the execution is handling."""
+        ...
+
+
+class EnqueueError(RuntimeError):
+    """The queue did not accept every event; the caller answers 5xx so the sender retries."""
+
+
+class EventQueue(Protocol):
+    """The lead-events queue between the API and the lead-events function."""
+
+    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
+        """Enqueue events and signals; the number of send calls made."""
+        ...
+
+
+class Notifier(Protocol):
+    """Escalation and failure notifications (best effort: never raises)."""
+
+    def send(self, subject: str, text: str) -> dict[str, bool]:
+        """Notify every configured channel; whether each succeeded."""
+        ...

@@ -1,0 +1,22 @@
+"""Time as the domain reads it: a clock is a function returning the current aware datetime.
+
+Production code reads `utcnow`; the local runtime hands the functions its own clock (which a
+test or the demo can move forward), so no production path knows about compressed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (the production clock)."""
+    return datetime.now(UTC)
+
+
+def seconds_until(now: datetime, due_at: datetime) -> int:
+    """Whole seconds from `now` until `due_at`, at least one (Step Functions waits at least a second)."""
+    return max(1, round((due_at - now).total_seconds()))

@@ -1,0 +1,76 @@
+"""The journey's Task states: one Lambda function per step, each a thin wrapper over JourneySteps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import TypeAdapter
+
+from leadflow import wiring
+from leadflow.app.journey import JourneySteps
+from leadflow.core.journey_record import WaitKind
+from leadflow.core.journey_state import EscalationStepName, JourneyState
+from leadflow.observability import logger, metrics
+
+EscalationStep: TypeAdapter[EscalationStepName] = TypeAdapter(EscalationStepName)
+Wait: TypeAdapter[WaitKind] = TypeAdapter(WaitKind)
+
+Handler = Callable[[dict[str, Any], LambdaContext], Any]
+
+
+def _state(event: dict[str, Any]) -> JourneyState:
+    state = JourneyState.model_validate(event)
+    # One correlation id per contact: every log line of its journey can be found with it.
+    logger.set_correlation_id(f"contact-{state.contact_id}")
+    logger.append_keys(contact_id=state.contact_id, journey_id=state.journey_id)
+    return state
+
+
+def _steps() -> JourneySteps:
+    wiring.ready("journey")
+    return wiring.steps()
+
+
+def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handler:
+    """A Lambda handler that runs one journey step on the event the state machine passes in."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return run(_steps(), event).model_dump(mode="json")
+
+    handler.__doc__ = run.__doc__
+    return handler
+
+
+route = _step(lambda steps, event: steps.route(_state(event)))
+handoff = _step(lambda steps, event: steps.handoff(_state(event)))
+mark_sal = _step(lambda steps, event: steps.mark_sal(_state(event)))
+close = _step(lambda steps, event: steps.close(_state(event)))
+# MarkSql: {state, attempt}, the attempt being Step Functions' retry count of the state.
+mark_sql = _step(lambda steps, event: steps.mark_sql(_state(event["state"]), int(event.get("attempt", 0))))
+# The escalation ladder's states (Remind, AlertManager, Reassign, AssignFallback): {step, state}.
+escalate = _step(
+    lambda steps, event: steps.escalate(_state(event["state"]), EscalationStep.validate_python(event["step"]))
+)
+# RecordFailure: a step failed for good ({execution, state}); record it and alert.
+record_failure = _step(lambda steps, event: steps.record_failure(_state(event["state"]), event["execution"]))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def await_input(event: dict[str, Any], context: LambdaContext) -> None:
+    """The waitForTaskToken states: register the token the journey waits on for a decision,
+    an engagement or a repair ({token, kind, state}).
+
+    The state machine invokes this function asynchronously, so its errors would never reach the
+    waiting state: they are sent to the task instead, where the state's Retry and Catch apply
+    (a retry is a new invocation with a new token). Only when that report cannot be sent does
+    the error propagate, so Lambda retries the invocation.
+    """
+    try:
+        _steps().await_input(_state(event["state"]), event["token"], Wait.validate_python(event["kind"]))
+    except Exception as exc:
+        logger.exception("registering the wait failed")
+        wiring.engine().fail(event["token"], type(exc).__name__, str(exc))

@@ -1,0 +1,68 @@
+"""The embedded Step Functions engine's task-token waits, timed by the local clock.
+
+moto's engine times a `waitForTaskToken` state's `TimeoutSeconds(Path)` with a wall-clock
+`Event.wait`; here the wait ends when the local clock reaches the deadline, so a test or the
+demo decides when an SLA passes. Timing out also marks the token the way AWS does: a later
+SendTaskSuccess on it is refused with TaskTimedOut, where moto alone would accept it silently.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from unittest import mock
+
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackConsumerTimeout,
+    CallbackEndpoint,
+    CallbackOutcome,
+)
+
+from leadflow_cli.local.clock import LocalClock
+
+
+class EngineWaits:
+    """Times the engine's task-token waits on the clock, and tells how many are still blocked."""
+
+    def __init__(self, clock: LocalClock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiting: set[CallbackEndpoint] = set()
+
+    @property
+    def blocked(self) -> int:
+        """Waits with neither an outcome nor a timeout yet: their executions move only when one comes.
+
+        Read from the endpoints rather than counted by the waiting threads, so a wait completed or
+        timed out a moment ago no longer counts even before its thread wakes up.
+        """
+        with self._lock:
+            return sum(1 for e in self._waiting if e.get_outcome() is None and e.consumer_error is None)
+
+    def patch(self) -> Any:
+        """The patch to start (and stop) around the emulator's lifetime."""
+        waits = self
+
+        def wait(_state: Any, timeout_seconds: int, endpoint: CallbackEndpoint) -> CallbackOutcome | None:
+            return waits.wait(timeout_seconds, endpoint)
+
+        callback_state = state_task_service_callback.StateTaskServiceCallback
+        return mock.patch.object(callback_state, "_wait_for_task_token_timeout", wait)
+
+    def wait(self, timeout_seconds: float, endpoint: CallbackEndpoint) -> CallbackOutcome | None:
+        """The outcome sent for the token, or None once `timeout_seconds` of clock time passed."""
+
+        def expire() -> None:
+            endpoint.report(CallbackConsumerTimeout())
+            endpoint.interrupt_all()
+
+        with self._lock:
+            self._waiting.add(endpoint)
+        alarm = self._clock.alarm(timeout_seconds, expire)
+        try:
+            return endpoint.wait()
+        finally:
+            with self._lock:
+                self._waiting.discard(endpoint)
+            alarm.cancel()
