@@ -26,7 +26,7 @@ def test_a_decision_kept_between_waits_is_handed_to_the_next_wait(
     assert store.set_task_token(key("7"), "token-2", "decision", None) == '{"decision": "accept"}'
     # Kept until the journey's final step, in case that wait times out before it resumes.
     assert store.set_task_token(key("7"), "token-3", "decision", None) == '{"decision": "accept"}'
-    store.record_journey(key("7"), JourneyStatus.SAL, datetime.now(UTC), JourneyFields(), final=True)
+    store.record_journey(key("7"), JourneyStatus.SQL, datetime.now(UTC), JourneyFields())
     record = store.latest_journey("7")
     assert record is not None and record.pending_decision is None and record.task_token is None
 

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import cached_property
+from operator import attrgetter
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -60,24 +60,31 @@ class _CountedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def _hubspot_ms(moment: datetime) -> str:
+def hubspot_ms(moment: datetime) -> str:
+    """A moment as HubSpot takes it: epoch milliseconds."""
     return str(int(moment.timestamp() * 1000))
+
+
+def hubspot_error(status: int | None, message: str) -> HubSpotError:
+    """The typed error for a HubSpot answer: 429 and 5xx (or no answer at all) are worth retrying."""
+    text = f"HubSpot answered {status}" + (f": {message}" if message else "")
+    if status == 429:
+        return HubSpotRateLimited(text)
+    if status is None or status == 0 or status >= 500:
+        return HubSpotUnavailable(text if status else f"HubSpot unreachable: {message}")
+    return HubSpotError(text)
 
 
 def _translate(exc: Exception) -> HubSpotError:
     status = getattr(exc, "status", None)
-    message = f"HubSpot answered {status}"
     body = getattr(exc, "body", None)
+    message = ""
     if body:
         try:
-            message += f": {json.loads(body).get('message', '')}"
+            message = str(json.loads(body).get("message", ""))
         except (ValueError, AttributeError):
-            message += f": {str(body)[:200]}"
-    if status == 429:
-        return HubSpotRateLimited(message)
-    if status is None or status == 0 or status >= 500:
-        return HubSpotUnavailable(message if status else f"HubSpot unreachable: {exc}")
-    return HubSpotError(message)
+            message = str(body)[:200]
+    return hubspot_error(status, message or ("" if status else str(exc)))
 
 
 class HubSpotGateway:
@@ -100,31 +107,14 @@ class HubSpotGateway:
         self._client = HubSpot(access_token=access_token, host=base_url, retry=idempotent)
         self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
         self._owners_cache: tuple[float, list[Owner]] | None = None
+        self._apis: dict[tuple[str, bool], Any] = {}
 
-    # Each generated API builds its own connection pool: build each one once, on first use.
-    @cached_property
-    def _contacts_batch(self) -> Any:
-        return self._client.crm.contacts.batch_api
-
-    @cached_property
-    def _contacts_basic(self) -> Any:
-        return self._client.crm.contacts.basic_api
-
-    @cached_property
-    def _tasks(self) -> Any:
-        return self._client.crm.objects.tasks.basic_api
-
-    @cached_property
-    def _task_creates(self) -> Any:
-        return self._create_client.crm.objects.tasks.basic_api
-
-    @cached_property
-    def _notes(self) -> Any:
-        return self._create_client.crm.objects.notes.basic_api
-
-    @cached_property
-    def _owners(self) -> Any:
-        return self._client.crm.owners.owners_api
+    def _api(self, path: str, creates: bool = False) -> Any:
+        """One generated API (`crm.contacts.batch_api`), built once: each builds its own connection pool."""
+        key = (path, creates)
+        if key not in self._apis:
+            self._apis[key] = attrgetter(path)(self._create_client if creates else self._client)
+        return self._apis[key]
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # (connect, read) seconds: the generated client waits forever unless told otherwise.
@@ -135,10 +125,6 @@ class HubSpotGateway:
             if type(exc).__module__.startswith(("hubspot", "urllib3")):
                 raise _translate(exc) from exc
             raise
-
-    @cached_property
-    def _companies_batch(self) -> Any:
-        return self._client.crm.companies.batch_api
 
     def _read(self, api: Any, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)
@@ -155,15 +141,11 @@ class HubSpotGateway:
 
     def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
-        return self._read(self._contacts_batch, ids, properties)
+        return self._read(self._api("crm.contacts.batch_api"), ids, properties)
 
     def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
-        return self._read(self._companies_batch, ids, properties)
-
-    @cached_property
-    def _contacts_search(self) -> Any:
-        return self._client.crm.contacts.search_api
+        return self._read(self._api("crm.companies.batch_api"), ids, properties)
 
     def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
         """Ids of contacts whose property equals a value (search API, 100 per page, up to `limit`)."""
@@ -176,7 +158,9 @@ class HubSpotGateway:
                 limit=100,
                 after=after,
             )
-            page = self._call(self._contacts_search.do_search, public_object_search_request=request)
+            page = self._call(
+                self._api("crm.contacts.search_api").do_search, public_object_search_request=request
+            )
             ids += [str(r.id) for r in page.results]
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
@@ -188,12 +172,14 @@ class HubSpotGateway:
         items = [{"id": cid, "properties": dict(props)} for cid, props in updates.items() if props]
         for chunk in chunked(items, BATCH_LIMIT):
             body = BatchInputSimplePublicObjectBatchInput(inputs=list(chunk))
-            self._call(self._contacts_batch.update, batch_input_simple_public_object_batch_input=body)
+            self._call(
+                self._api("crm.contacts.batch_api").update, batch_input_simple_public_object_batch_input=body
+            )
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
         """Write properties to one contact."""
         body = SimplePublicObjectInput(properties=dict(properties))
-        self._call(self._contacts_basic.update, contact_id, simple_public_object_input=body)
+        self._call(self._api("crm.contacts.basic_api").update, contact_id, simple_public_object_input=body)
 
     def list_owners(self, fresh: bool = False) -> list[Owner]:
         """Every owner of the portal, following pages; cached for OWNERS_TTL_S per container.
@@ -210,7 +196,7 @@ class HubSpotGateway:
             kwargs: dict[str, Any] = {"limit": 500, "archived": False}
             if after:
                 kwargs["after"] = after
-            page = self._call(self._owners.get_page, **kwargs)
+            page = self._call(self._api("crm.owners.owners_api").get_page, **kwargs)
             owners.extend(Owner(str(o.id), (o.email or "").lower(), not o.archived) for o in page.results)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
@@ -220,62 +206,35 @@ class HubSpotGateway:
     def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
         """Create a to-do for the owner, due at `due_at`, on the contact's timeline; returns its id."""
         task = SimplePublicObjectInputForCreate(
-            properties={
-                "hs_timestamp": _hubspot_ms(due_at),
-                "hs_task_subject": subject,
-                "hs_task_body": body,
-                "hs_task_status": "NOT_STARTED",
-                "hs_task_priority": "HIGH",
-                "hs_task_type": "TODO",
-                "hubspot_owner_id": owner_id,
-            },
-            associations=[_association(contact_id, TASK_TO_CONTACT)],
+            properties=task_properties(owner_id, subject, body, due_at),
+            associations=[association(contact_id, TASK_TO_CONTACT)],
         )
-        created = self._call(self._task_creates.create, simple_public_object_input_for_create=task)
+        created = self._call(
+            self._api("crm.objects.tasks.basic_api", creates=True).create,
+            simple_public_object_input_for_create=task,
+        )
         return str(created.id)
 
     def complete_task(self, task_id: str) -> None:
         """Mark a task completed (used when a task is superseded by a reassignment)."""
         body = SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
-        self._call(self._tasks.update, task_id, simple_public_object_input=body)
+        self._call(self._api("crm.objects.tasks.basic_api").update, task_id, simple_public_object_input=body)
 
     def reschedule_task(self, task_id: str, due_at: datetime) -> None:
         """Move a task's due date (the owner keeps the task after a reminder, with a new deadline)."""
-        body = SimplePublicObjectInput(properties={"hs_timestamp": _hubspot_ms(due_at)})
-        self._call(self._tasks.update, task_id, simple_public_object_input=body)
+        body = SimplePublicObjectInput(properties={"hs_timestamp": hubspot_ms(due_at)})
+        self._call(self._api("crm.objects.tasks.basic_api").update, task_id, simple_public_object_input=body)
 
-    @cached_property
-    def _deals_batch(self) -> Any:
-        return self._client.crm.deals.batch_api
-
-    @cached_property
-    def _deal_creates(self) -> Any:
-        return self._create_client.crm.deals.basic_api
-
-    @cached_property
-    def _associations(self) -> Any:
-        return self._client.crm.associations.v4.basic_api
+    def _deals_of(self, kind: str, object_id: str, properties: Iterable[str]) -> dict[str, Properties]:
+        """The deals associated with a record, with these properties (two calls)."""
+        associations = self._api("crm.associations.v4.basic_api")
+        page = self._call(associations.get_page, kind, object_id, "deals", limit=100)
+        deal_ids = [str(r.to_object_id) for r in page.results]
+        return self._read(self._api("crm.deals.batch_api"), deal_ids, properties) if deal_ids else {}
 
     def open_deal_owner(self, company_id: str) -> str | None:
         """The owner of the company's most recently created open deal, if it has one (two calls)."""
-        page = self._call(self._associations.get_page, "companies", company_id, "deals", limit=100)
-        deal_ids = [str(r.to_object_id) for r in page.results]
-        if not deal_ids:
-            return None
-        deals = self._read(
-            self._deals_batch, deal_ids, ["hubspot_owner_id", "hs_is_closed", "dealstage", "createdate"]
-        )
-        open_deals = sorted(
-            (
-                p
-                for p in deals.values()
-                if p.get("hs_is_closed") != "true"
-                and p.get("dealstage") not in _CLOSED_STAGES
-                and p.get("hubspot_owner_id")
-            ),
-            key=lambda p: p.get("createdate") or "",
-        )
-        return open_deals[-1]["hubspot_owner_id"] if open_deals else None
+        return latest_open_deal_owner(self._deals_of("companies", company_id, DEAL_OWNER_PROPERTIES).values())
 
     def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
         """The contact's deal stamped with this journey, if one exists (two calls).
@@ -283,11 +242,7 @@ class HubSpotGateway:
         Read through the contact's associations, which a create makes at once, rather than
         the search API, whose index lags: a retried step must see a deal made a second ago.
         """
-        page = self._call(self._associations.get_page, "contacts", contact_id, "deals", limit=100)
-        deal_ids = [str(r.to_object_id) for r in page.results]
-        if not deal_ids:
-            return None
-        deals = self._read(self._deals_batch, deal_ids, [Prop.JOURNEY_ID])
+        deals = self._deals_of("contacts", contact_id, [Prop.JOURNEY_ID])
         return next((i for i, p in deals.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
 
     def create_deal(
@@ -297,25 +252,66 @@ class HubSpotGateway:
         properties: Mapping[str, str],
     ) -> str:
         """Create a deal associated with the contact (and its company); returns its id."""
-        associations = [_association(contact_id, DEAL_TO_CONTACT)]
+        associations = [association(contact_id, DEAL_TO_CONTACT)]
         if company_id:
-            associations.append(_association(company_id, DEAL_TO_COMPANY))
+            associations.append(association(company_id, DEAL_TO_COMPANY))
         deal = SimplePublicObjectInputForCreate(properties=dict(properties), associations=associations)
-        created = self._call(self._deal_creates.create, simple_public_object_input_for_create=deal)
+        created = self._call(
+            self._api("crm.deals.basic_api", creates=True).create, simple_public_object_input_for_create=deal
+        )
         return str(created.id)
 
     def create_note(self, contact_id: str, body: str, at: datetime) -> str:
         """Write a note on the contact's timeline; returns its id."""
         note = SimplePublicObjectInputForCreate(
-            properties={"hs_timestamp": _hubspot_ms(at), "hs_note_body": body},
-            associations=[_association(contact_id, NOTE_TO_CONTACT)],
+            properties=note_properties(body, at), associations=[association(contact_id, NOTE_TO_CONTACT)]
         )
-        created = self._call(self._notes.create, simple_public_object_input_for_create=note)
+        created = self._call(
+            self._api("crm.objects.notes.basic_api", creates=True).create,
+            simple_public_object_input_for_create=note,
+        )
         return str(created.id)
 
 
-def _association(object_id: str, type_id: int) -> dict[str, Any]:
+def association(object_id: str, type_id: int) -> dict[str, Any]:
+    """A create-time association to `object_id` of one of HubSpot's defined types."""
     return {
         "to": {"id": object_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
+
+
+def task_properties(owner_id: str, subject: str, body: str, due_at: datetime) -> dict[str, str]:
+    """A high-priority to-do for the owner, due at `due_at` (HubSpot requires hs_timestamp on tasks)."""
+    return {
+        "hs_timestamp": hubspot_ms(due_at),
+        "hs_task_subject": subject,
+        "hs_task_body": body,
+        "hs_task_status": "NOT_STARTED",
+        "hs_task_priority": "HIGH",
+        "hs_task_type": "TODO",
+        "hubspot_owner_id": owner_id,
+    }
+
+
+def note_properties(body: str, at: datetime) -> dict[str, str]:
+    """A timeline note written at `at`."""
+    return {"hs_timestamp": hubspot_ms(at), "hs_note_body": body}
+
+
+DEAL_OWNER_PROPERTIES: Final = ("hubspot_owner_id", "hs_is_closed", "dealstage", "createdate")
+
+
+def latest_open_deal_owner(deals: Iterable[Properties]) -> str | None:
+    """The owner of the most recently created open deal among these (DEAL_OWNER_PROPERTIES read)."""
+    open_deals = sorted(
+        (
+            p
+            for p in deals
+            if p.get("hs_is_closed") != "true"
+            and p.get("dealstage") not in _CLOSED_STAGES
+            and p.get("hubspot_owner_id")
+        ),
+        key=lambda p: p.get("createdate") or "",
+    )
+    return open_deals[-1]["hubspot_owner_id"] if open_deals else None

@@ -176,23 +176,17 @@ class StateStore:
         return {"pk": {"S": f"CONTACT#{key.contact_id}"}, "sk": {"S": f"{_JOURNEY}{key.journey_id}"}}
 
     def record_journey(
-        self,
-        key: JourneyKey,
-        status: JourneyStatus,
-        at: datetime,
-        fields: JourneyFields,
-        *,
-        final: bool = False,
+        self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
     ) -> None:
         """Set a journey's status and fields, stamping the first time it reached this status.
 
-        A final status also drops the task token and any input kept for a wait.
+        A final status (the journey ended) also drops the task token and any input kept for a wait.
         """
         sets, names, values = _field_sets(fields)
         names |= {"#status": "status", "#updated": "updated_at", "#t": f"{_REACHED}{status.value}"}
         values |= {":status": {"S": status.value}, ":at": {"S": at.isoformat()}}
         sets += ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
-        dropped = " REMOVE " + ", ".join(_WAIT_ATTRIBUTES) if final else ""
+        dropped = " REMOVE " + ", ".join(_WAIT_ATTRIBUTES) if status.is_final else ""
         self._db.update_item(
             TableName=self._table,
             Key=self._key(key),

@@ -99,15 +99,9 @@ class JourneyStore(Protocol):
         ...
 
     def record_journey(
-        self,
-        key: JourneyKey,
-        status: JourneyStatus,
-        at: datetime,
-        fields: JourneyFields,
-        *,
-        final: bool = False,
+        self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
     ) -> None:
-        """A transition: the status, its first time, and the fields; a final one drops tokens and inputs."""
+        """A transition: the status, its first time and the fields; a final status drops the wait."""
         ...
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:

@@ -78,11 +78,9 @@ class StepContext:
         found = self.store.journey(state.key)
         return found or JourneyRecord(contact_id=state.contact_id, journey_id=state.journey_id)
 
-    def record(
-        self, state: JourneyState, status: JourneyStatus, fields: JourneyFields, *, final: bool = False
-    ) -> None:
+    def record(self, state: JourneyState, status: JourneyStatus, fields: JourneyFields) -> None:
         """A transition on the journey record, stamped now."""
-        self.store.record_journey(state.key, status, self.clock(), fields, final=final)
+        self.store.record_journey(state.key, status, self.clock(), fields)
 
     def task_once(
         self, state: JourneyState, create: Callable[[], str], recorded: JourneyRecord | None = None

@@ -92,31 +92,29 @@ def _ladder_handover(
     )
 
 
-def _remind(ctx: StepContext, state: JourneyState) -> Rung:
-    assert state.assignment is not None
-    _, member = ctx.team(state)
-    owner = state.assignment.owner_email
-    why = f"{_missed(state, 'remind')}: reminded {owner}."
-    notice = (
-        f"Reminder: MQL {state.contact_id} is waiting for {owner}",
-        f"Reminder for {owner}: contact {state.contact_id} (score {state.score}) "
-        f"still needs an accept / recycle / reject decision. {state.mql_reason}",
-    )
-    return Rung(_ladder_handover(ctx, state, "remind", why, member), notice)
-
-
-def _alert_manager(ctx: StepContext, state: JourneyState) -> Rung:
+def _keep_owner(ctx: StepContext, state: JourneyState, step: str) -> Rung:
+    """Remind the owner, or alert the team's manager: the owner keeps the lead and the same task,
+    with a new deadline, and the channel hears about it."""
     assert state.assignment is not None
     team, member = ctx.team(state)
-    manager = team.manager or "no manager configured"
-    why = f"{_missed(state, 'alert_manager')}: alerted {manager}."
-    notice = (
-        f"SLA missed on MQL {state.contact_id}",
-        f"For {manager}: {state.assignment.owner_email} has not decided on contact {state.contact_id} "
-        f"(score {state.score}, team {state.assignment.team}) since "
-        f"{state.mql_at.isoformat(timespec='minutes')}.",
-    )
-    return Rung(_ladder_handover(ctx, state, "alert_manager", why, member), notice)
+    owner, manager = state.assignment.owner_email, team.manager or "no manager configured"
+    since = state.mql_at.isoformat(timespec="minutes")
+    did, subject, text = {
+        "remind": (
+            f"reminded {owner}",
+            f"Reminder: MQL {state.contact_id} is waiting for {owner}",
+            f"Reminder for {owner}: contact {state.contact_id} (score {state.score}) "
+            f"still needs an accept / recycle / reject decision. {state.mql_reason}",
+        ),
+        "alert_manager": (
+            f"alerted {manager}",
+            f"SLA missed on MQL {state.contact_id}",
+            f"For {manager}: {owner} has not decided on contact {state.contact_id} "
+            f"(score {state.score}, team {state.assignment.team}) since {since}.",
+        ),
+    }[step]
+    why = f"{_missed(state, step)}: {did}."
+    return Rung(_ladder_handover(ctx, state, step, why, member), (subject, text))
 
 
 def _reassign(ctx: StepContext, state: JourneyState) -> Rung:
@@ -214,8 +212,8 @@ def _fallback(ctx: StepContext, state: JourneyState) -> Rung:
 
 
 _RUNGS: dict[EscalationStepName, Callable[[StepContext, JourneyState], Rung]] = {
-    "remind": _remind,
-    "alert_manager": _alert_manager,
+    "remind": lambda ctx, state: _keep_owner(ctx, state, "remind"),
+    "alert_manager": lambda ctx, state: _keep_owner(ctx, state, "alert_manager"),
     "reassign": _reassign,
     "fallback": _fallback,
 }

@@ -1,0 +1,334 @@
+"""In-memory stand-ins for every port, keeping the real semantics: the fast tier runs the use cases on them.
+
+- FakeHubSpot answers from the HubSpot stand-in's own store (`StandInStore`), with no HTTP in
+  between, so it refuses what the stand-in refuses (forward-only lifecycle stages, unknown owners,
+  missing pipelines, tasks without hs_timestamp) and builds records the way the real adapter does;
+- FakeStore keeps journey records, tokens, cursors, caps and signals with DynamoDB's semantics
+  (atomic counters, conditional claims, a final transition dropping the wait's token and inputs);
+  `tests/contracts` runs the same checks against it and the DynamoDB adapter;
+- FakeEngine starts executions idempotently by name and resumes only tokens somebody waits on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from leadflow.adapters.hubspot import (
+    DEAL_OWNER_PROPERTIES,
+    DEAL_TO_COMPANY,
+    DEAL_TO_CONTACT,
+    NOTE_TO_CONTACT,
+    TASK_TO_CONTACT,
+    association,
+    hubspot_error,
+    hubspot_ms,
+    latest_open_deal_owner,
+    note_properties,
+    task_properties,
+)
+from leadflow.adapters.state_store import MAX_SIGNALS
+from leadflow.app.ports import EnqueueError, Properties
+from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyRecord, JourneyStatus, WaitKind
+from leadflow.core.lifecycle import Prop
+from leadflow.core.routing import Owner
+from leadflow.core.signals import ContactSignal, Signal, unique
+from leadflow.webhooks.events import WebhookEvent
+from leadflow_cli.hubspot_standin import StandInError, StandInStore
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward (`advance(hours=4)`)."""
+        self.at += timedelta(**delta)
+        return self.at
+
+
+class FakeHubSpot:
+    """The HubSpot port over the stand-in's store: HubSpot's rules, no sockets."""
+
+    def __init__(self, store: StandInStore | None = None) -> None:
+        self.crm = store or StandInStore()
+        self.calls: list[str] = []
+        self._failures: dict[str, list[Exception]] = {}
+
+    def fail_next(self, method: str, error: Exception) -> None:
+        """Make the next call of `method` raise `error` (after doing nothing)."""
+        self._failures.setdefault(method, []).append(error)
+
+    def _call(self, method: str, work: Callable[[], Any]) -> Any:
+        self.calls.append(method)
+        queued = self._failures.get(method)
+        if queued:
+            raise queued.pop(0)
+        try:
+            return work()
+        except StandInError as exc:
+            raise hubspot_error(exc.status, str(exc)) from exc
+
+    def _read(self, kind: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        wanted = sorted(set(properties))
+        found: dict[str, Properties] = {}
+        for object_id in sorted(set(ids), key=int):
+            if self.crm.has_object(kind, object_id):
+                props = self.crm.get_object(kind, object_id)["properties"]
+                found[object_id] = {p: props.get(p) for p in wanted}
+        return found
+
+    def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        return dict(self._call("read_contacts", lambda: self._read("contacts", ids, properties)))
+
+    def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        return dict(self._call("read_companies", lambda: self._read("companies", ids, properties)))
+
+    def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
+        query = [[{"propertyName": prop, "operator": "EQ", "value": value}]]
+        found = self._call("contacts_where", lambda: self.crm.search("contacts", query))
+        return [str(r["id"]) for r in found][:limit]
+
+    def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        for contact_id, props in updates.items():
+            if props:
+                self.update_contact(contact_id, props)
+
+    def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
+        self._call("update_contact", lambda: self.crm.update_object("contacts", contact_id, dict(properties)))
+
+    def list_owners(self, fresh: bool = False) -> list[Owner]:
+        owners = self._call("list_owners", self.crm.owners)
+        return [Owner(str(o["id"]), str(o["email"]).lower(), True) for o in owners]
+
+    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
+        props = task_properties(owner_id, subject, body, due_at)
+        links = [association(contact_id, TASK_TO_CONTACT)]
+        return str(self._call("create_task", lambda: self.crm.create_object("tasks", props, links)))
+
+    def complete_task(self, task_id: str) -> None:
+        self._call(
+            "complete_task", lambda: self.crm.update_object("tasks", task_id, {"hs_task_status": "COMPLETED"})
+        )
+
+    def reschedule_task(self, task_id: str, due_at: datetime) -> None:
+        stamp = {"hs_timestamp": hubspot_ms(due_at)}
+        self._call("reschedule_task", lambda: self.crm.update_object("tasks", task_id, stamp))
+
+    def _deals_of(self, kind: str, object_id: str, properties: Iterable[str]) -> dict[str, Properties]:
+        deal_ids = [d for d, _ in self.crm.associations(kind, object_id, "deals")]
+        return self._read("deals", deal_ids, properties)
+
+    def open_deal_owner(self, company_id: str) -> str | None:
+        deals = self._call(
+            "open_deal_owner", lambda: self._deals_of("companies", company_id, DEAL_OWNER_PROPERTIES)
+        )
+        return latest_open_deal_owner(deals.values())
+
+    def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        deals = self._call(
+            "deal_of_journey", lambda: self._deals_of("contacts", contact_id, [Prop.JOURNEY_ID])
+        )
+        return next((i for i, p in deals.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
+
+    def create_deal(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
+        links = [association(contact_id, DEAL_TO_CONTACT)]
+        if company_id:
+            links.append(association(company_id, DEAL_TO_COMPANY))
+        return str(
+            self._call("create_deal", lambda: self.crm.create_object("deals", dict(properties), links))
+        )
+
+    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
+        links = [association(contact_id, NOTE_TO_CONTACT)]
+        return str(
+            self._call(
+                "create_note", lambda: self.crm.create_object("notes", note_properties(body, at), links)
+            )
+        )
+
+    # What tests read back --------------------------------------------------------------------
+
+    def contact(self, contact_id: str) -> dict[str, str]:
+        """A contact's properties."""
+        props: dict[str, str] = self.crm.get_object("contacts", contact_id)["properties"]
+        return props
+
+    def records(self, kind: str) -> list[dict[str, str]]:
+        """Every record of a kind, oldest first, as its properties (with its id as `id`)."""
+        return [{**r["properties"], "id": r["id"]} for r in self.crm.list_objects(kind)]
+
+    def notes(self) -> list[str]:
+        """Every timeline note's text, oldest first."""
+        return [n["hs_note_body"] for n in self.records("notes")]
+
+
+class FakeStore:
+    """The journey store, routing ledger, signal store and delivery ledger, in memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.journeys: dict[JourneyKey, JourneyRecord] = {}
+        self.cursors: dict[str, int] = {}
+        self.load: dict[tuple[str, str], int] = {}
+        self.signals: dict[str, list[Signal]] = {}
+        self.events: set[str] = set()
+
+    def _current(self, key: JourneyKey) -> JourneyRecord:
+        return self.journeys.get(key) or JourneyRecord(contact_id=key.contact_id, journey_id=key.journey_id)
+
+    def _set(self, key: JourneyKey, fields: JourneyFields, **more: Any) -> JourneyRecord:
+        record = self._current(key)
+        changes = {
+            name: value
+            for name, value in fields
+            if value is not None and name not in ("tasks", "reassignments")
+        }
+        changes["tasks"] = {**record.tasks, **fields.tasks}
+        changes["reassignments"] = {**record.reassignments, **fields.reassignments}
+        self.journeys[key] = record.model_copy(update={**changes, **more})
+        return self.journeys[key]
+
+    def journey(self, key: JourneyKey) -> JourneyRecord | None:
+        with self._lock:
+            return self.journeys.get(key)
+
+    def latest_journey(self, contact_id: str) -> JourneyRecord | None:
+        with self._lock:
+            mine = [r for k, r in self.journeys.items() if k.contact_id == contact_id]
+            return max(mine, key=lambda r: r.journey_id) if mine else None
+
+    def record_journey(self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields) -> None:
+        with self._lock:
+            reached = {status: at, **self._current(key).reached}
+            ended = dict.fromkeys(_WAIT_FIELDS) if status.is_final else {}
+            self._set(key, fields, status=status, updated_at=at, reached=reached, **ended)
+
+    def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
+        with self._lock:
+            self._set(key, fields)
+
+    def set_task_token(
+        self, key: JourneyKey, token: str, kind: WaitKind, expires_at: float | None
+    ) -> str | None:
+        with self._lock:
+            record = self._set(
+                key, JourneyFields(), task_token=token, waiting_for=kind, token_expires=expires_at
+            )
+            pending: str | None = getattr(record, f"pending_{kind}", None)
+            return pending
+
+    def claim_task_token(self, key: JourneyKey, token: str) -> bool:
+        with self._lock:
+            if self._current(key).task_token != token:
+                return False
+            self._set(key, JourneyFields(), task_token=None)
+            return True
+
+    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+        with self._lock:
+            record = self._set(key, JourneyFields(), **{f"pending_{kind}": input_json})
+            waiting = record.waiting_for or "decision"
+            live = record.token_expires is None or record.token_expires > now
+            return record.task_token if record.task_token and waiting == kind and live else None
+
+    def advance_cursor(self, team: str) -> int:
+        with self._lock:
+            self.cursors[team] = self.cursors.get(team, 0) + 1
+            return self.cursors[team]
+
+    def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
+        with self._lock:
+            if self.load.get((owner_id, day), 0) >= cap:
+                return False
+            self.load[(owner_id, day)] = self.load.get((owner_id, day), 0) + 1
+            return True
+
+    def load_signals(self, contact_ids: Iterable[str]) -> dict[str, list[Signal]]:
+        with self._lock:
+            return {c: unique(self.signals[c]) for c in set(contact_ids) if c in self.signals}
+
+    def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
+        with self._lock:
+            stored = self.signals.setdefault(contact_id, []) + list(signals)
+            self.signals[contact_id] = unique(stored)[:MAX_SIGNALS] if len(stored) > MAX_SIGNALS else stored
+
+    def seen_events(self, keys: Iterable[str]) -> set[str]:
+        with self._lock:
+            return set(keys) & self.events
+
+    def remember_events(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            self.events |= set(keys)
+
+
+_WAIT_FIELDS = ("task_token", "waiting_for", "token_expires", "pending_decision", "pending_engagement")
+
+
+@dataclass
+class FakeEngine:
+    """The journey engine: executions by name, and the tokens waits are blocked on."""
+
+    started: dict[str, str] = field(default_factory=dict)
+    waiting: set[str] = field(default_factory=set)
+    resumed: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    failed_states: dict[str, str] = field(default_factory=dict)
+
+    def start(self, name: str, payload_json: str) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = payload_json
+        return True
+
+    def resume(self, token: str, output_json: str) -> bool:
+        if token not in self.waiting:
+            return False
+        self.waiting.discard(token)
+        self.resumed.append((token, output_json))
+        return True
+
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        if token not in self.waiting:
+            return False
+        self.waiting.discard(token)
+        self.failures.append((token, error, cause))
+        return True
+
+    def failed_state(self, execution_arn: str) -> str | None:
+        return self.failed_states.get(execution_arn)
+
+
+@dataclass
+class FakeNotifier:
+    """Every notification sent, as (subject, text)."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, subject: str, text: str) -> dict[str, bool]:
+        self.sent.append((subject, text))
+        return {"http": True}
+
+
+@dataclass
+class FakeQueue:
+    """The lead-events queue: every send, or an EnqueueError while `down`."""
+
+    events: list[WebhookEvent] = field(default_factory=list)
+    signals: list[ContactSignal] = field(default_factory=list)
+    down: bool = False
+
+    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
+        if self.down:
+            raise EnqueueError("1 messages were not enqueued (ServiceUnavailable)")
+        self.events += events
+        self.signals += signals
+        return 1
