@@ -206,7 +206,9 @@ class FakeStore:
             mine = [r for k, r in self.journeys.items() if k.contact_id == contact_id]
             return max(mine, key=lambda r: r.journey_id) if mine else None
 
-    def record_journey(self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields) -> None:
+    def record_journey(
+        self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
+    ) -> None:
         with self._lock:
             reached = {status: at, **self._current(key).reached}
             ended = dict.fromkeys(_WAIT_FIELDS) if status.is_final else {}
