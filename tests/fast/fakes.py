@@ -32,7 +32,14 @@ from leadflow.adapters.hubspot import (
 )
 from leadflow.adapters.state_store import MAX_SIGNALS
 from leadflow.app.ports import EnqueueError, Properties
-from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyRecord, JourneyStatus, WaitKind
+from leadflow.core.journey_record import (
+    InputKind,
+    JourneyFields,
+    JourneyKey,
+    JourneyRecord,
+    JourneyStatus,
+    WaitKind,
+)
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal, unique
@@ -78,7 +85,8 @@ class FakeHubSpot:
             raise hubspot_error(exc.status, str(exc)) from exc
 
     def _read(self, kind: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
-        wanted = sorted(set(properties))
+        # HubSpot answers every read with these as well, asked for or not.
+        wanted = sorted(set(properties) | {"hs_object_id", "createdate", "lastmodifieddate"})
         found: dict[str, Properties] = {}
         for object_id in sorted(set(ids), key=int):
             if self.crm.has_object(kind, object_id):
@@ -98,9 +106,13 @@ class FakeHubSpot:
         return [str(r["id"]) for r in found][:limit]
 
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
-        for contact_id, props in updates.items():
-            if props:
-                self.update_contact(contact_id, props)
+        wanted = {c: p for c, p in updates.items() if p}
+        missing = [c for c in wanted if not self.crm.has_object("contacts", c)]
+        if missing:
+            # A batch naming a contact that does not exist is refused whole, as HubSpot does.
+            raise hubspot_error(400, f"Could not update objects that do not exist: {', '.join(missing)}")
+        for contact_id, props in wanted.items():
+            self.update_contact(contact_id, props)
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
         self._call("update_contact", lambda: self.crm.update_object("contacts", contact_id, dict(properties)))
@@ -124,6 +136,7 @@ class FakeHubSpot:
         self._call("reschedule_task", lambda: self.crm.update_object("tasks", task_id, stamp))
 
     def _deals_of(self, kind: str, object_id: str, properties: Iterable[str]) -> dict[str, Properties]:
+        self.crm.get_object(kind, object_id)  # an unknown record is a 404, as HubSpot answers
         deal_ids = [d for d, _ in self.crm.associations(kind, object_id, "deals")]
         return self._read("deals", deal_ids, properties)
 
@@ -215,6 +228,8 @@ class FakeStore:
             self._set(key, fields, status=status, updated_at=at, reached=reached, **ended)
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
+        if fields == JourneyFields():
+            return
         with self._lock:
             self._set(key, fields)
 
@@ -235,7 +250,7 @@ class FakeStore:
             self._set(key, JourneyFields(), task_token=None)
             return True
 
-    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+    def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         with self._lock:
             record = self._set(key, JourneyFields(), **{f"pending_{kind}": input_json})
             waiting = record.waiting_for or "decision"
@@ -249,7 +264,7 @@ class FakeStore:
 
     def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
         with self._lock:
-            if self.load.get((owner_id, day), 0) >= cap:
+            if cap < 1 or self.load.get((owner_id, day), 0) >= cap:
                 return False
             self.load[(owner_id, day)] = self.load.get((owner_id, day), 0) + 1
             return True
@@ -259,8 +274,11 @@ class FakeStore:
             return {c: unique(self.signals[c]) for c in set(contact_ids) if c in self.signals}
 
     def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
+        new = list(signals)
+        if not new:
+            return
         with self._lock:
-            stored = self.signals.setdefault(contact_id, []) + list(signals)
+            stored = self.signals.get(contact_id, []) + new
             self.signals[contact_id] = unique(stored)[:MAX_SIGNALS] if len(stored) > MAX_SIGNALS else stored
 
     def seen_events(self, keys: Iterable[str]) -> set[str]:

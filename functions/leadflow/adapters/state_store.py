@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from leadflow.core.batching import chunked
 from leadflow.core.journey_record import (
+    InputKind,
     JourneyFields,
     JourneyKey,
     JourneyRecord,
@@ -152,8 +153,10 @@ class StateStore:
         """Count one more lead for a rep on `day`, unless they already have `cap` (atomic, conditional).
 
         The count is the rep's, whichever team routed the lead, so a rep in two teams is not
-        given a cap in each.
+        given a cap in each. A cap below one admits nobody.
         """
+        if cap < 1:
+            return False
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -196,8 +199,13 @@ class StateStore:
         )
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
-        """Set fields on a journey record without a transition (what a retried step must reuse)."""
+        """Set fields on a journey record without a transition (what a retried step must reuse).
+
+        No fields, no write (and no record made).
+        """
         sets, names, values = _field_sets(fields)
+        if not sets:
+            return
         self._db.update_item(
             TableName=self._table,
             Key=self._key(key),
@@ -274,7 +282,7 @@ class StateStore:
             return False
         return True
 
-    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+    def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         """Keep an input of `kind` until the journey acts on it; returns the token of a live wait for it.
 
         The input stays until the journey's final step clears it, so a resume that reached

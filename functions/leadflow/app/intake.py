@@ -14,7 +14,7 @@ from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties,
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.decisions import Decision, qualifies, reason_problem
-from leadflow.core.journey_record import JourneyRecord, JourneyStatus, WaitKind, execution_name, is_open
+from leadflow.core.journey_record import InputKind, JourneyRecord, JourneyStatus, execution_name, is_open
 from leadflow.core.journey_state import DecisionInput, EngagementInput, JourneyState
 from leadflow.core.lifecycle import MQL, Prop, fingerprint, is_before_mql
 from leadflow.core.scoring import ScoreCard, Scorer
@@ -315,7 +315,7 @@ class LeadIntake:
         if self._engine.start(state.journey_id, state.model_dump_json()):
             result.journeys_started += 1
 
-    def _deliver(self, record: JourneyRecord, kind: WaitKind, payload: str) -> bool:
+    def _deliver(self, record: JourneyRecord, kind: InputKind, payload: str) -> bool:
         """Hand an input to the journey's wait for it; False when it is kept for a later wait.
 
         Keep the input first, then claim whatever token is waiting: a wait registers its

@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyRecord, JourneyStatus, WaitKind
+from leadflow.core.journey_record import (
+    InputKind,
+    JourneyFields,
+    JourneyKey,
+    JourneyRecord,
+    JourneyStatus,
+    WaitKind,
+)
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal
 from leadflow.webhooks.events import WebhookEvent
@@ -118,7 +125,7 @@ class JourneyStore(Protocol):
         """Clear the token if it still is `token` (exactly one claimer wins)."""
         ...
 
-    def park(self, key: JourneyKey, kind: WaitKind, input_json: str, now: float) -> str | None:
+    def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         """Keep an input until the journey acts on it; the token of a live wait for it, if any."""
         ...
 

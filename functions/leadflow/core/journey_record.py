@@ -56,6 +56,9 @@ def is_open(status: str | None) -> bool:
 
 
 WaitKind = Literal["decision", "engagement", "repair"]
+# What a wait receives from outside and may be kept for it until it begins (a repair is resumed
+# by a person, with nothing to keep).
+InputKind = Literal["decision", "engagement"]
 
 
 @dataclass(frozen=True, slots=True)
