@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from leadflow.app.refusals import MalformedRequest, RequestRefused, TooLarge, TryLater, Unauthenticated
+from leadflow.webhooks.called_url import called_urls
 from leadflow.webhooks.signature import SignedRequest
 
 MAX_BODY_BYTES: Final = 1024 * 1024
@@ -54,19 +55,22 @@ def raw_body(event: APIGatewayProxyEvent) -> str:
     return body
 
 
-def signed_request(event: APIGatewayProxyEvent, uri: str) -> SignedRequest:
-    """What a signature covers: the method, the URI the sender called, the raw body and the headers."""
+def signed_request(event: APIGatewayProxyEvent, uris: list[str]) -> SignedRequest:
+    """What a signature covers: the method, the URI the sender called (in each spelling it may
+    have used), the raw body and the headers."""
     return SignedRequest(
-        method=event.http_method, uri=uri, body=raw_body(event), headers=dict(event.headers or {})
+        method=event.http_method,
+        uri=uris[0],
+        body=raw_body(event),
+        headers=dict(event.headers or {}),
+        also=tuple(uris[1:]),
     )
 
 
-def public_uri(event: APIGatewayProxyEvent, base: str) -> str:
-    """The URL the sender called: the configured public base (else API Gateway's own domain and
-    stage, never the client's Host header), the path and the query string."""
+def public_uris(event: APIGatewayProxyEvent, base: str) -> list[str]:
+    """The URLs the sender may have called: the configured public base (else API Gateway's own
+    domain and stage, never the client's Host header), the path and the query string rebuilt."""
     if not base:
         ctx = event.request_context
         base = f"https://{ctx.domain_name}/{ctx.stage}"
-    query = event.query_string_parameters or {}
-    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-    return base.rstrip("/") + event.path + suffix
+    return called_urls(base.rstrip("/") + event.path, event.multi_value_query_string_parameters)

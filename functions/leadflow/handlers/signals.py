@@ -20,7 +20,7 @@ def receive_signals() -> Response[str]:
     """Verify and queue outside signals."""
     event = app.current_event
     # leadflow's own signature covers the timestamp and the body, not the URL.
-    return json_response(202, wiring.signals_intake().receive(signed_request(event, event.path)))
+    return json_response(202, wiring.signals_intake().receive(signed_request(event, [event.path])))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

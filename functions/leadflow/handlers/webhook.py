@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import wiring
-from leadflow.handlers.http import api, json_response, public_uri, signed_request
+from leadflow.handlers.http import api, json_response, public_uris, signed_request
 from leadflow.observability import logger, metrics
 from leadflow.settings import settings
 
@@ -20,7 +20,7 @@ app = api()
 def receive_hubspot_webhook() -> Response[str]:
     """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
     event = app.current_event
-    request = signed_request(event, public_uri(event, settings().public_url))
+    request = signed_request(event, public_uris(event, settings().public_url))
     return json_response(200, wiring.webhook_intake().receive(request))
 
 

@@ -41,12 +41,22 @@ class SignatureError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
-    """What a signature covers: method, the public URI HubSpot called, the raw body, headers."""
+    """What a signature covers: method, the public URI HubSpot called, the raw body, headers.
+
+    `also` holds other spellings of the same URI (see `called_url`): a signature over any of
+    them is accepted.
+    """
 
     method: str
     uri: str
     body: str
     headers: Mapping[str, str]
+    also: tuple[str, ...] = ()
+
+    @property
+    def uris(self) -> tuple[str, ...]:
+        """Every spelling of the URI the sender may have signed."""
+        return (self.uri, *self.also)
 
     def header(self, name: str) -> str | None:
         """A header value, looked up case-insensitively."""
@@ -97,8 +107,8 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
         timestamp = int(raw_ts)
         if abs(now_ms - timestamp) > MAX_SKEW_MS:
             raise SignatureError("request timestamp is outside the 5 minute window")
-        expected = sign_v3(secret, request.method, request.uri, request.body, timestamp)
-        if not hmac.compare_digest(expected.encode(), v3.encode()):
+        signed = [sign_v3(secret, request.method, uri, request.body, timestamp) for uri in request.uris]
+        if not _matches_one(signed, v3):
             raise SignatureError("v3 signature does not match")
         return "v3"
     legacy = request.header("X-HubSpot-Signature")
@@ -107,12 +117,19 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
         raise SignatureError("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")
     if version not in ("v1", "v2"):
         raise SignatureError(f"unsupported signature version {version!r}")
-    expected = Signature.get_signature(
-        secret, request.body, version, http_uri=request.uri, http_method=request.method
-    )
-    if not hmac.compare_digest(expected.encode(), legacy.lower().encode()):
+    signed = [
+        Signature.get_signature(secret, request.body, version, http_uri=uri, http_method=request.method)
+        for uri in request.uris
+    ]
+    if not _matches_one(signed, legacy.lower()):
         raise SignatureError(f"{version} signature does not match")
     return version
+
+
+def _matches_one(expected: list[str], given: str) -> bool:
+    """Whether `given` is one of the expected signatures, each compared in constant time."""
+    # Every candidate is compared, so the time taken says nothing about which one came close.
+    return any([hmac.compare_digest(e.encode(), given.encode()) for e in expected])
 
 
 def sign_leadflow(secret: str, body: str, timestamp_ms: int) -> str:
