@@ -72,7 +72,7 @@ class World:
         """A contact in HubSpot with these properties; its id."""
         return self.hubspot.crm.create_object("contacts", dict(props))
 
-    def lead(self, fast_track: bool = False, **props: str) -> JourneyState:
+    def lead(self, *, fast_track: bool = False, **props: str) -> JourneyState:
         """An MQL contact (the shipped MQL properties, plus `props`) and its journey's first state."""
         contact = self.contact(**{**MQL_PROPS, "lifecyclestage": "marketingqualifiedlead", **props})
         at = self.clock()

@@ -44,6 +44,7 @@ from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal, unique
 from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import WorkflowRecord
 from leadflow_cli.hubspot_standin import StandInError, StandInStore
 
 
@@ -106,13 +107,19 @@ class FakeHubSpot:
         return [str(r["id"]) for r in found][:limit]
 
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
-        wanted = {c: p for c, p in updates.items() if p}
-        missing = [c for c in wanted if not self.crm.has_object("contacts", c)]
+        wanted = {c: dict(p) for c, p in updates.items() if p}
+        if wanted:
+            self._call("update_contacts", lambda: self._update_batch(wanted))
+
+    def _update_batch(self, updates: dict[str, dict[str, str]]) -> None:
+        missing = [c for c in updates if not self.crm.has_object("contacts", c)]
         if missing:
             # A batch naming a contact that does not exist is refused whole, as HubSpot does.
-            raise hubspot_error(400, f"Could not update objects that do not exist: {', '.join(missing)}")
-        for contact_id, props in wanted.items():
-            self.update_contact(contact_id, props)
+            raise StandInError(
+                400, "VALIDATION_ERROR", f"Could not update objects that do not exist: {', '.join(missing)}"
+            )
+        for contact_id, props in updates.items():
+            self.crm.update_object("contacts", contact_id, props)
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
         self._call("update_contact", lambda: self.crm.update_object("contacts", contact_id, dict(properties)))
@@ -344,11 +351,18 @@ class FakeQueue:
 
     events: list[WebhookEvent] = field(default_factory=list)
     signals: list[ContactSignal] = field(default_factory=list)
+    records: list[WorkflowRecord] = field(default_factory=list)
     down: bool = False
 
-    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
+    def send(
+        self,
+        events: Sequence[WebhookEvent] = (),
+        signals: Sequence[ContactSignal] = (),
+        records: Sequence[WorkflowRecord] = (),
+    ) -> int:
         if self.down:
             raise EnqueueError("1 messages were not enqueued (ServiceUnavailable)")
         self.events += events
         self.signals += signals
+        self.records += records
         return 1

@@ -16,6 +16,7 @@ from leadflow.app.ports import EnqueueError
 from leadflow.core.batching import packed
 from leadflow.core.signals import ContactSignal
 from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import WorkflowRecord
 
 # SQS bills per 64 KiB and takes at most 256 KiB per call: 60 KB messages, 4 to a call.
 MESSAGE_BYTES: Final = 60_000
@@ -24,15 +25,17 @@ BATCH_ENTRIES: Final = 10
 
 
 class QueuedEvents(BaseModel):
-    """The body of one lead-events message: HubSpot webhook events or outside signals."""
+    """The body of one lead-events message: HubSpot webhook events, outside signals, or records
+    a workflow sent."""
 
     events: list[WebhookEvent] = Field(default_factory=list)
     signals: list[ContactSignal] = Field(default_factory=list)
+    records: list[WorkflowRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> QueuedEvents:
-        if not self.events and not self.signals:
-            raise ValueError("a message carries events or signals")
+        if not (self.events or self.signals or self.records):
+            raise ValueError("a message carries events, signals or records")
         return self
 
 
@@ -43,12 +46,18 @@ class SqsEventQueue:
         self._sqs = sqs_client
         self._url = queue_url
 
-    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
-        """Enqueue webhook events and signals; returns the number of SendMessageBatch calls made."""
+    def send(
+        self,
+        events: Sequence[WebhookEvent] = (),
+        signals: Sequence[ContactSignal] = (),
+        records: Sequence[WorkflowRecord] = (),
+    ) -> int:
+        """Enqueue webhook events, signals and records; returns the number of SendMessageBatch calls made."""
         bodies = []
         for key, encoded in (
             ("events", [e.model_dump_json(by_alias=True, exclude_none=True) for e in events]),
             ("signals", [s.model_dump_json() for s in signals]),
+            ("records", [r.model_dump_json() for r in records]),
         ):
             bodies += [
                 f'{{"{key}":[' + ",".join(group) + "]}" for group in packed(encoded, MESSAGE_BYTES, 1000)

@@ -22,6 +22,7 @@ from leadflow.core.journey_record import (
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal
 from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import WorkflowRecord
 
 Properties = dict[str, str | None]
 
@@ -193,8 +194,13 @@ class EnqueueError(RuntimeError):
 class EventQueue(Protocol):
     """The lead-events queue between the API and the lead-events function."""
 
-    def send(self, events: Sequence[WebhookEvent] = (), signals: Sequence[ContactSignal] = ()) -> int:
-        """Enqueue events and signals; the number of send calls made."""
+    def send(
+        self,
+        events: Sequence[WebhookEvent] = (),
+        signals: Sequence[ContactSignal] = (),
+        records: Sequence[WorkflowRecord] = (),
+    ) -> int:
+        """Enqueue events, signals and workflow records; the number of send calls made."""
         ...
 
 

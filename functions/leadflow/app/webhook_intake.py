@@ -63,18 +63,17 @@ class WebhookIntake:
             count("WebhookRejected")
             raise Unauthenticated(f"invalid signature: {exc}") from None
         events = parse_events(request.body)
-        acted: dict[str, WebhookEvent] = {}
-        for event in events:
-            if triage(event, self._watched, self._engagements) is not None:
-                acted.setdefault(event.dedupe_key, event)
-        seen = self._deliveries.seen_events(acted) if acted else set()
-        fresh = [e for key, e in acted.items() if key not in seen]
-        try:
-            self._queue.send(fresh)
-        except EnqueueError as exc:
-            logger.error("enqueue failed; HubSpot will retry", error=str(exc))
-            raise TryLater("events could not be queued; retry later") from None
-        self._deliveries.remember_events(e.dedupe_key for e in fresh)
+        acted = [e for e in events if triage(e, self._watched, self._engagements) is not None]
+        unique = {e.dedupe_key: e for e in reversed(acted)}  # the first copy of each event
+        seen = self._deliveries.seen_events(unique) if unique else set()
+        fresh = [e for key, e in reversed(unique.items()) if key not in seen]
+        if fresh:
+            try:
+                self._queue.send(fresh)
+            except EnqueueError as exc:
+                logger.error("enqueue failed; HubSpot will retry", error=str(exc))
+                raise TryLater("events could not be queued; retry later") from None
+            self._deliveries.remember_events(e.dedupe_key for e in fresh)
         count("WebhookEventsEnqueued", len(fresh))
         summary: dict[str, object] = {
             "received": len(events),

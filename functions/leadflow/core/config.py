@@ -15,7 +15,7 @@ import yaml
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from leadflow.core.conditions import Condition
-from leadflow.core.lifecycle import Prop
+from leadflow.core.lifecycle import GATES, PACKET, Prop
 from leadflow.core.scoring_config import ScoringConfig, Strict, repeated
 
 
@@ -247,6 +247,12 @@ class LeadflowConfig(Strict):
         if override is None:
             return self.journey.deal
         return self.journey.deal.model_copy(update=override.model_dump(include=override.model_fields_set))
+
+    @property
+    def contact_properties(self) -> frozenset[str]:
+        """Every contact property the lead intake reads: what it scores and acts on, the handoff
+        packet it compares before writing, and the MQL gates."""
+        return frozenset(self.subscribed_properties) | frozenset(PACKET) | frozenset(GATES)
 
     @property
     def subscribed_properties(self) -> list[str]:

@@ -9,7 +9,7 @@ status, of which statuses are still open, of each field, and of the execution na
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
@@ -78,12 +78,21 @@ def execution_name(contact_id: str, mql_at: datetime) -> str:
     return f"lead-{contact_id}-{int(mql_at.timestamp())}"
 
 
+def _parts(journey_id: str) -> tuple[str, str]:
+    prefix, contact_id, epoch = [*journey_id.split("-", 2), "", ""][:3]
+    if prefix != "lead" or not contact_id or not epoch.isdigit():
+        raise ValueError(f"{journey_id!r} is not a journey execution name")
+    return contact_id, epoch
+
+
 def contact_of(journey_id: str) -> str:
     """The contact an execution name belongs to (the inverse of `execution_name`)."""
-    prefix, contact_id, _ = journey_id.split("-", 2)
-    if prefix != "lead" or not contact_id:
-        raise ValueError(f"{journey_id!r} is not a journey execution name")
-    return contact_id
+    return _parts(journey_id)[0]
+
+
+def mql_time(journey_id: str) -> datetime:
+    """When the journey's contact became the MQL it is for (to the second), from its execution name."""
+    return datetime.fromtimestamp(int(_parts(journey_id)[1]), tz=UTC)
 
 
 class Reassignment(BaseModel):

@@ -63,6 +63,31 @@ class Prop:
     LEAD_STATUS: Final = "hs_lead_status"
 
 
+# The handoff packet: what scoring writes on every contact it scores.
+PACKET: Final = (
+    Prop.SCORE,
+    Prop.FIT_SCORE,
+    Prop.INTENT_SCORE,
+    Prop.FIT_TIER,
+    Prop.PERSONA,
+    Prop.SCORE_DETAIL,
+    Prop.INTENT_EVIDENCE,
+    Prop.LAST_SIGNAL_AT,
+    Prop.FAST_TRACK,
+    Prop.DISQUALIFIED_BY,
+)
+# What deciding whether a contact may become an MQL (again) reads.
+GATES: Final = (
+    Prop.COMPANY_ID,
+    Prop.LIFECYCLE,
+    Prop.MQL_AT,
+    Prop.MQL_REASON,
+    Prop.JOURNEY_STATUS,
+    Prop.RECYCLE_UNTIL,
+    Prop.REJECTED_FINGERPRINT,
+)
+
+
 def fingerprint(props: Mapping[str, str | None], names: Iterable[str]) -> str:
     """A short digest of a contact's data: a rejected lead re-enters only when this changes."""
     text = "\n".join(f"{name}={(props.get(name) or '').strip().casefold()}" for name in sorted(set(names)))

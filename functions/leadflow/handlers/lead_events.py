@@ -18,6 +18,7 @@ from leadflow.adapters.queue import parse_message
 from leadflow.core.signals import ContactSignal
 from leadflow.observability import count, logger, metrics
 from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import WorkflowRecord
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -28,16 +29,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failed: list[str] = []
     parsed: list[tuple[str, WebhookEvent]] = []
     signals: list[tuple[str, ContactSignal]] = []
-    for record in SQSEvent(event).records:
+    records: list[tuple[str, WorkflowRecord]] = []
+    for message in SQSEvent(event).records:
         try:
-            message = parse_message(record.body)
-            parsed.extend((record.message_id, event) for event in message.events)
-            signals.extend((record.message_id, signal) for signal in message.signals)
+            queued = parse_message(message.body)
         except ValidationError as exc:
             # Left to fail until SQS moves it to the dead-letter queue, where it can be read.
-            logger.error("malformed lead event", message_id=record.message_id, error=str(exc))
-            failed.append(record.message_id)
-    result = wiring.intake().process(parsed, signals)
+            logger.error("malformed lead event", message_id=message.message_id, error=str(exc))
+            failed.append(message.message_id)
+            continue
+        parsed += [(message.message_id, e) for e in queued.events]
+        signals += [(message.message_id, s) for s in queued.signals]
+        records += [(message.message_id, r) for r in queued.records]
+    result = wiring.intake().process(parsed, signals, records)
     failed.extend(result.failed_message_ids)
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)

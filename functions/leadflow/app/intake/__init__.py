@@ -1,0 +1,225 @@
+"""Lead intake: turns a batch of queued work into scores, MQLs, journeys and decisions.
+
+The work is HubSpot webhook events, outside signals and the records HubSpot workflows send. A
+whole batch shares one HubSpot batch read and one batch update per 100 contacts, which is what
+keeps HubSpot calls per event far below one; a contact that only complete workflow records
+brought is not read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
+from leadflow.app.intake.inputs import Delivered, JourneyInputs
+from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
+from leadflow.app.intake.starts import journey_of, start_journey
+from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties, SignalStore
+from leadflow.core.clock import Clock, utcnow
+from leadflow.core.config import LeadflowConfig
+from leadflow.core.lifecycle import Prop
+from leadflow.core.signals import ContactSignal, unique
+from leadflow.core.triage import Action, triage
+from leadflow.observability import logger
+from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import WorkflowRecord
+
+__all__ = ["IntakeResult", "LeadIntake"]
+
+
+@dataclass
+class IntakeResult:
+    """What one batch did, and which messages must come back."""
+
+    failed_message_ids: list[str] = field(default_factory=list)
+    ignored: int = 0
+    rescored: int = 0
+    new_mqls: int = 0
+    journeys_started: int = 0
+    decisions_delivered: int = 0
+    decisions_parked: int = 0
+    decisions_refused: int = 0
+    engagements_delivered: int = 0
+
+    def decided(self, outcome: Delivered) -> None:
+        """Count what became of a decision."""
+        self.decisions_delivered += outcome is Delivered.RESUMED
+        self.decisions_parked += outcome is Delivered.KEPT
+        self.decisions_refused += outcome is Delivered.REFUSED
+
+
+class LeadIntake:
+    """The lead-events use case."""
+
+    def __init__(
+        self,
+        config: LeadflowConfig,
+        hubspot: HubSpot,
+        engine: JourneyEngine,
+        journeys: JourneyStore,
+        signals: SignalStore,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._config = config
+        self._rescoring = Rescoring(config)
+        self._hubspot = hubspot
+        self._engine = engine
+        self._journeys = journeys
+        self._signals = signals
+        self._clock = clock
+        self._inputs = JourneyInputs(hubspot, journeys, engine, clock)
+
+    def process(
+        self,
+        messages: Sequence[tuple[str, WebhookEvent]],
+        signals: Sequence[tuple[str, ContactSignal]] = (),
+        records: Sequence[tuple[str, WorkflowRecord]] = (),
+    ) -> IntakeResult:
+        """Process one batch of webhook events, outside signals and workflow records.
+
+        HubSpot failures raise, so the whole batch is retried; a failure for one contact
+        fails only the messages that carried its work.
+        """
+        result = IntakeResult()
+        batch = IntakeBatch()
+        self._add_events(batch, messages, result)
+        self._add_signals(batch, signals)
+        self._add_records(batch, records)
+        if not batch.messages:
+            return result
+        contacts = self._properties(batch)
+        updates = self._rescore_all(batch, contacts, result)
+        self._hubspot.update_contacts(updates)
+        for contact_id, props in contacts.items():
+            try:
+                self._act_on(contact_id, {**props, **updates.get(contact_id, {})}, batch, result)
+            except Exception:
+                logger.exception("contact processing failed; its work will be retried", contact_id=contact_id)
+                result.failed_message_ids.extend(
+                    m for m in batch.messages[contact_id] if m not in result.failed_message_ids
+                )
+        return result
+
+    def _add_events(
+        self, batch: IntakeBatch, messages: Sequence[tuple[str, WebhookEvent]], result: IntakeResult
+    ) -> None:
+        engagements = self._config.journey.engagements
+        for message_id, event in messages:
+            action = triage(
+                event, self._config.scoring.properties, self._config.journey.engagement_properties
+            )
+            if action is None:
+                result.ignored += 1
+                continue
+            contact_id = str(event.object_id)
+            batch.carried(contact_id, message_id)
+            if action is Action.RESCORE:
+                batch.rescore.setdefault(contact_id, []).append(event)
+            elif action is Action.ENGAGEMENT:
+                kind = engagements[event.property_name or ""]
+                batch.engaged(contact_id, kind, event.property_value, event_time(event))
+            else:
+                batch.decided(contact_id, event_time(event))
+
+    def _add_signals(self, batch: IntakeBatch, signals: Sequence[tuple[str, ContactSignal]]) -> None:
+        for message_id, item in signals:
+            # An account-level signal reaches every contact of the company (one search per company).
+            targets = (
+                [item.contact_id]
+                if item.contact_id
+                else self._hubspot.contacts_where(Prop.COMPANY_ID, item.company_id or "")
+            )
+            for contact_id in targets:
+                batch.carried(contact_id, message_id)
+                batch.rescore.setdefault(contact_id, [])
+                batch.outside.setdefault(contact_id, []).append(item.signal)
+
+    def _add_records(self, batch: IntakeBatch, records: Sequence[tuple[str, WorkflowRecord]]) -> None:
+        """A record's values are fresh data; a decision or engagement in it acts like its change would.
+
+        A full body says when each property changed (its versions), so a value set before the
+        contact's journey began is not taken as new; a customized body carries no history, and its
+        values are taken as changed now.
+        """
+        now = self._clock()
+        for message_id, record in records:
+            contact_id = record.object_id
+            batch.carried(contact_id, message_id, read=not record.complete)
+            batch.fresh[contact_id] = Fresh(dict(record.properties), record.complete)
+            batch.outside.setdefault(contact_id, []).extend(self._rescoring.signals_from_record(record, now))
+            stamp = record.changed_at.get
+            if record.properties.get(Prop.DECISION):
+                batch.decided(contact_id, _at(stamp(Prop.DECISION)) or now)
+            for prop, kind in self._config.journey.engagements.items():
+                value = record.properties.get(prop)
+                if value:
+                    batch.engaged(contact_id, kind, value, _at(stamp(prop)) or now)
+
+    def _properties(self, batch: IntakeBatch) -> dict[str, Properties]:
+        """Each contact's properties: read from HubSpot (one batch read per 100) unless a complete
+        record brought them, with what records brought laid over them as the freshest values."""
+        wanted = self._config.contact_properties
+        contacts = self._hubspot.read_contacts(batch.unread, wanted) if batch.unread else {}
+        for contact_id, fresh in batch.fresh.items():
+            if contact_id in contacts or fresh.complete:
+                base = contacts.get(contact_id) or dict.fromkeys(wanted)
+                contacts[contact_id] = {**base, **fresh.properties}
+        self._add_company_properties(contacts)
+        return contacts
+
+    def _add_company_properties(self, contacts: dict[str, Properties]) -> None:
+        """Merge each contact's primary company's properties in as `company.<name>` (one read per 100)."""
+        wanted = self._config.scoring.company_properties
+        if not wanted:
+            return
+        company_of = {cid: str(p[Prop.COMPANY_ID]) for cid, p in contacts.items() if p.get(Prop.COMPANY_ID)}
+        companies = self._hubspot.read_companies(set(company_of.values()), wanted) if company_of else {}
+        for contact_id, company_id in company_of.items():
+            for name, value in companies.get(company_id, {}).items():
+                contacts[contact_id][f"company.{name}"] = value
+
+    def _rescore_all(
+        self, batch: IntakeBatch, contacts: dict[str, Properties], result: IntakeResult
+    ) -> dict[str, dict[str, str]]:
+        """Store each rescored contact's new signals and score it; the property changes to write back."""
+        scored = sorted(batch.scored & contacts.keys(), key=int)
+        history = self._signals.load_signals(scored) if scored else {}
+        updates: dict[str, dict[str, str]] = {}
+        now = self._clock()
+        for contact_id in scored:
+            props = contacts[contact_id]
+            known = history.get(contact_id, [])
+            seen = {s.key() for s in known}
+            arrived = self._rescoring.signals_from_events(batch.rescore.get(contact_id, []), props)
+            fresh = unique([s for s in arrived + batch.outside.get(contact_id, []) if s.key() not in seen])
+            self._signals.add_signals(contact_id, fresh)
+            card = self._rescoring.scorer.score(props, unique(known + fresh), now=now)
+            result.rescored += 1
+            change = {k: v for k, v in packet(card).items() if (props.get(k) or "") != v}
+            if card.is_mql and self._rescoring.may_become_mql(contact_id, props, now):
+                result.new_mqls += 1
+                change |= mql_stamp(card.reason, now)
+                logger.info(
+                    "new MQL", contact_id=contact_id, fit=card.fit, intent=card.intent, reason=card.reason
+                )
+            if change:
+                updates[contact_id] = change
+        return updates
+
+    def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
+        # An MQL whose journey has not begun yet: either new in this batch, or the start failed
+        # earlier after the write-back succeeded.
+        due = journey_of(contact_id, props)
+        if due is not None and start_journey(self._journeys, self._engine, due):
+            result.journeys_started += 1
+        if contact_id in batch.decisions:
+            result.decided(self._inputs.decision(contact_id, props, batch.decisions[contact_id]))
+        for kind, at, changed in batch.engagements.get(contact_id, []):
+            delivered = self._inputs.engagement(contact_id, kind, at, changed)
+            result.engagements_delivered += delivered is Delivered.RESUMED
+
+
+def _at(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None

@@ -1,0 +1,120 @@
+"""A rep's decision and a sales engagement, handed to the journey that waits for them.
+
+An input is kept on the journey record first, then whatever token is waiting is claimed: a
+wait registers its token and reads the kept input in one atomic update, so one side always
+sees the other, and the claim (a conditional delete) lets only one of them resume the wait.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties
+from leadflow.core.clock import Clock
+from leadflow.core.config import EngagementKind
+from leadflow.core.decisions import Decision, qualifies, reason_problem
+from leadflow.core.journey_record import InputKind, JourneyRecord, JourneyStatus, is_open, mql_time
+from leadflow.core.journey_state import DecisionInput, EngagementInput
+from leadflow.core.lifecycle import Prop
+from leadflow.observability import logger
+
+
+class Delivered(StrEnum):
+    """What became of an input."""
+
+    RESUMED = "resumed"  # a wait took it
+    KEPT = "kept"  # kept for the next wait of its kind
+    REFUSED = "refused"  # not taken; the rep got a note saying why
+    IGNORED = "ignored"  # nothing to do (already taken, stale, or no journey)
+
+
+class JourneyInputs:
+    """Delivers decisions and engagements to the contacts' journeys."""
+
+    def __init__(self, hubspot: HubSpot, journeys: JourneyStore, engine: JourneyEngine, clock: Clock) -> None:
+        self._hubspot = hubspot
+        self._journeys = journeys
+        self._engine = engine
+        self._clock = clock
+
+    def _deliver(self, record: JourneyRecord, kind: InputKind, payload: str) -> Delivered:
+        for _ in range(3):
+            token = self._journeys.park(record.key, kind, payload, self._clock().timestamp())
+            if not token or not self._journeys.claim_task_token(record.key, token):
+                return Delivered.KEPT
+            if self._engine.resume(token, payload):
+                return Delivered.RESUMED
+            # That wait had already timed out; the next wait of this kind takes the input.
+        return Delivered.KEPT
+
+    def decision(self, contact_id: str, props: Properties, decided_at: datetime) -> Delivered:
+        """The decision on the contact (as read now: a reason set after the decision completes it)."""
+        value = (props.get(Prop.DECISION) or "").strip().lower()
+        reason = (props.get(Prop.DECISION_REASON) or "").strip().lower()
+        decision = _decision(contact_id, value)
+        record = self._journeys.latest_journey(contact_id) if decision else None
+        if decision is None or record is None or _stale(record, decided_at):
+            return Delivered.IGNORED
+        if _already_taken(record, decision, reason):
+            return (
+                Delivered.IGNORED
+            )  # the decision the journey already took (its webhook arrives late, or twice)
+        refusal = _refusal(record, decision, reason)
+        if refusal is not None:
+            self._hubspot.create_note(contact_id, f"leadflow: {refusal}.", self._clock())
+            logger.info("decision refused", contact_id=contact_id, problem=refusal)
+            return Delivered.REFUSED
+        payload = DecisionInput(decision=decision, reason=reason, decided_at=decided_at)
+        return self._deliver(record, "decision", payload.model_dump_json())
+
+    def engagement(self, contact_id: str, kind: EngagementKind, at: datetime, changed: datetime) -> Delivered:
+        """A sales engagement at `at` (stamped on the contact at `changed`), for the contact's open journey
+        if its team's SQL policy counts it."""
+        record = self._journeys.latest_journey(contact_id)
+        if record is None or not is_open(record.status) or _stale(record, changed):
+            return Delivered.IGNORED
+        if not qualifies(record.sql_policy or "engagement_required", kind):
+            logger.info(
+                "engagement does not qualify under the team's policy", contact_id=contact_id, kind=kind
+            )
+            return Delivered.IGNORED
+        return self._deliver(record, "engagement", EngagementInput(kind=kind, at=at).model_dump_json())
+
+
+def _stale(record: JourneyRecord, at: datetime) -> bool:
+    """An input set before the journey began (a workflow sending an old value again) is not for it."""
+    began = record.mql_at or mql_time(record.journey_id)
+    return at.replace(microsecond=0) < began.replace(microsecond=0)
+
+
+def _decision(contact_id: str, value: str) -> Decision | None:
+    if not value:
+        return None
+    try:
+        return Decision(value)
+    except ValueError:
+        logger.warning("ignoring unknown decision value", contact_id=contact_id, value=value)
+        return None
+
+
+def _already_taken(record: JourneyRecord, decision: Decision, reason: str) -> bool:
+    return (record.decision, record.reason or "") == (decision.value, reason) or (
+        record.status is JourneyStatus.SAL and decision is Decision.ACCEPT
+    )
+
+
+def _refusal(record: JourneyRecord, decision: Decision, reason: str) -> str | None:
+    """Why a decision cannot be taken (said on the contact's timeline, where the rep looks), or None."""
+    status = record.status
+    if status is not None and status.is_final:
+        return f"decision {decision.value!r} not applied: this lead's journey has ended ({status.value})"
+    if status is JourneyStatus.SAL:
+        due = record.qualification_due_at.isoformat()[:16] if record.qualification_due_at else "?"
+        return (
+            f"decision {decision.value!r} not applied: the lead is accepted already and waits for a "
+            f"qualifying engagement until {due}; without one it is recycled for no response"
+        )
+    problem = reason_problem(decision, reason)
+    # The journey keeps waiting; the rep learns on the contact's timeline what is missing.
+    return f"decision not accepted yet: {problem}" if problem else None

@@ -1,0 +1,40 @@
+"""Starting a contact's journey once it is an MQL: one journey at a time, never twice for one MQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from leadflow.app.ports import JourneyEngine, JourneyStore, Properties
+from leadflow.core.journey_record import execution_name, is_open
+from leadflow.core.journey_state import JourneyState
+from leadflow.core.lifecycle import MQL, Prop
+from leadflow.observability import logger
+
+
+def journey_of(contact_id: str, props: Properties) -> JourneyState | None:
+    """The journey an MQL contact is due, or None when it is no MQL or its journey has begun."""
+    mql_at = props.get(Prop.MQL_AT)
+    if props.get(Prop.LIFECYCLE) != MQL or not mql_at or props.get(Prop.JOURNEY_STATUS):
+        return None
+    stamped = datetime.fromisoformat(mql_at.replace("Z", "+00:00"))
+    return JourneyState(
+        journey_id=execution_name(contact_id, stamped),
+        contact_id=contact_id,
+        mql_at=stamped,
+        score=int(props.get(Prop.SCORE) or 0),
+        mql_reason=props.get(Prop.MQL_REASON) or "",
+        fast_track=props.get(Prop.FAST_TRACK) == "true",
+    )
+
+
+def start_journey(journeys: JourneyStore, engine: JourneyEngine, state: JourneyState) -> bool:
+    """Start the journey unless another one of the contact's is open; whether it started now.
+
+    The execution name is deterministic, so a redelivered MQL starts nothing the second time.
+    """
+    latest = journeys.latest_journey(state.contact_id)
+    if latest and is_open(latest.status) and latest.journey_id != state.journey_id:
+        # One journey at a time: HubSpot's lifecycle was moved by hand while one was open.
+        logger.warning("a journey is already open; not starting another", contact_id=state.contact_id)
+        return False
+    return engine.start(state.journey_id, state.model_dump_json())
