@@ -26,6 +26,7 @@ class Settings(BaseModel):
     hubspot_client_secret: SecretStr = Field(SecretStr(""), alias="HUBSPOT_CLIENT_SECRET")
     signals_secret: SecretStr = Field(SecretStr(""), alias="LEADFLOW_SIGNALS_SECRET")
     notify_url: SecretStr = Field(SecretStr(""), alias="LEADFLOW_NOTIFY_URL")
+    workflow_api_key: SecretStr = Field(SecretStr(""), alias="LEADFLOW_WORKFLOW_API_KEY")
     notify_topic_arn: str = Field("", alias="LEADFLOW_NOTIFY_TOPIC_ARN")
     secret_arn: str = Field("", alias="LEADFLOW_SECRET_ARN")
     public_url: str = Field("", alias="LEADFLOW_PUBLIC_URL")

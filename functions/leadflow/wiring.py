@@ -150,7 +150,14 @@ def webhook_intake() -> WebhookIntake:
     """The webhook use case."""
     from leadflow.app.webhook_intake import WebhookIntake
 
-    return WebhookIntake(config(), lambda: secret("hubspot_client_secret"), store(), queue(), wall_ms)
+    return WebhookIntake(
+        config(),
+        lambda: secret("hubspot_client_secret"),
+        store(),
+        queue(),
+        wall_ms,
+        lambda: secret("workflow_api_key", required=False),
+    )
 
 
 @cache
@@ -174,7 +181,7 @@ def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
 
-    return JourneySteps(config(), hubspot(), store(), store(), engine(), notifier, _clock)
+    return JourneySteps(config(), hubspot(), store(), store(), engine(), notifier, queue, _clock)
 
 
 _BUILT = (settings, ready, _aws, config, hubspot, store, queue, engine, notifier)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from collections.abc import Callable
-from typing import Any, Self
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Self
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from leadflow_cli.hubspot_standin.automation import Automation
 from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, now_iso
 from leadflow_cli.local.http_server import BackgroundServer
 
@@ -51,7 +53,20 @@ _RULES = [
     Rule("/crm/v3/properties/<object_type>/groups/<name>", endpoint="groups_get", methods=["GET"]),
     Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_get", methods=["GET"]),
     Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_update", methods=["PATCH"]),
+    Rule("/automation/v4/actions/callbacks/complete", endpoint="callbacks_complete_batch", methods=["POST"]),
+    Rule(
+        "/automation/v4/actions/callbacks/<callback_id>/complete",
+        endpoint="callbacks_complete",
+        methods=["POST"],
+    ),
+    Rule("/automation/v4/actions/<app_id>", endpoint="definitions_create", methods=["POST"]),
+    Rule("/automation/v4/actions/<app_id>", endpoint="definitions_list", methods=["GET"]),
+    Rule("/automation/v4/actions/<app_id>/<definition_id>", endpoint="definitions_get", methods=["GET"]),
+    Rule("/automation/v4/actions/<app_id>/<definition_id>", endpoint="definitions_update", methods=["PATCH"]),
 ]
+# The action definitions API takes the developer account's key (`hapikey`), not a portal's token
+# (https://developers.hubspot.com/docs/api/automation/custom-workflow-actions).
+_DEVELOPER_ROUTES: Final = ("definitions_create", "definitions_list", "definitions_get", "definitions_update")
 
 
 def _json(status: int, body: Json, headers: dict[str, str] | None = None) -> Response:
@@ -91,10 +106,15 @@ class HubSpotStandIn:
         port: int = 0,
         access_token: str | None = None,
         faults: FaultPlan | None = None,
+        clock: Callable[[], datetime] | None = None,
+        developer_key: str | None = None,
     ) -> None:
-        self.store = StandInStore(faults)
+        clock = clock or (lambda: datetime.now(UTC))
+        self.store = StandInStore(faults, clock)
+        self.automation = Automation(clock)
         self._host = host
         self._token = access_token
+        self._developer_key = developer_key
         self._map = Map([r.empty() for r in _RULES], strict_slashes=False)
         self._server = BackgroundServer(self._wsgi, host, port, "hubspot-standin")
 
@@ -140,9 +160,9 @@ class HubSpotStandIn:
             )
         if endpoint == "health":
             return _json(200, {"ok": True})
-        route = f"{args.get('object_type', 'owners')}.{endpoint.removeprefix('owners_')}"
+        route = self._route(endpoint, args)
         self.store.count_call(route)
-        if self._token is not None and request.headers.get("Authorization") != f"Bearer {self._token}":
+        if not self._authorized(request, endpoint):
             return _error(401, "INVALID_AUTHENTICATION", _NO_AUTH)
         fault = self.store.draw_fault()
         if fault == "drop":
@@ -172,6 +192,17 @@ class HubSpotStandIn:
         except (KeyError, TypeError, ValueError) as exc:
             return _error(400, "VALIDATION_ERROR", f"Invalid input: {exc!r}")
         return None if self.store.take_lost_answer(route) else answer
+
+    @staticmethod
+    def _route(endpoint: str, args: Mapping[str, Any]) -> str:
+        if endpoint.startswith(("definitions_", "callbacks_")):
+            return f"automation.{endpoint}"
+        return f"{args.get('object_type', 'owners')}.{endpoint.removeprefix('owners_')}"
+
+    def _authorized(self, request: Request, endpoint: str) -> bool:
+        if endpoint in _DEVELOPER_ROUTES:
+            return self._developer_key is None or request.args.get("hapikey") == self._developer_key
+        return self._token is None or request.headers.get("Authorization") == f"Bearer {self._token}"
 
     # Owners -------------------------------------------------------------------------------
 
@@ -352,3 +383,26 @@ class HubSpotStandIn:
 
     def _groups_get(self, request: Request, body: Json, object_type: str, name: str) -> Response:
         return _json(200, self.store.group(object_type, name))
+
+    # Automation: custom workflow actions ---------------------------------------------------
+
+    def _definitions_create(self, request: Request, body: Json, app_id: str) -> Response:
+        return _json(201, self.automation.create_definition(app_id, body))
+
+    def _definitions_list(self, request: Request, body: Json, app_id: str) -> Response:
+        return self._page(self.automation.definitions(app_id), request)
+
+    def _definitions_get(self, request: Request, body: Json, app_id: str, definition_id: str) -> Response:
+        return _json(200, self.automation.definition(app_id, definition_id))
+
+    def _definitions_update(self, request: Request, body: Json, app_id: str, definition_id: str) -> Response:
+        return _json(200, self.automation.update_definition(app_id, definition_id, body))
+
+    def _callbacks_complete(self, request: Request, body: Json, callback_id: str) -> Response:
+        self.automation.complete(callback_id, body.get("outputFields") or {})
+        return Response(status=204)
+
+    def _callbacks_complete_batch(self, request: Request, body: Json) -> Response:
+        for item in self._inputs(body):
+            self.automation.complete(str(item["callbackId"]), item.get("outputFields") or {})
+        return Response(status=204)

@@ -11,6 +11,7 @@ import itertools
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -37,9 +38,9 @@ DEFAULT_ASSOCIATIONS: Final = {
 _TYPE_ID_TARGET: Final = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()}
 
 
-def now_iso() -> str:
-    """The current time as HubSpot writes it: ISO 8601, milliseconds, Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now_iso(at: datetime | None = None) -> str:
+    """A time (now by default) as HubSpot writes it: ISO 8601, milliseconds, Z."""
+    return (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StandInError(Exception):
@@ -133,8 +134,10 @@ def _property_definition(
 class StandInStore:
     """Thread-safe in-memory CRM."""
 
-    def __init__(self, faults: FaultPlan | None = None) -> None:
+    def __init__(self, faults: FaultPlan | None = None, clock: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.RLock()
+        # HubSpot's own clock: what it stamps records and property changes with (the local runtime's).
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
         self._ids = {
             t: itertools.count(start)
@@ -348,11 +351,17 @@ class StandInStore:
                 )
             values = self._check(object_type, {}, properties)
             object_id = str(next(self._ids[object_type]))
-            stamp = now_iso()
+            stamp = now_iso(self.clock())
             values.update(
                 hs_object_id=object_id, createdate=stamp, lastmodifieddate=stamp, hs_lastmodifieddate=stamp
             )
-            table[object_id] = {"id": object_id, "properties": values, "createdAt": stamp, "updatedAt": stamp}
+            table[object_id] = {
+                "id": object_id,
+                "properties": values,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "changed": dict.fromkeys(values, self._ms()),
+            }
             for link in associations or []:
                 to_id = str(link["to"]["id"])
                 for spec in link.get("types", []):
@@ -375,7 +384,8 @@ class StandInStore:
                 raise StandInError(
                     404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
                 )
-            return {**record, "properties": dict(record["properties"]), "archived": False}
+            copy = {k: v for k, v in record.items() if k != "changed"}
+            return {**copy, "properties": dict(record["properties"]), "archived": False}
 
     def has_object(self, object_type: str, object_id: str) -> bool:
         """Whether a record exists."""
@@ -396,10 +406,19 @@ class StandInStore:
                     404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
                 )
             values = self._check(object_type, record["properties"], properties)
-            stamp = now_iso()
+            stamp = now_iso(self.clock())
             record["properties"].update(values, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
             record["updatedAt"] = stamp
+            record["changed"].update(dict.fromkeys(values, self._ms()))
             return self.get_object(object_type, object_id)
+
+    def _ms(self) -> int:
+        return int(self.clock().timestamp() * 1000)
+
+    def changed_at(self, object_type: str, object_id: str) -> dict[str, int]:
+        """When each property of a record last changed (epoch ms): HubSpot's property history, newest only."""
+        with self._lock:
+            return dict(self._table(object_type)[str(object_id)]["changed"])
 
     def search(self, object_type: str, filters: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """Records matching any filter group (all filters of a group), HubSpot search operators."""

@@ -29,6 +29,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from leadflow.core.journey_record import execution_name
 from leadflow.core.journey_state import JourneyState
 from leadflow_cli.hubspot_standin import HubSpotStandIn
+from leadflow_cli.hubspot_standin.workflows import Workflows
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
@@ -44,6 +45,8 @@ STACK: Final = "leadflow-local"
 DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"  # noqa: S105 - documented local default
 DEFAULT_SIGNALS_SECRET: Final = "leadflow-local-signals-secret"  # noqa: S105 - documented local default
 DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
+DEFAULT_WORKFLOW_KEY: Final = "leadflow-local-workflow-key"  # documented local default
+DEFAULT_DEVELOPER_KEY: Final = "leadflow-local-developer-key"  # the stand-in's developer account key
 
 
 @dataclass
@@ -170,15 +173,20 @@ class LocalRuntime:
         opts = self.options
         hubspot_url = opts.hubspot_base_url
         if hubspot_url is None:
-            self.standin = HubSpotStandIn(access_token=opts.access_token or DEFAULT_ACCESS_TOKEN).start()
+            self.standin = HubSpotStandIn(
+                access_token=opts.access_token or DEFAULT_ACCESS_TOKEN,
+                clock=self.clock.now,
+                developer_key=DEFAULT_DEVELOPER_KEY,
+            ).start()
             hubspot_url = self.standin.base_url
         self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
         public_url = opts.public_url or os.environ.get("LEADFLOW_PUBLIC_URL") or self.api_url
-        secret = opts.client_secret or os.environ.get("HUBSPOT_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+        secret = self.client_secret
         parameters = {
             "HubSpotAccessToken": opts.access_token or DEFAULT_ACCESS_TOKEN,
             "HubSpotClientSecret": secret,
             "SignalsSecret": os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET,
+            "WorkflowApiKey": os.environ.get("LEADFLOW_WORKFLOW_API_KEY") or DEFAULT_WORKFLOW_KEY,
             "PublicUrl": public_url,
         }
         intrinsics = self._create_resources(parameters)
@@ -368,6 +376,11 @@ class LocalRuntime:
     # Conveniences for the demo, the CLI and the tests ---------------------------------
 
     @property
+    def client_secret(self) -> str:
+        """The HubSpot app's client secret the functions verify signatures with."""
+        return self.options.client_secret or os.environ.get("HUBSPOT_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+
+    @property
     def api_url(self) -> str:
         """The base URL of the local API."""
         assert self.api is not None
@@ -427,6 +440,18 @@ class LocalRuntime:
         self.settle()
         self.clock.advance(timedelta(**delta))
         self.settle()
+
+    def workflows(self) -> Workflows:
+        """HubSpot's workflow engine on the stand-in, calling this runtime's API; its retries let the
+        local clock run (a standing clock is moved forward by each pause)."""
+        assert self.standin is not None, "workflows run on the HubSpot stand-in"
+        return Workflows(self.standin, self.client_secret, wait=self._let_time_pass)
+
+    def _let_time_pass(self, seconds: float) -> None:
+        if self.clock.scale is None:
+            self.advance(seconds=seconds)
+        else:
+            time.sleep(seconds / self.clock.scale)
 
     def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
         """Messages visible or in flight in a queue."""

@@ -24,7 +24,7 @@ from leadflow.core.journey_record import JourneyRecord, execution_name
 from leadflow.core.journey_state import JourneyState
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from tests.conftest import MQL_PROPS, TEAM
-from tests.fast.fakes import FakeEngine, FakeHubSpot, FakeNotifier, FakeStore, ManualClock
+from tests.fast.fakes import FakeEngine, FakeHubSpot, FakeNotifier, FakeQueue, FakeStore, ManualClock
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +63,7 @@ class World:
     store: FakeStore
     engine: FakeEngine
     notifier: FakeNotifier
+    queue: FakeQueue
     clock: ManualClock
     owners: dict[str, str]
     steps: JourneySteps
@@ -106,12 +107,18 @@ class World:
 def make_world(change: Callable[[dict[str, Any]], Any] | None = None, start: datetime | None = None) -> World:
     """A world on the shipped configuration (with `change`), its team seeded as HubSpot owners."""
     config = configuration(change)
-    hubspot, store, engine, notifier = FakeHubSpot(), FakeStore(), FakeEngine(), FakeNotifier()
+    hubspot, store, engine, notifier, queue = (
+        FakeHubSpot(),
+        FakeStore(),
+        FakeEngine(),
+        FakeNotifier(),
+        FakeQueue(),
+    )
     clock = ManualClock(start) if start else ManualClock()
     owners = {email: hubspot.crm.add_owner(email, email.split("@")[0].title(), "Rep") for email in TEAM}
-    steps = JourneySteps(config, hubspot, store, store, engine, lambda: notifier, clock)
+    steps = JourneySteps(config, hubspot, store, store, engine, lambda: notifier, lambda: queue, clock)
     intake = LeadIntake(config, hubspot, engine, store, store, clock)
-    return World(config, hubspot, store, engine, notifier, clock, owners, steps, intake)
+    return World(config, hubspot, store, engine, notifier, queue, clock, owners, steps, intake)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from leadflow.adapters.hubspot import (
     task_properties,
 )
 from leadflow.adapters.state_store import MAX_SIGNALS
-from leadflow.app.ports import EnqueueError, Properties
+from leadflow.app.ports import EnqueueError, HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.journey_record import (
     InputKind,
     JourneyFields,
@@ -43,6 +43,7 @@ from leadflow.core.journey_record import (
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal, unique
+from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 from leadflow_cli.hubspot_standin import StandInError, StandInStore
@@ -175,6 +176,17 @@ class FakeHubSpot:
             )
         )
 
+    def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
+        try:
+            self._call(
+                "complete_callback", lambda: self.crm.complete_callback(callback_id, dict(output_fields))
+            )
+        except HubSpotError as exc:
+            if isinstance(exc, (HubSpotRateLimited, HubSpotUnavailable)):
+                raise
+            return False
+        return True
+
     # What tests read back --------------------------------------------------------------------
 
     def contact(self, contact_id: str) -> dict[str, str]:
@@ -201,6 +213,7 @@ class FakeStore:
         self.load: dict[tuple[str, str], int] = {}
         self.signals: dict[str, list[Signal]] = {}
         self.events: set[str] = set()
+        self.callbacks: dict[str, JourneyKey] = {}
 
     def _current(self, key: JourneyKey) -> JourneyRecord:
         return self.journeys.get(key) or JourneyRecord(contact_id=key.contact_id, journey_id=key.journey_id)
@@ -228,11 +241,11 @@ class FakeStore:
 
     def record_journey(
         self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
-    ) -> None:
+    ) -> JourneyRecord:
         with self._lock:
             reached = {status: at, **self._current(key).reached}
             ended = dict.fromkeys(_WAIT_FIELDS) if status.is_final else {}
-            self._set(key, fields, status=status, updated_at=at, reached=reached, **ended)
+            return self._set(key, fields, status=status, updated_at=at, reached=reached, **ended)
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
         if fields == JourneyFields():
@@ -263,6 +276,24 @@ class FakeStore:
             waiting = record.waiting_for or "decision"
             live = record.token_expires is None or record.token_expires > now
             return record.task_token if record.task_token and waiting == kind and live else None
+
+    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
+        with self._lock:
+            return self.callbacks.setdefault(callback_id, key)
+
+    def join(self, key: JourneyKey, callback_id: str) -> bool:
+        with self._lock:
+            record = self._current(key)
+            if record.status is not None and record.status.is_final:
+                return False
+            self._set(key, JourneyFields(), callbacks=record.callbacks | {callback_id})
+            return True
+
+    def drop_callbacks(self, key: JourneyKey, callback_ids: Iterable[str]) -> None:
+        with self._lock:
+            record = self.journeys.get(key)
+            if record is not None:
+                self._set(key, JourneyFields(), callbacks=record.callbacks - set(callback_ids))
 
     def advance_cursor(self, team: str) -> int:
         with self._lock:
@@ -352,6 +383,7 @@ class FakeQueue:
     events: list[WebhookEvent] = field(default_factory=list)
     signals: list[ContactSignal] = field(default_factory=list)
     records: list[WorkflowRecord] = field(default_factory=list)
+    completions: list[CallbackCompletion] = field(default_factory=list)
     down: bool = False
 
     def send(
@@ -359,10 +391,12 @@ class FakeQueue:
         events: Sequence[WebhookEvent] = (),
         signals: Sequence[ContactSignal] = (),
         records: Sequence[WorkflowRecord] = (),
+        completions: Sequence[CallbackCompletion] = (),
     ) -> int:
         if self.down:
             raise EnqueueError("1 messages were not enqueued (ServiceUnavailable)")
         self.events += events
         self.signals += signals
         self.records += records
+        self.completions += completions
         return 1

@@ -209,6 +209,7 @@ def test_the_sla_counts_business_hours_in_the_reps_time_zone_and_sets_the_task_d
         wiring.store(),
         wiring.engine(),
         wiring.notifier,
+        wiring.queue,
         clock=lambda: friday_4pm,
     )
     state = steps.handoff(steps.route(lead(runtime)))
@@ -232,6 +233,7 @@ def test_a_reminder_moves_the_owners_task_to_the_new_deadline(with_config: Any) 
         wiring.store(),
         wiring.engine(),
         wiring.notifier,
+        wiring.queue,
         clock=lambda: now[0],
     )
     state = steps.handoff(steps.route(lead(runtime)))

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from hubspot import HubSpot
+from hubspot.automation.actions import CallbackCompletionRequest
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
@@ -30,7 +31,7 @@ from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavaila
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner
-from leadflow.observability import count
+from leadflow.observability import count, logger
 
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
@@ -271,6 +272,23 @@ class HubSpotGateway:
             simple_public_object_input_for_create=note,
         )
         return str(created.id)
+
+    def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
+        """Let a blocked workflow action go on (automation v4 callbacks API); False when HubSpot refuses
+        it for good: the block expired, or the callback was completed already (any 4xx but 429)."""
+        body = CallbackCompletionRequest(output_fields=dict(output_fields))
+        try:
+            self._call(
+                self._api("automation.actions.callbacks_api").complete,
+                callback_id,
+                callback_completion_request=body,
+            )
+        except HubSpotError as exc:
+            if isinstance(exc, (HubSpotRateLimited, HubSpotUnavailable)):
+                raise
+            logger.warning("workflow callback refused", callback_id=callback_id, error=str(exc))
+            return False
+        return True
 
 
 def association(object_id: str, type_id: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from leadflow.app.ports import EnqueueError
 from leadflow.core.batching import packed
 from leadflow.core.signals import ContactSignal
+from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 
@@ -31,11 +32,12 @@ class QueuedEvents(BaseModel):
     events: list[WebhookEvent] = Field(default_factory=list)
     signals: list[ContactSignal] = Field(default_factory=list)
     records: list[WorkflowRecord] = Field(default_factory=list)
+    completions: list[CallbackCompletion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> QueuedEvents:
-        if not (self.events or self.signals or self.records):
-            raise ValueError("a message carries events, signals or records")
+        if not (self.events or self.signals or self.records or self.completions):
+            raise ValueError("a message carries events, signals, records or callback completions")
         return self
 
 
@@ -51,13 +53,16 @@ class SqsEventQueue:
         events: Sequence[WebhookEvent] = (),
         signals: Sequence[ContactSignal] = (),
         records: Sequence[WorkflowRecord] = (),
+        completions: Sequence[CallbackCompletion] = (),
     ) -> int:
-        """Enqueue webhook events, signals and records; returns the number of SendMessageBatch calls made."""
+        """Enqueue webhook events, signals, workflow records and callback completions; returns the
+        number of SendMessageBatch calls made."""
         bodies = []
         for key, encoded in (
             ("events", [e.model_dump_json(by_alias=True, exclude_none=True) for e in events]),
             ("signals", [s.model_dump_json() for s in signals]),
             ("records", [r.model_dump_json() for r in records]),
+            ("completions", [c.model_dump_json() for c in completions]),
         ):
             bodies += [
                 f'{{"{key}":[' + ",".join(group) + "]}" for group in packed(encoded, MESSAGE_BYTES, 1000)

@@ -8,7 +8,8 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
 - `OWNER#<owner id>` / `LOAD#<day>`: leads a rep received that day from any team (kept 2 days),
   which daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
-  decay and recency are computed from.
+  decay and recency are computed from;
+- `CALLBACK#<callback id>` / `CALLBACK`: the journey a blocked workflow action waits on (kept 60 days).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 
 from leadflow.core.batching import chunked
 from leadflow.core.journey_record import (
+    FINAL_STATUSES,
     InputKind,
     JourneyFields,
     JourneyKey,
@@ -180,23 +182,26 @@ class StateStore:
 
     def record_journey(
         self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
-    ) -> None:
+    ) -> JourneyRecord:
         """Set a journey's status and fields, stamping the first time it reached this status.
 
         A final status (the journey ended) also drops the task token and any input kept for a wait.
+        Returns the record as the update left it.
         """
         sets, names, values = _field_sets(fields)
         names |= {"#status": "status", "#updated": "updated_at", "#t": f"{_REACHED}{status.value}"}
         values |= {":status": {"S": status.value}, ":at": {"S": at.isoformat()}}
         sets += ["#status = :status", "#updated = :at", "#t = if_not_exists(#t, :at)"]
         dropped = " REMOVE " + ", ".join(_WAIT_ATTRIBUTES) if status.is_final else ""
-        self._db.update_item(
+        answer = self._db.update_item(
             TableName=self._table,
             Key=self._key(key),
             UpdateExpression="SET " + ", ".join(sets) + dropped,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
         )
+        return journey_record(answer["Attributes"])
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
         """Set fields on a journey record without a transition (what a retried step must reuse).
@@ -300,8 +305,67 @@ class StateStore:
         expires = float(attrs.get("token_expires", {}).get("N", NEVER))
         return str(token["S"]) if token and waiting == kind and expires > now else None
 
+    # Workflow callbacks ------------------------------------------------------------------
+
+    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
+        """Tie a blocked workflow action to a journey, once (conditional put); the journey it is tied to.
+
+        HubSpot sends an action's request again when an answer is late: the same callbackId finds
+        the journey its first request started or joined. Kept 60 days, past any block.
+        """
+        item = {
+            "pk": {"S": f"{_CALLBACK}{callback_id}"},
+            "sk": {"S": "CALLBACK"},
+            "contact_id": {"S": key.contact_id},
+            "journey_id": {"S": key.journey_id},
+            "expires_at": {"N": str(int(time.time()) + CALLBACK_TTL_S)},
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            kept = self._db.get_item(
+                TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True
+            )["Item"]
+            return JourneyKey(kept["contact_id"]["S"], kept["journey_id"]["S"])
+        return key
+
+    def join(self, key: JourneyKey, callback_id: str) -> bool:
+        """Add a blocked workflow action to the journey's callbacks, unless the journey has ended.
+
+        Conditional on the status, so a journey ending at the same moment either has the callback in
+        the record its final step reads back, or refuses it here.
+        """
+        finals = {f":f{i}": {"S": s.value} for i, s in enumerate(sorted(FINAL_STATUSES))}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(key),
+                UpdateExpression="ADD callbacks :c",
+                ConditionExpression=f"attribute_not_exists(#s) OR NOT (#s IN ({', '.join(finals)}))",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":c": {"SS": [callback_id]}, **finals},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def drop_callbacks(self, key: JourneyKey, callback_ids: Iterable[str]) -> None:
+        """Forget callbacks once their completion is on its way."""
+        ids = sorted(set(callback_ids))
+        if ids:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(key),
+                UpdateExpression="DELETE callbacks :c",
+                ExpressionAttributeValues={":c": {"SS": ids}},
+            )
+
 
 _JOURNEY: Final = "JOURNEY#"
+_CALLBACK: Final = "CALLBACK#"
+CALLBACK_TTL_S: Final = 60 * 86400
 _REACHED: Final = "at_"
 _TASK: Final = "task_"
 _REASSIGN: Final = "reassign_"
@@ -361,7 +425,7 @@ def journey_record(item: dict[str, Any]) -> JourneyRecord:
             pick = {k: v["S"] for k, v in value["M"].items()}
             data["reassignments"][int(name.removeprefix(_REASSIGN))] = pick
         elif name in known and name not in data:
-            data[name] = next(iter(value.values()))
+            data[name] = next(iter(value.values()))  # S, N, or SS (the callbacks)
     if data.get("token_expires") is not None and float(data["token_expires"]) >= NEVER:
         data["token_expires"] = None
     return JourneyRecord.model_validate(data)

@@ -21,6 +21,7 @@ from leadflow.core.journey_record import (
 )
 from leadflow.core.routing import Owner
 from leadflow.core.signals import ContactSignal, Signal
+from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 
@@ -94,6 +95,11 @@ class HubSpot(Protocol):
         """A note on the contact's timeline; its id."""
         ...
 
+    def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
+        """Let a blocked workflow action go on with these outputs; False when HubSpot refuses it for good
+        (the block expired, or it was completed already)."""
+        ...
+
 
 class JourneyStore(Protocol):
     """Journey records, and the task tokens and inputs their waits exchange."""
@@ -108,8 +114,12 @@ class JourneyStore(Protocol):
 
     def record_journey(
         self, key: JourneyKey, status: JourneyStatus, at: datetime, fields: JourneyFields
-    ) -> None:
-        """A transition: the status, its first time and the fields; a final status drops the wait."""
+    ) -> JourneyRecord:
+        """A transition: the status, its first time and the fields; a final status drops the wait.
+
+        Returns the record as the transition left it (atomically: a workflow joining at the same
+        moment is either in its callbacks or refused).
+        """
         ...
 
     def remember(self, key: JourneyKey, fields: JourneyFields) -> None:
@@ -128,6 +138,18 @@ class JourneyStore(Protocol):
 
     def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         """Keep an input until the journey acts on it; the token of a live wait for it, if any."""
+        ...
+
+    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
+        """Tie a blocked workflow action to a journey, once: the journey it is tied to (the first claim's)."""
+        ...
+
+    def join(self, key: JourneyKey, callback_id: str) -> bool:
+        """Add a blocked workflow action to the journey's callbacks, unless the journey has ended."""
+        ...
+
+    def drop_callbacks(self, key: JourneyKey, callback_ids: Iterable[str]) -> None:
+        """Forget callbacks once their completion is on its way."""
         ...
 
 
@@ -199,8 +221,9 @@ class EventQueue(Protocol):
         events: Sequence[WebhookEvent] = (),
         signals: Sequence[ContactSignal] = (),
         records: Sequence[WorkflowRecord] = (),
+        completions: Sequence[CallbackCompletion] = (),
     ) -> int:
-        """Enqueue events, signals and workflow records; the number of send calls made."""
+        """Enqueue events, signals, workflow records and callback completions; the send calls made."""
         ...
 
 

@@ -5,8 +5,9 @@ Answering fast matters: HubSpot counts a slow answer as a failure and sends the 
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
@@ -18,6 +19,11 @@ from leadflow.observability import count, logger
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify
 from leadflow.webhooks.validation import describe
+from leadflow.webhooks.workflow_records import CONTACT, WorkflowRecord, WorkflowRecordError, read_record
+
+# HubSpot's workflow webhook sends these when "Include request signature in header" is chosen
+# (https://developers.hubspot.com/docs/api/webhooks/validating-requests: v2, and v3 as well).
+_SIGNATURE_HEADERS = ("X-HubSpot-Signature", "X-HubSpot-Signature-v3")
 
 
 def parse_events(raw: str) -> list[WebhookEvent]:
@@ -45,23 +51,30 @@ class WebhookIntake:
         deliveries: DeliveryLedger,
         queue: EventQueue,
         now_ms: Callable[[], int],
+        workflow_key: Callable[[], str] = lambda: "",
     ) -> None:
         self._watched = config.scoring.properties
         self._engagements = config.journey.engagement_properties
-        # Read per request: the secret may rotate, and powertools caches it for minutes.
+        self._kept = config.contact_properties
+        self._key_name = config.workflows.api_key_name
+        # Read per request: the secrets may rotate, and powertools caches them for minutes.
         self._secret = client_secret
+        self._workflow_key = workflow_key
         self._deliveries = deliveries
         self._queue = queue
         self._now_ms = now_ms
 
-    def receive(self, request: SignedRequest) -> dict[str, object]:
-        """Verify a delivery and enqueue the events leadflow acts on; a summary of what happened."""
+    def _verify(self, request: SignedRequest) -> str:
         try:
-            version = verify(request, self._secret(), self._now_ms())
+            return verify(request, self._secret(), self._now_ms())
         except SignatureError as exc:
             logger.warning("rejected webhook", reason=str(exc))
             count("WebhookRejected")
             raise Unauthenticated(f"invalid signature: {exc}") from None
+
+    def receive(self, request: SignedRequest) -> dict[str, object]:
+        """Verify an app webhook delivery and enqueue the events leadflow acts on; what happened."""
+        version = self._verify(request)
         events = parse_events(request.body)
         acted = [e for e in events if triage(e, self._watched, self._engagements) is not None]
         unique = {e.dedupe_key: e for e in reversed(acted)}  # the first copy of each event
@@ -84,3 +97,69 @@ class WebhookIntake:
         }
         logger.info("webhook accepted", extra=summary)
         return summary
+
+    def receive_record(self, request: SignedRequest, query: Mapping[str, Sequence[str]]) -> dict[str, object]:
+        """A workflow's "Send a webhook" action: authenticate, read the enrolled record, queue it once.
+
+        HubSpot sends the same request again when an answer is late or a 5xx, so the same body is
+        queued once; the values leadflow does not read are not carried further.
+        """
+        auth = self._authenticate(request, query)
+        record = _record(request.body)
+        kept = record.model_copy(
+            update={
+                "properties": {k: v for k, v in record.properties.items() if k in self._kept},
+                "changed_at": {k: v for k, v in record.changed_at.items() if k in self._kept},
+            }
+        )
+        key = f"workflow:{record.identity}"
+        duplicate = bool(self._deliveries.seen_events([key]))
+        if not duplicate:
+            try:
+                self._queue.send(records=[kept])
+            except EnqueueError as exc:
+                logger.error("enqueue failed; HubSpot will retry", error=str(exc))
+                raise TryLater("the record could not be queued; retry later") from None
+            self._deliveries.remember_events([key])
+        count("WorkflowRecordsEnqueued", 0 if duplicate else 1)
+        summary: dict[str, object] = {
+            "record": record.object_id,
+            "enqueued": 0 if duplicate else 1,
+            "duplicates": int(duplicate),
+            "complete": record.complete,
+            "auth": auth,
+        }
+        logger.info("workflow record accepted", extra=summary)
+        return summary
+
+    def _authenticate(self, request: SignedRequest, query: Mapping[str, Sequence[str]]) -> str:
+        """A HubSpot request signature (v3, else v2/v1) when one is sent; else the workflow API key,
+        in the configured header or query parameter, compared in constant time."""
+        if any(request.header(h) is not None for h in _SIGNATURE_HEADERS):
+            return self._verify(request)
+        expected = self._workflow_key()
+        given = request.header(self._key_name) or next(iter(query.get(self._key_name) or ()), None)
+        if given is None:
+            count("WebhookRejected")
+            raise Unauthenticated(f"no HubSpot signature, and no {self._key_name} header or query parameter")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            count("WebhookRejected")
+            raise Unauthenticated(f"the {self._key_name} API key does not match")
+        return "api_key"
+
+
+def _record(raw: str) -> WorkflowRecord:
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise MalformedRequest(f"body is not JSON: {exc}") from None
+    try:
+        record = read_record(body, raw)
+    except WorkflowRecordError as exc:
+        raise MalformedRequest(str(exc)) from None
+    if record.object_type != CONTACT:
+        raise MalformedRequest(
+            f"leadflow works on contacts; this workflow sent a {record.object_type} record "
+            "(use a contact-based workflow)"
+        )
+    return record

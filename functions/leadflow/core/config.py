@@ -222,6 +222,25 @@ class JourneyConfig(Strict):
         return frozenset(self.engagements)
 
 
+class WorkflowsConfig(Strict):
+    """How HubSpot workflows reach leadflow: the "Send a webhook" action and leadflow's own actions."""
+
+    api_key_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+        default="X-Leadflow-Key",
+        description=(
+            "the header or query parameter a 'Send a webhook' action authenticated by API key puts "
+            "the key in (the key itself is the stack's WorkflowApiKey)"
+        ),
+    )
+    handoff_days: Annotated[float, Field(gt=0, le=365)] | None = Field(
+        default=None,
+        description=(
+            "how long a workflow waits on 'Hand off with leadflow' before going on without an outcome; "
+            "unset: the longest a journey can take under this configuration"
+        ),
+    )
+
+
 class LeadflowConfig(Strict):
     """The whole configuration file."""
 
@@ -230,6 +249,7 @@ class LeadflowConfig(Strict):
     routing: RoutingConfig
     sla: SlaConfig = SlaConfig()
     journey: JourneyConfig = JourneyConfig()
+    workflows: WorkflowsConfig = WorkflowsConfig()
 
     @model_validator(mode="after")
     def _fast_track_defined(self) -> LeadflowConfig:

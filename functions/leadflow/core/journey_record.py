@@ -151,6 +151,9 @@ class JourneyRecord(JourneyFields):
     token_expires: float | None = Field(default=None, description="epoch seconds; None: never")
     pending_decision: str | None = None
     pending_engagement: str | None = None
+    callbacks: frozenset[str] = Field(
+        default_factory=frozenset, description="blocked workflow actions to complete when the journey ends"
+    )
 
     @property
     def key(self) -> JourneyKey:

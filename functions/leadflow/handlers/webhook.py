@@ -1,4 +1,5 @@
-"""POST /webhooks/hubspot: HubSpot webhook deliveries (the use case is `leadflow.app.webhook_intake`)."""
+"""POST /webhooks/hubspot (HubSpot app webhooks) and POST /workflows/webhook (a workflow's "Send a
+webhook" action); the use case is `leadflow.app.webhook_intake`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def receive_hubspot_webhook() -> Response[str]:
     event = app.current_event
     request = signed_request(event, public_uris(event, settings().public_url))
     return json_response(200, wiring.webhook_intake().receive(request))
+
+
+@app.post("/workflows/webhook")
+def receive_workflow_webhook() -> Response[str]:
+    """Authenticate a workflow's "Send a webhook" request and queue the record it carries."""
+    event = app.current_event
+    request = signed_request(event, public_uris(event, settings().public_url))
+    query = event.multi_value_query_string_parameters or {}
+    return json_response(200, wiring.webhook_intake().receive_record(request, query))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

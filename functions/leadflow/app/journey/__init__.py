@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from leadflow.app.journey import assignment, escalation, failure, outcomes, waits
 from leadflow.app.journey.context import RoutingError, StepContext
-from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
+from leadflow.app.ports import EventQueue, HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import WaitKind
@@ -33,9 +33,10 @@ class JourneySteps:
         ledger: RoutingLedger,
         engine: JourneyEngine,
         notifier: Callable[[], Notifier],
+        queue: Callable[[], EventQueue],
         clock: Clock = utcnow,
     ) -> None:
-        self.context = StepContext(config, hubspot, store, ledger, engine, notifier, clock)
+        self.context = StepContext(config, hubspot, store, ledger, engine, notifier, queue, clock)
 
     def route(self, state: JourneyState) -> JourneyState:
         """Route: the team and the owner."""

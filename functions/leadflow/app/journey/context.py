@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
+from leadflow.app.ports import EventQueue, HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
 from leadflow.core.calendar import WorkCalendar
 from leadflow.core.clock import Clock, seconds_until
 from leadflow.core.config import LeadflowConfig, Member, TeamConfig
@@ -19,6 +19,7 @@ from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneySt
 from leadflow.core.journey_state import Handoff, JourneyState, NextEscalation
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner, member_by_email
+from leadflow.core.workflow_outcome import CallbackCompletion, journey_outcome
 
 
 class RoutingError(RuntimeError):
@@ -34,8 +35,9 @@ class StepContext:
     store: JourneyStore
     ledger: RoutingLedger
     engine: JourneyEngine
-    # Built on first use: most steps never notify, and its clients cost a cold start.
+    # Built on first use: most steps never notify nor release a workflow, and clients cost a cold start.
     notifier: Callable[[], Notifier]
+    queue: Callable[[], EventQueue]
     clock: Clock
 
     def owners(self, fresh: bool = False) -> dict[str, Owner]:
@@ -78,9 +80,22 @@ class StepContext:
         found = self.store.journey(state.key)
         return found or JourneyRecord(contact_id=state.contact_id, journey_id=state.journey_id)
 
-    def record(self, state: JourneyState, status: JourneyStatus, fields: JourneyFields) -> None:
-        """A transition on the journey record, stamped now."""
-        self.store.record_journey(state.key, status, self.clock(), fields)
+    def record(self, state: JourneyState, status: JourneyStatus, fields: JourneyFields) -> JourneyRecord:
+        """A transition on the journey record, stamped now; the record after it."""
+        return self.store.record_journey(state.key, status, self.clock(), fields)
+
+    def release_workflows(self, state: JourneyState, record: JourneyRecord, *, failed: bool = False) -> None:
+        """Let every workflow blocked on this journey ("Hand off with leadflow") go on with its outcome.
+
+        The completions go through the lead-events queue, whose redelivery and dead-letter queue
+        retry HubSpot's callbacks API until it answers; the journey does not wait for it.
+        """
+        if not record.callbacks:
+            return
+        outputs = journey_outcome(state, failed=failed)
+        ids = sorted(record.callbacks)
+        self.queue().send(completions=[CallbackCompletion(callback_id=c, output_fields=outputs) for c in ids])
+        self.store.drop_callbacks(state.key, ids)
 
     def task_once(
         self, state: JourneyState, create: Callable[[], str], recorded: JourneyRecord | None = None

@@ -24,7 +24,7 @@ def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) ->
     )
     state.error = None
     fields = JourneyFields(failed_state=failed, error=state.failure.error, cause=state.failure.cause)
-    ctx.record(state, JourneyStatus.FAILED, fields)
+    record = ctx.record(state, JourneyStatus.FAILED, fields)
     try:
         ctx.hubspot.update_contact(state.contact_id, {Prop.JOURNEY_STATUS: JourneyStatus.FAILED.value})
     except HubSpotError:
@@ -35,6 +35,8 @@ def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) ->
         f"{state.failure.error}: {_error_message(state.failure.cause)} "
         f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
     )
+    # A workflow waiting on the journey learns it failed; one that joins later waits for the repair.
+    ctx.release_workflows(state, record, failed=True)
     count("JourneysFailed")
     logger.error("journey failed", failed_state=failed, error=state.failure.error)
     return state

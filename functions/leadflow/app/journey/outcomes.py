@@ -65,7 +65,7 @@ def mark_sql(ctx: StepContext, state: JourneyState, attempt: int = 0) -> Journey
     fields = JourneyFields(
         deal_id=state.deal_id, sql_path=path, engagement=state.engagement.kind if state.engagement else ""
     )
-    ctx.record(state, JourneyStatus.SQL, fields)
+    ctx.release_workflows(state, ctx.record(state, JourneyStatus.SQL, fields))
     logger.info("sales qualified", deal_id=state.deal_id, path=path)
     return state
 
@@ -124,7 +124,7 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
         reason=state.decision.reason,
         decided_by="deadline" if state.decision.automatic else "owner",
     )
-    ctx.record(state, status, fields)
+    ctx.release_workflows(state, ctx.record(state, status, fields))
     return state
 
 
