@@ -93,6 +93,7 @@ def cold_start_events(standin: HubSpotStandIn, signals_secret: str) -> dict[str,
     return {
         "SignalsFunction": signals,
         "WebhookFunction": json.loads((EVENTS / "webhook_contact_creation.json").read_text()),
+        "WorkflowActionsFunction": json.loads((EVENTS / "workflow_action_handoff.json").read_text()),
         "LeadEventsFunction": json.loads((EVENTS / "lead_events_sqs.json").read_text()),
         "RouteFunction": state,
         "HandOffFunction": assigned,

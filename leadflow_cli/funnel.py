@@ -11,20 +11,9 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import TextIO
 
 from leadflow.core.journey_record import JourneyRecord, JourneyStatus
-
-_DECIDED = (JourneyStatus.SAL, JourneyStatus.REJECTED, JourneyStatus.RECYCLED)
-
-
-def decided_at(row: JourneyRecord) -> datetime | None:
-    """When a person decided (accepted, recycled or rejected), or None: undecided, fast-tracked,
-    or recycled by a deadline before anyone accepted."""
-    if row.decided_by == "deadline" and JourneyStatus.SAL not in row.reached:
-        return None
-    return next((row.reached[s] for s in _DECIDED if s in row.reached), None)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -61,7 +50,7 @@ def funnel(rows: Iterable[JourneyRecord]) -> Funnel:
     minutes = []
     decided = accepted = within_sla = unanswered = 0
     for row in rows:
-        at = decided_at(row)
+        at = row.decided_at
         if at is None:
             unanswered += JourneyStatus.FALLBACK in row.reached
             continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.core.config import ConfigError
+from leadflow.core.journey_record import JourneyStatus
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.local.template import TemplateError
 
@@ -140,6 +141,34 @@ def _bootstrap(args: argparse.Namespace) -> int:
         f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
         + (" (dry run: nothing written)" if args.dry_run else "")
     )
+    return 0
+
+
+def _actions(args: argparse.Namespace) -> int:
+    import os
+
+    from hubspot import HubSpot
+
+    from leadflow.core.config import load_config
+    from leadflow_cli.workflow_actions import ActionsError, publish
+
+    key = os.environ.get("HUBSPOT_DEVELOPER_KEY", "")
+    if not key:
+        print(
+            "leadflow: set HUBSPOT_DEVELOPER_KEY to the developer account key of the HubSpot app",
+            file=sys.stderr,
+        )
+        return 2
+    client = HubSpot(api_key=key, host=args.base_url)
+    try:
+        report = publish(client, args.app_id, load_config(args.config), args.url, dry_run=args.dry_run)
+    except ActionsError as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 1
+    for verb, done in (("created", report.created), ("updated", report.updated)):
+        for name, definition_id in done.items():
+            print(f"{verb} {name!r} (definition {definition_id})")
+    print("(dry run: nothing written)" if args.dry_run else f"actions of app {args.app_id} are up to date")
     return 0
 
 
@@ -300,20 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         "journeys", help="list journeys: filter by status, owner, age; --stuck past SLA"
     )
     _target_options(journeys)
-    journeys.add_argument(
-        "--status",
-        choices=[
-            "routed",
-            "awaiting_decision",
-            "escalated",
-            "sal",
-            "sql",
-            "recycled",
-            "rejected",
-            "fallback",
-            "failed",
-        ],
-    )
+    journeys.add_argument("--status", choices=[s.value for s in JourneyStatus])
     journeys.add_argument("--owner", help="HubSpot owner id")
     journeys.add_argument("--stuck", action="store_true", help="only journeys still waiting past their SLA")
     journeys.add_argument("--older-than", type=float, metavar="HOURS", help="only MQLs older than this")
@@ -345,6 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
     boot.add_argument("--dry-run", action="store_true", help="only report what would change")
     boot.set_defaults(run=_bootstrap)
+    actions = hubspot_sub.add_parser(
+        "actions",
+        help="create or update leadflow's custom workflow actions in a HubSpot app (HUBSPOT_DEVELOPER_KEY)",
+    )
+    actions.add_argument("--app-id", type=int, required=True, help="the HubSpot app's id")
+    actions.add_argument(
+        "--url", required=True, help="where the actions live: the stack's WorkflowActionsBaseUrl output"
+    )
+    actions.add_argument("--config", type=Path, default=config_file)
+    actions.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot's API base URL")
+    actions.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    actions.set_defaults(run=_actions)
 
     signals = sub.add_parser("signals", help="tools for POST /signals")
     signals_sub = signals.add_subparsers(dest="signals_command", required=True)

@@ -13,7 +13,7 @@ import yaml
 
 from leadflow import wiring
 from leadflow.core.config import parse_config
-from leadflow.handlers import journey_steps, lead_events, webhook
+from leadflow.handlers import journey_steps, lead_events, webhook, workflow_actions
 from leadflow.handlers import signals as signals_handler
 from leadflow_cli.diagram import render_block
 from leadflow_cli.local.lambdas import LocalContext
@@ -40,7 +40,11 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     secrets = json.loads((EVENTS / "env.json").read_text())["Parameters"]
-    runtime = runtime_factory(consume_queues=False, client_secret=secrets["HUBSPOT_CLIENT_SECRET"])
+    runtime = runtime_factory(
+        consume_queues=False,
+        client_secret=secrets["HUBSPOT_CLIENT_SECRET"],
+        public_url=secrets["LEADFLOW_PUBLIC_URL"],  # what the v2-signed samples were signed for
+    )
     contact = runtime.standin.store.create_object("contacts", dict(MQL_PROPS))  # type: ignore[union-attr]
     assert contact == "101", "the samples name contact 101"
 
@@ -84,6 +88,14 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     answer = signals_handler.handler(signals, context("SignalsFunction"))
     assert (answer["statusCode"], json.loads(answer["body"])) == (202, {"accepted": 1})
 
+    # A workflow's "Send a webhook" (signed v2, which has no timestamp) and "Hand off with leadflow".
+    sent = webhook.handler(load("workflow_webhook.json"), context("WebhookFunction"))
+    assert (sent["statusCode"], json.loads(sent["body"])["record"]) == (200, "101")
+    blocked = workflow_actions.handler(
+        load("workflow_action_handoff.json"), context("WorkflowActionsFunction")
+    )
+    assert json.loads(blocked["body"])["outputFields"]["hs_execution_state"] == "BLOCK"
+
     samples = {
         "webhook_contact_creation.json",
         "lead_events_sqs.json",
@@ -96,6 +108,8 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
         "journey_mark_sql.json",
         "journey_close.json",
         "journey_record_failure.json",
+        "workflow_webhook.json",
+        "workflow_action_handoff.json",
         "env.json",
     }
     assert {p.name for p in EVENTS.glob("*.json")} == samples

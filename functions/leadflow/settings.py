@@ -63,6 +63,10 @@ NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "signals": (("queue_url",), ("signals_secret",)),
     "lead_events": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
     "journey": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
+    "workflow_actions": (
+        ("table_name", "state_machine_arn"),
+        ("hubspot_client_secret", "hubspot_access_token"),
+    ),
 }
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from leadflow.app.journey import JourneySteps
     from leadflow.app.signals_intake import SignalsIntake
     from leadflow.app.webhook_intake import WebhookIntake
+    from leadflow.app.workflow_actions import WorkflowActions
     from leadflow.core.config import LeadflowConfig
 
 _clock: Clock = utcnow
@@ -169,6 +170,23 @@ def signals_intake() -> SignalsIntake:
 
 
 @cache
+def workflow_actions() -> WorkflowActions:
+    """The custom workflow actions' use cases."""
+    from leadflow.app.workflow_actions import WorkflowActions
+
+    return WorkflowActions(
+        config(),
+        lambda: secret("hubspot_client_secret"),
+        hubspot(),
+        store(),
+        store(),
+        engine(),
+        _clock,
+        wall_ms,
+    )
+
+
+@cache
 def intake() -> LeadIntake:
     """The lead-events use case."""
     from leadflow.app.intake import LeadIntake
@@ -185,7 +203,7 @@ def steps() -> JourneySteps:
 
 
 _BUILT = (settings, ready, _aws, config, hubspot, store, queue, engine, notifier)
-_USE_CASES = (webhook_intake, signals_intake, intake, steps)
+_USE_CASES = (webhook_intake, signals_intake, workflow_actions, intake, steps)
 
 
 def reset() -> None:

@@ -164,7 +164,7 @@ class HubSpotStandIn:
         self.store.count_call(route)
         if not self._authorized(request, endpoint):
             return _error(401, "INVALID_AUTHENTICATION", _NO_AUTH)
-        fault = self.store.draw_fault()
+        fault = self.store.draw_fault(route)
         if fault == "drop":
             return None
         if fault == "rate_limit":

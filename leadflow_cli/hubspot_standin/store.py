@@ -64,6 +64,8 @@ class FaultPlan:
     # Routes (e.g. "deals.create") whose first answer is lost after the work is done, as when a
     # request times out on the client's side while HubSpot completes it.
     lose_answer_once: tuple[str, ...] = ()
+    # Routes answered 503 for their first N requests (an outage of one API, e.g. callbacks).
+    down_for: tuple[tuple[str, int], ...] = ()
 
 
 DEFAULT_DEAL_STAGES: Final = (
@@ -207,9 +209,14 @@ class StandInStore:
                 return True
             return False
 
-    def draw_fault(self) -> str | None:
+    def draw_fault(self, route: str = "") -> str | None:
         """Which fault, if any, the fault plan picks for the next request (counted in faults_served)."""
         plan = self.faults
+        with self._lock:
+            down = dict(plan.down_for).get(route, 0)
+            if self._calls[route] <= down:
+                self.faults_served["server_error"] += 1
+                return "server_error"
         shares = (
             ("rate_limit", plan.rate_limit_share),
             ("server_error", plan.server_error_share),

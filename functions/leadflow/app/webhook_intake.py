@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
+from leadflow.app.hubspot_requests import authenticate
 from leadflow.app.ports import DeliveryLedger, EnqueueError, EventQueue
 from leadflow.app.refusals import MalformedRequest, TryLater, Unauthenticated
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.triage import triage
 from leadflow.observability import count, logger
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
-from leadflow.webhooks.signature import SignatureError, SignedRequest, verify
+from leadflow.webhooks.signature import SignedRequest
 from leadflow.webhooks.validation import describe
 from leadflow.webhooks.workflow_records import CONTACT, WorkflowRecord, WorkflowRecordError, read_record
 
@@ -65,12 +66,7 @@ class WebhookIntake:
         self._now_ms = now_ms
 
     def _verify(self, request: SignedRequest) -> str:
-        try:
-            return verify(request, self._secret(), self._now_ms())
-        except SignatureError as exc:
-            logger.warning("rejected webhook", reason=str(exc))
-            count("WebhookRejected")
-            raise Unauthenticated(f"invalid signature: {exc}") from None
+        return authenticate(request, self._secret(), self._now_ms())
 
     def receive(self, request: SignedRequest) -> dict[str, object]:
         """Verify an app webhook delivery and enqueue the events leadflow acts on; what happened."""

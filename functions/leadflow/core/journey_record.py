@@ -46,6 +46,9 @@ DECIDING_STATUSES: Final = frozenset(
 )
 
 
+_DECIDED: Final = (JourneyStatus.SAL, JourneyStatus.REJECTED, JourneyStatus.RECYCLED)
+
+
 def is_open(status: str | None) -> bool:
     """Whether a status (as HubSpot or the record holds it) means a journey is running.
 
@@ -159,6 +162,14 @@ class JourneyRecord(JourneyFields):
     def key(self) -> JourneyKey:
         """The key this record is stored under."""
         return JourneyKey(self.contact_id, self.journey_id)
+
+    @property
+    def decided_at(self) -> datetime | None:
+        """When a person decided (accepted, recycled or rejected), or None: undecided, fast-tracked,
+        or recycled by a deadline before anyone accepted."""
+        if self.decided_by == "deadline" and JourneyStatus.SAL not in self.reached:
+            return None
+        return next((self.reached[s] for s in _DECIDED if s in self.reached), None)
 
     def stuck(self, now: datetime) -> bool:
         """Still owed a decision after its SLA deadline."""

@@ -11,14 +11,14 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from leadflow.core.decisions import sql_path
-from leadflow.core.journey_state import JourneyState
+from leadflow.core.journey_record import JourneyRecord, JourneyStatus
 
 # What a journey's end is called in the `outcome` output (and what the branches are named).
 OUTCOMES: Final = ("sql", "recycled", "rejected", "no_response", "failed", "not_mql")
 OUTPUT_FIELDS: Final = (
     "outcome",
     "reason",
+    "error",
     "owner_email",
     "owner_id",
     "team",
@@ -37,27 +37,36 @@ class CallbackCompletion(BaseModel):
     output_fields: dict[str, str]
 
 
-def journey_outcome(state: JourneyState, failed: bool = False) -> dict[str, str]:
-    """The output fields of a journey that ended (or failed): how, why, with whom, and how fast."""
-    decision = state.decision
-    if failed:
-        outcome = "failed"
-    elif state.outcome == "recycled" and decision is not None and decision.reason == "no_response":
+def journey_outcome(record: JourneyRecord) -> dict[str, str]:
+    """The output fields of a journey as its record tells it: how it ended (or failed), why, with
+    whom, and how many hours the owner took to decide."""
+    status = record.status
+    if status is JourneyStatus.RECYCLED and record.reason == "no_response":
         outcome = "no_response"
     else:
-        outcome = state.outcome
-    hours = ""
-    if decision is not None and not decision.automatic:
-        hours = f"{max(0.0, (decision.decided_at - state.mql_at).total_seconds()) / 3600:.1f}"
-    chosen = state.assignment
+        outcome = status.value if status else ""
+    decided, hours = record.decided_at, ""
+    if decided is not None and record.mql_at is not None:
+        hours = f"{max(0.0, (decided - record.mql_at).total_seconds()) / 3600:.1f}"
     return {
         "hs_execution_state": "SUCCESS",
         "outcome": outcome,
-        "reason": (state.failure.error if failed and state.failure else decision.reason if decision else ""),
-        "owner_email": chosen.owner_email if chosen else "",
-        "owner_id": chosen.owner_id if chosen else "",
-        "team": chosen.team if chosen else "",
-        "sql_path": sql_path(state.sql_policy, state.direct_sql) if state.outcome == "sql" else "",
-        "deal_id": state.deal_id or "",
+        "reason": record.reason or "",
+        "error": (record.error or "") if status is JourneyStatus.FAILED else "",
+        "owner_email": record.owner_email or "",
+        "owner_id": record.owner_id or "",
+        "team": record.team or "",
+        "sql_path": record.sql_path or "",
+        "deal_id": record.deal_id or "",
         "hours_to_decision": hours,
+    }
+
+
+def not_handed_off(reason: str) -> dict[str, str]:
+    """The output fields of a contact "Hand off with leadflow" did not hand off (not an MQL)."""
+    return {
+        "hs_execution_state": "SUCCESS",
+        **dict.fromkeys(OUTPUT_FIELDS, ""),
+        "outcome": "not_mql",
+        "reason": reason,
     }

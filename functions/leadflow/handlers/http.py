@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from leadflow.app.refusals import MalformedRequest, RequestRefused, TooLarge, TryLater, Unauthenticated
+from leadflow.settings import settings
 from leadflow.webhooks.called_url import called_urls
 from leadflow.webhooks.signature import SignedRequest
 
@@ -74,3 +75,8 @@ def public_uris(event: APIGatewayProxyEvent, base: str) -> list[str]:
         ctx = event.request_context
         base = f"https://{ctx.domain_name}/{ctx.stage}"
     return called_urls(base.rstrip("/") + event.path, event.multi_value_query_string_parameters)
+
+
+def hubspot_request(event: APIGatewayProxyEvent) -> SignedRequest:
+    """A request HubSpot signed: over the public URL it called (see `public_uris`)."""
+    return signed_request(event, public_uris(event, settings().public_url))

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from leadflow import wiring
 from leadflow.adapters.queue import parse_message
+from leadflow.app.workflow_callbacks import complete_callbacks
 from leadflow.core.signals import ContactSignal
+from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.observability import count, logger, metrics
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
@@ -30,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed: list[tuple[str, WebhookEvent]] = []
     signals: list[tuple[str, ContactSignal]] = []
     records: list[tuple[str, WorkflowRecord]] = []
+    completions: list[tuple[str, CallbackCompletion]] = []
     for message in SQSEvent(event).records:
         try:
             queued = parse_message(message.body)
@@ -41,8 +44,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         parsed += [(message.message_id, e) for e in queued.events]
         signals += [(message.message_id, s) for s in queued.signals]
         records += [(message.message_id, r) for r in queued.records]
+        completions += [(message.message_id, c) for c in queued.completions]
     result = wiring.intake().process(parsed, signals, records)
     failed.extend(result.failed_message_ids)
+    if completions:
+        failed.extend(complete_callbacks(wiring.hubspot(), completions))
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)
     count("DecisionsReceived", result.decisions_delivered + result.decisions_parked)

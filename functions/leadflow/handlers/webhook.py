@@ -10,9 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import wiring
-from leadflow.handlers.http import api, json_response, public_uris, signed_request
+from leadflow.handlers.http import api, hubspot_request, json_response
 from leadflow.observability import logger, metrics
-from leadflow.settings import settings
 
 app = api()
 
@@ -20,18 +19,15 @@ app = api()
 @app.post("/webhooks/hubspot")
 def receive_hubspot_webhook() -> Response[str]:
     """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
-    event = app.current_event
-    request = signed_request(event, public_uris(event, settings().public_url))
-    return json_response(200, wiring.webhook_intake().receive(request))
+    return json_response(200, wiring.webhook_intake().receive(hubspot_request(app.current_event)))
 
 
 @app.post("/workflows/webhook")
 def receive_workflow_webhook() -> Response[str]:
     """Authenticate a workflow's "Send a webhook" request and queue the record it carries."""
     event = app.current_event
-    request = signed_request(event, public_uris(event, settings().public_url))
     query = event.multi_value_query_string_parameters or {}
-    return json_response(200, wiring.webhook_intake().receive_record(request, query))
+    return json_response(200, wiring.webhook_intake().receive_record(hubspot_request(event), query))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

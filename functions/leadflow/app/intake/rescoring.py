@@ -3,6 +3,7 @@ and whether it becomes an MQL now (the gates a new journey must pass)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from leadflow.app.ports import Properties
@@ -70,16 +71,24 @@ class Rescoring:
         return found
 
     def signals_from_record(self, record: WorkflowRecord, now: datetime) -> list[Signal]:
-        """Signals in a record a workflow sent: each signal property that has a value, at the time
-        HubSpot gives for it (its `at_property`, else when it changed), else now."""
+        """Signals in a record a workflow sent (see `signals_in`), dated by its history where it has one."""
+        return self.signals_in(record.object_id, dict(record.properties), now, record.changed_at)
+
+    def signals_in(
+        self, contact_id: str, props: Properties, now: datetime, changed_at: Mapping[str, int] | None = None
+    ) -> list[Signal]:
+        """The signals a contact's properties hold: each signal property with a value, at the time HubSpot
+        gives for it (its `at_property`, else when it changed), else now. The same value seen again (a
+        re-enrolment, a retry) is the same signal."""
         found: list[Signal] = []
-        for name, value in record.properties.items():
-            changed = record.changed_at.get(name)
-            at = self._at_property_time(name, dict(record.properties)) or (
+        for name in self.config.scoring.signal_properties:
+            changed = (changed_at or {}).get(name)
+            at = self._at_property_time(name, props) or (
                 datetime.fromtimestamp(changed / 1000, tz=UTC) if changed else now
             )
-            # The same value sent again (a re-enrolment, a retry) is the same signal.
-            found += self._signal(name, value, at, f"hubspot:{record.object_id}:{name}:{int(at.timestamp())}")
+            found += self._signal(
+                name, props.get(name), at, f"hubspot:{contact_id}:{name}:{int(at.timestamp())}"
+            )
         return found
 
     def _at_property_time(self, name: str, props: Properties) -> datetime | None:

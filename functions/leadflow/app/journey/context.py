@@ -84,7 +84,7 @@ class StepContext:
         """A transition on the journey record, stamped now; the record after it."""
         return self.store.record_journey(state.key, status, self.clock(), fields)
 
-    def release_workflows(self, state: JourneyState, record: JourneyRecord, *, failed: bool = False) -> None:
+    def release_workflows(self, state: JourneyState, record: JourneyRecord) -> None:
         """Let every workflow blocked on this journey ("Hand off with leadflow") go on with its outcome.
 
         The completions go through the lead-events queue, whose redelivery and dead-letter queue
@@ -92,7 +92,7 @@ class StepContext:
         """
         if not record.callbacks:
             return
-        outputs = journey_outcome(state, failed=failed)
+        outputs = journey_outcome(record)
         ids = sorted(record.callbacks)
         self.queue().send(completions=[CallbackCompletion(callback_id=c, output_fields=outputs) for c in ids])
         self.store.drop_callbacks(state.key, ids)

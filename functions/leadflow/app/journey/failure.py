@@ -36,7 +36,7 @@ def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) ->
         f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
     )
     # A workflow waiting on the journey learns it failed; one that joins later waits for the repair.
-    ctx.release_workflows(state, record, failed=True)
+    ctx.release_workflows(state, record)
     count("JourneysFailed")
     logger.error("journey failed", failed_state=failed, error=state.failure.error)
     return state

@@ -1,0 +1,36 @@
+"""POST /workflows/actions/score and /workflows/actions/handoff: leadflow's custom workflow actions
+(the use cases are `leadflow.app.workflow_actions`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadflow import wiring
+from leadflow.handlers.http import api, hubspot_request, json_response
+from leadflow.observability import logger, metrics
+
+app = api()
+
+
+@app.post("/workflows/actions/score")
+def score() -> Response[str]:
+    """ "Score with leadflow": the contact's score card."""
+    return json_response(200, wiring.workflow_actions().score(hubspot_request(app.current_event)))
+
+
+@app.post("/workflows/actions/handoff")
+def hand_off() -> Response[str]:
+    """ "Hand off with leadflow": the workflow waits for the contact's journey to end."""
+    return json_response(200, wiring.workflow_actions().hand_off(hubspot_request(app.current_event)))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point."""
+    wiring.ready("workflow_actions")
+    return app.resolve(event, context)
