@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = LocalContext("bench", "arn:aws:lambda:us-east-1:123456789012:function:bench")
 
 
-def _api_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
+def _api_event(body: str, headers: dict[str, str], path: str = "/webhooks/hubspot") -> dict[str, Any]:
     return {
-        "resource": "/webhooks/hubspot",
-        "path": "/webhooks/hubspot",
+        "resource": path,
+        "path": path,
         "httpMethod": "POST",
         "headers": headers,
         "requestContext": {"stage": STAGE, "domainName": "bench", "requestId": str(uuid.uuid4())},
@@ -61,17 +61,10 @@ def webhook_ack(runtime: LocalRuntime, events_per_request: int, requests: int) -
     return samples
 
 
-def calls_per_event(runtime: LocalRuntime, events: int = 1000, batch: int = 100) -> float:
-    """HubSpot calls made by the lead-events function for a burst of contact events."""
-    assert runtime.standin is not None
-    store = runtime.standin.store
-    ids = [
-        store.create_object("contacts", {"industry": "RETAIL", "numemployees": "5"}) for _ in range(events)
-    ]
-    sender = HubSpotWebhookSender("http://unused", "unused")
-    store.reset_calls()
-    for start in range(0, events, batch):
-        records = [
+def _sqs_event(bodies: list[str]) -> dict[str, Any]:
+    """The SQS event the lead-events function receives for these message bodies."""
+    return {
+        "Records": [
             {
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "r",
@@ -81,16 +74,81 @@ def calls_per_event(runtime: LocalRuntime, events: int = 1000, batch: int = 100)
                 "attributes": {},
                 "messageAttributes": {},
                 "md5OfBody": "",
-                "body": json.dumps({"events": [sender.event("contact.creation", cid)]}),
+                "body": body,
             }
-            for cid in ids[start : start + batch]
+            for body in bodies
         ]
-        assert lead_events.handler({"Records": records}, CONTEXT) == {"batchItemFailures": []}
-    return store.call_count() / events
+    }
+
+
+def _calls_per_item(runtime: LocalRuntime, bodies: list[str], batch: int = 100) -> float:
+    """HubSpot calls the lead-events function makes per queued message, in batches of `batch`."""
+    assert runtime.standin is not None
+    store = runtime.standin.store
+    store.reset_calls()
+    for start in range(0, len(bodies), batch):
+        assert lead_events.handler(_sqs_event(bodies[start : start + batch]), CONTEXT) == {
+            "batchItemFailures": []
+        }
+    return store.call_count() / len(bodies)
+
+
+COLD = {"industry": "RETAIL", "numemployees": "5"}
+
+
+def calls_per_event(runtime: LocalRuntime, events: int = 1000) -> float:
+    """HubSpot calls made by the lead-events function for a burst of contact events."""
+    assert runtime.standin is not None
+    ids = [runtime.standin.store.create_object("contacts", dict(COLD)) for _ in range(events)]
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    return _calls_per_item(
+        runtime, [json.dumps({"events": [sender.event("contact.creation", c)]}) for c in ids]
+    )
+
+
+def _full_record(contact_id: str, props: dict[str, str]) -> dict[str, Any]:
+    """A workflow's "include all properties" body for a contact (the contacts API record)."""
+    return {
+        "vid": int(contact_id),
+        "canonical-vid": int(contact_id),
+        "properties": {k: {"value": v} for k, v in props.items()},
+    }
+
+
+def calls_per_workflow_record(runtime: LocalRuntime, records: int = 500) -> float:
+    """HubSpot calls made for workflow records carrying every property scoring reads: no contact read."""
+    from leadflow.webhooks.workflow_records import read_record
+
+    assert runtime.standin is not None
+    ids = [runtime.standin.store.create_object("contacts", dict(COLD)) for _ in range(records)]
+    bodies = []
+    for contact_id in ids:
+        raw = json.dumps(_full_record(contact_id, COLD))
+        bodies.append(
+            json.dumps({"records": [json.loads(read_record(json.loads(raw), raw).model_dump_json())]})
+        )
+    return _calls_per_item(runtime, bodies)
+
+
+def workflow_ack(runtime: LocalRuntime, requests: int) -> list[float]:
+    """Latency (ms) of the webhook handler for signed "Send a webhook" requests, each a new contact."""
+    sender = HubSpotWebhookSender(runtime.api_url + "/workflows/webhook", DEFAULT_CLIENT_SECRET)
+    sqs = boto3.client("sqs", region_name=REGION)
+    samples = []
+    for i in range(requests):
+        body = json.dumps(_full_record(str(50_000 + i), {**COLD, "email": f"p{i}@prospect.example"}))
+        event = _api_event(body, sender.signed_headers(body), "/workflows/webhook")
+        started = time.perf_counter()
+        answer = webhook.handler(event, CONTEXT)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert answer["statusCode"] == 200, answer
+        _drain(sqs, runtime.queue_urls["LeadEventsQueue"])
+    return samples
 
 
 def run(requests: int = 200) -> list[Metric]:
-    """Webhook p50/p99 for 1 and 100 events per request, and HubSpot calls per event."""
+    """Webhook p50/p99 for 1 and 100 events per request and for a workflow record, and HubSpot calls
+    per event and per workflow record."""
     metrics = []
     options = LocalOptions(template=ROOT / "template.yaml", port=0, consume_queues=False)
     with LocalRuntime(options) as runtime:
@@ -101,5 +159,14 @@ def run(requests: int = 200) -> list[Metric]:
                 Metric(f"webhook_ack_ms.{size}_event.p50", median(samples), "ms"),
                 Metric(f"webhook_ack_ms.{size}_event.p99", percentile(samples, 99), "ms"),
             ]
+        workflow_ack(runtime, 10)
+        samples = workflow_ack(runtime, requests)
+        metrics += [
+            Metric("webhook_ack_ms.workflow_record.p50", median(samples), "ms"),
+            Metric("webhook_ack_ms.workflow_record.p99", percentile(samples, 99), "ms"),
+        ]
         metrics.append(Metric("hubspot_calls_per_event", calls_per_event(runtime), "calls/event"))
+        metrics.append(
+            Metric("hubspot_calls_per_workflow_record", calls_per_workflow_record(runtime), "calls/record")
+        )
     return metrics

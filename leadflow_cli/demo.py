@@ -19,16 +19,20 @@ from typing import Any, TextIO
 
 import boto3
 import yaml
+from hubspot import HubSpot
 
 from leadflow.core.config import load_config
 from leadflow.core.journey_record import contact_of
 from leadflow.core.lifecycle import Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.funnel import Funnel, print_report, report
+from leadflow_cli.hubspot_standin import StandInStore
+from leadflow_cli.hubspot_standin.workflows import CustomAction, Execution, Workflows
 from leadflow_cli.journeys_cmd import list_journeys
 from leadflow_cli.local.receiver import NotificationReceiver
-from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
+from leadflow_cli.local.runtime import DEFAULT_DEVELOPER_KEY, REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
+from leadflow_cli.workflow_actions import publish
 
 TEAM = [
     ("ada@example.com", "Ada", "Lovelace"),
@@ -58,9 +62,15 @@ class Lead:
     properties: dict[str, str]
     script: list[Move]
     expected: str  # "sql (<policy>)", "recycled (<reason>)", "rejected (<reason>)", "fallback", "not_mql"
+    via_workflow: bool = False  # handed off by a HubSpot workflow's "Hand off with leadflow" action
     contact_id: str = ""
     seen_states: list[str] = field(default_factory=list)
     done: int = 0  # moves made so far
+
+    @property
+    def branch(self) -> str:
+        """The branch a workflow blocked on this lead's journey must resume on."""
+        return "no_response" if self.expected.endswith("(no_response)") else self.expected.split(" ")[0]
 
 
 def _accept(after: int = 0) -> Move:
@@ -142,6 +152,13 @@ def _leads() -> list[Lead]:
             "recycled (bad_timing)",
         ),
         Lead("Lea Novak", {**_FIT, "recent_conversion_event_name": "Contact sales"}, [], "fallback"),
+        Lead(
+            "Wes Walker",
+            {**_FIT, **talk, "jobtitle": "VP Sales"},
+            [_accept(), _engage(reply)],
+            "sql (engagement_required)",
+            via_workflow=True,
+        ),
         Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, [], "not_mql"),
         Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, [], "not_mql"),
         Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, [], "not_mql"),
@@ -229,46 +246,100 @@ def _run_on(options: LocalOptions, config: Any, leads: list[Lead], timeline: Tim
             f"{' > '.join(s.step for s in config.sla.escalation)} > fallback; qualification window "
             f"{DEMO_QUALIFICATION_DAYS * 24:g} h for the demo; time moves to each deadline as it comes"
         )
-        for email, first, last in TEAM:
-            store.add_owner(email, first, last)
-        for lead in leads:
-            first, last = lead.name.split(" ", 1)
-            lead.contact_id = store.create_object(
-                "contacts",
-                {
-                    "firstname": first,
-                    "lastname": last,
-                    "email": f"{first.lower()}@prospect.example",
-                    **lead.properties,
-                },
-            )
-        store.reset_calls()
-        sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", _client_secret())
-        batch = [sender.event("contact.creation", lead.contact_id) for lead in leads]
-        first_delivery = sender.send(batch)
-        timeline.say(
-            f"HubSpot -> POST /webhooks/hubspot: {len(batch)} contact.creation events "
-            f"-> {first_delivery.status} {first_delivery.body} in {first_delivery.elapsed_ms:.0f} ms"
+        _seed(store, leads)
+        sender = HubSpotWebhookSender(
+            runtime.api_url + "/webhooks/hubspot", _client_secret(), clock=runtime.clock.now
         )
-        again = sender.send(batch)
-        timeline.say(
-            f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}"
-        )
-        runtime.wait_until_drained()
-        for lead in leads:
-            props = store.get_object("contacts", lead.contact_id)["properties"]
-            verdict = "MQL" if props.get(Prop.MQL_AT) else "not MQL"
-            why = props.get(Prop.MQL_REASON) or props.get(Prop.DISQUALIFIED_BY) or "below the gates"
-            fast = ", fast track" if props.get(Prop.FAST_TRACK) == "true" else ""
-            timeline.say(
-                f"{lead.name:<12} {verdict:<7} fit {props.get(Prop.FIT_SCORE)}, "
-                f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
-            )
+        _deliver_creations(runtime, sender, leads, timeline)
+        blocked = {
+            lead.name: _hand_off_by_workflow(runtime, config, lead, timeline)
+            for lead in leads
+            if lead.via_workflow
+        }
         failures = _play(runtime, sender, leads, timeline)
+        branches = {name: _branch(name, *waiting, timeline) for name, waiting in blocked.items()}
+        failures += [
+            f"{lead.name}: its workflow resumed on {branches[lead.name]!r}, not {lead.branch!r}"
+            for lead in leads
+            if lead.name in branches and branches[lead.name] != lead.branch
+        ]
         summary = _summary(runtime, leads, failures, webhook_requests=2 + sum(lead.done for lead in leads))
+        summary["workflow_branches"] = branches
         rows = list_journeys(boto3.client("dynamodb", region_name=REGION), runtime.table_names["StateTable"])
         summary["funnel"] = {name: asdict(f) for name, f in report(rows).items()}
         return summary
+
+
+def _seed(store: StandInStore, leads: list[Lead]) -> None:
+    """The team as HubSpot owners, and the leads as contacts."""
+    for email, first, last in TEAM:
+        store.add_owner(email, first, last)
+    for lead in leads:
+        first, last = lead.name.split(" ", 1)
+        props = {"firstname": first, "lastname": last, "email": f"{first.lower()}@prospect.example"}
+        lead.contact_id = store.create_object("contacts", {**props, **lead.properties})
+    store.reset_calls()
+
+
+def _deliver_creations(
+    runtime: LocalRuntime, sender: HubSpotWebhookSender, leads: list[Lead], timeline: Timeline
+) -> None:
+    """HubSpot's contact.creation webhooks (and a retry of the same delivery), and how each lead scored."""
+    assert runtime.standin is not None
+    batch = [sender.event("contact.creation", lead.contact_id) for lead in leads if not lead.via_workflow]
+    first_delivery = sender.send(batch)
+    timeline.say(
+        f"HubSpot -> POST /webhooks/hubspot: {len(batch)} contact.creation events "
+        f"-> {first_delivery.status} {first_delivery.body} in {first_delivery.elapsed_ms:.0f} ms"
+    )
+    again = sender.send(batch)
+    timeline.say(
+        f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}"
+    )
+    runtime.wait_until_drained()
+    for lead in leads:
+        if lead.via_workflow:
+            continue
+        props = runtime.standin.store.get_object("contacts", lead.contact_id)["properties"]
+        verdict = "MQL" if props.get(Prop.MQL_AT) else "not MQL"
+        why = props.get(Prop.MQL_REASON) or props.get(Prop.DISQUALIFIED_BY) or "below the gates"
+        fast = ", fast track" if props.get(Prop.FAST_TRACK) == "true" else ""
+        timeline.say(
+            f"{lead.name:<12} {verdict:<7} fit {props.get(Prop.FIT_SCORE)}, "
+            f"intent {props.get(Prop.INTENT_SCORE)}, tier {props.get(Prop.FIT_TIER)}{fast}: {why}"
+        )
+
+
+# The HubSpot app whose custom workflow actions the demo publishes into the stand-in.
+DEMO_APP_ID = 4242
+
+
+def _hand_off_by_workflow(
+    runtime: LocalRuntime, config: Any, lead: Lead, timeline: Timeline
+) -> tuple[Workflows, Execution]:
+    """A HubSpot workflow enrolls the lead and runs "Hand off with leadflow": it blocks on the journey."""
+    assert runtime.standin is not None
+    client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)
+    actions = publish(client, DEMO_APP_ID, config, runtime.api_url + "/workflows/actions")
+    definition = {**actions.created, **actions.updated}["Hand off with leadflow"]
+    workflows = runtime.workflows()
+    execution = workflows.run_action(lead.contact_id, CustomAction(str(DEMO_APP_ID), definition))
+    timeline.say(
+        f"{lead.name:<12} HubSpot workflow -> 'Hand off with leadflow' -> {execution.state} "
+        f"(expires {execution.outputs.get('hs_expiration_duration', '-')})"
+    )
+    return workflows, execution
+
+
+def _branch(name: str, workflows: Workflows, execution: Execution, timeline: Timeline) -> str:
+    """The branch the lead's workflow took once the journey completed its callback."""
+    done = workflows.finish(execution)
+    branch = done.outputs.get("outcome") or done.state.lower()
+    timeline.say(
+        f"{name:<12} HubSpot workflow resumed ({done.state}) on branch '{branch}': "
+        f"owner {done.outputs.get('owner_email') or '-'}, deal {done.outputs.get('deal_id') or '-'}"
+    )
+    return branch
 
 
 def _client_secret() -> str:
@@ -425,6 +496,9 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
     )
     print("\nFunnel (leadflow report; business time as the demo's clock ran)", file=out)
     print_report({name: Funnel(**f) for name, f in summary["funnel"].items()}, out, as_json=False)
+    print("\nHubSpot workflows blocked on 'Hand off with leadflow'", file=out)
+    for name, branch in summary["workflow_branches"].items():
+        print(f"  {name:<12} resumed on branch '{branch}'", file=out)
     print(f"\nNotifications to the team channel ({len(summary['notifications'])})", file=out)
     for text in summary["notifications"]:
         print(f"  {text}", file=out)

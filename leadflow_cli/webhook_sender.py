@@ -7,7 +7,9 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from leadflow.webhooks.signature import sign_leadflow, sign_v3
@@ -43,13 +45,20 @@ class HubSpotWebhookSender:
     """Builds Webhooks API v3 events and POSTs them signed with the app's client secret."""
 
     def __init__(
-        self, url: str, client_secret: str, portal_id: int = 62515, subscription_id: int = 1001
+        self,
+        url: str,
+        client_secret: str,
+        portal_id: int = 62515,
+        subscription_id: int = 1001,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.url = url
         self._secret = client_secret
         self._portal_id = portal_id
         self._subscription_id = subscription_id
         self._event_ids = itertools.count(1)
+        # HubSpot's clock: when events happen (the local runtime's, so they agree with the journeys').
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def event(
         self,
@@ -65,7 +74,7 @@ class HubSpotWebhookSender:
             "subscriptionId": self._subscription_id,
             "portalId": self._portal_id,
             "appId": 4242,
-            "occurredAt": occurred_at_ms or int(time.time() * 1000),
+            "occurredAt": occurred_at_ms or int(self._clock().timestamp() * 1000),
             "subscriptionType": subscription_type,
             "attemptNumber": 0,
             "objectId": int(object_id),

@@ -76,21 +76,23 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     assert {
         k: summary[k] for k in ("mql", "sql", "escalated", "fallback", "recycled", "rejected", "not_mql")
     } == {
-        "mql": 8,
-        "sql": 4,
+        "mql": 9,
+        "sql": 5,
         "escalated": 2,
         "fallback": 1,
         "recycled": 2,
         "rejected": 1,
         "not_mql": 3,
     }
-    assert summary["sql_by_policy"] == {"engagement_required": 2, "fast_track": 1, "meeting_booked": 1}
+    assert summary["sql_by_policy"] == {"engagement_required": 3, "fast_track": 1, "meeting_booked": 1}
+    # Wes was handed off by a HubSpot workflow, which resumed on the journey's outcome.
+    assert summary["workflow_branches"] == {"Wes Walker": "sql"}
     assert isinstance(summary["hubspot_calls"], int) and summary["hubspot_calls"] > 0
-    # Six leads were decided by a rep (Noah was fast-tracked, Lea nobody decided on), four accepted;
-    # Tom's decision came after a reminder and Lea reached the fallback: 5 of 7 met the SLA.
+    # Seven leads were decided by a rep (Noah was fast-tracked, Lea nobody decided on), five accepted;
+    # Tom's decision came after a reminder and Lea reached the fallback: 6 of 8 met the SLA.
     everyone = summary["funnel"]["all"]
-    assert (everyone["mqls"], everyone["decided"], everyone["accepted"]) == (8, 6, 4)
-    assert (everyone["decided_within_sla"], everyone["sla_compliance"]) == (5, 0.714)
+    assert (everyone["mqls"], everyone["decided"], everyone["accepted"]) == (9, 7, 5)
+    assert (everyone["decided_within_sla"], everyone["sla_compliance"]) == (6, 0.75)
     assert summary["funnel"]["enterprise"]["sql_by_path"] == {"fast_track": 1}
     # Both escalated leads' reminders, then Lea's manager alert, reassignment and fallback reach
     # the team channel; Tom accepted after his reminder, so his manager never hears of him.
