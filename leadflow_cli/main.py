@@ -87,7 +87,6 @@ def _config(args: argparse.Namespace) -> int:
 
 def _sign_signals(args: argparse.Namespace) -> int:
     import json
-    import os
 
     from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET
     from leadflow_cli.webhook_sender import SignalsSender
@@ -118,19 +117,22 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bootstrap(args: argparse.Namespace) -> int:
-    import os
+def _credential(name: str, what: str) -> str | None:
+    """A credential from the environment; None, having said what to set, when it is missing."""
+    value = os.environ.get(name, "")
+    if not value:
+        print(f"leadflow: set {name} to {what}", file=sys.stderr)
+        return None
+    return value
 
+
+def _bootstrap(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
 
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
-    token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
-    if not token:
-        print(
-            "leadflow: set HUBSPOT_ACCESS_TOKEN to a private app token with crm.schemas.contacts.write",
-            file=sys.stderr,
-        )
+    token = _credential("HUBSPOT_ACCESS_TOKEN", "a private app token with crm.schemas.contacts.write")
+    if token is None:
         return 2
     try:
         report = bootstrap(HubSpot(access_token=token, host=args.base_url), dry_run=args.dry_run)
@@ -145,19 +147,13 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
-    import os
-
     from hubspot import HubSpot
 
     from leadflow.core.config import load_config
     from leadflow_cli.workflow_actions import ActionsError, publish
 
-    key = os.environ.get("HUBSPOT_DEVELOPER_KEY", "")
-    if not key:
-        print(
-            "leadflow: set HUBSPOT_DEVELOPER_KEY to the developer account key of the HubSpot app",
-            file=sys.stderr,
-        )
+    key = _credential("HUBSPOT_DEVELOPER_KEY", "the developer account key of the HubSpot app")
+    if key is None:
         return 2
     client = HubSpot(api_key=key, host=args.base_url)
     try:
