@@ -47,6 +47,7 @@ from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 from leadflow_cli.hubspot_standin import StandInError, StandInStore
+from leadflow_cli.hubspot_standin.automation import Automation
 
 
 class ManualClock:
@@ -69,6 +70,8 @@ class FakeHubSpot:
 
     def __init__(self, store: StandInStore | None = None) -> None:
         self.crm = store or StandInStore()
+        # The stand-in's custom workflow action state: blocked executions and their callbacks.
+        self.automation = Automation(self.crm.clock)
         self.calls: list[str] = []
         self._failures: dict[str, list[Exception]] = {}
 
