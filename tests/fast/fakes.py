@@ -284,6 +284,10 @@ class FakeStore:
         with self._lock:
             return self.callbacks.setdefault(callback_id, key)
 
+    def callback_journey(self, callback_id: str) -> JourneyKey | None:
+        with self._lock:
+            return self.callbacks.get(callback_id)
+
     def join(self, key: JourneyKey, callback_id: str) -> bool:
         with self._lock:
             record = self._current(key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -958,3 +959,69 @@ def test_a_message_whose_completion_failed_is_not_tried_again_in_the_same_batch(
 def test_no_completions_call_nothing(world: World) -> None:
     assert complete_callbacks(world.hubspot, []) == []
     assert world.hubspot.calls == []
+
+
+# What a late, repeated or odd body must not do ---------------------------------------------------
+
+
+def test_a_record_sent_again_later_makes_no_second_mql(world: World) -> None:
+    contact = world.contact(**COLD_PROPS)
+    late = record(contact, **MQL_PROPS)
+    process(world, late)
+    stamped = world.hubspot.contact(contact)[Prop.MQL_AT]
+    world.clock.advance(minutes=5)
+    world.store.record_journey(
+        JourneyKey(contact, next(iter(world.engine.started))),
+        JourneyStatus.ROUTED,
+        world.clock(),
+        JourneyFields(),
+    )
+    assert process(world, late).new_mqls == 0
+    assert len(world.engine.started) == 1 and world.hubspot.contact(contact)[Prop.MQL_AT] == stamped
+
+
+def test_a_complete_record_of_a_contact_hubspot_no_longer_has_is_dropped_and_the_batch_goes_on(
+    world: World,
+) -> None:
+    kept = world.contact(**COLD_PROPS)
+    result = process(world, record("999999", **MQL_PROPS), record(kept, **COLD_PROPS, email="a@b.example"))
+    assert result.failed_message_ids == [] and result.rescored == 2
+    assert world.hubspot.contact(kept)[Prop.SCORE]
+    assert world.engine.started == {}
+
+
+def test_a_retried_hand_off_whose_journey_ended_answers_that_journeys_outcome(
+    world: World, actions: WorkflowActions
+) -> None:
+    contact = world.contact(**MQL_PROPS)
+    assert hand_off(actions, contact, properties=MQL_PROPS) == BLOCK
+    key = JourneyKey(contact, next(iter(world.engine.started)))
+    world.store.record_journey(
+        key, JourneyStatus.SQL, world.clock(), JourneyFields(sql_path="fast_track", deal_id="9001")
+    )
+    world.hubspot.update_contact(contact, {Prop.LIFECYCLE: "salesqualifiedlead"})
+    again = hand_off(actions, contact, properties=MQL_PROPS)
+    assert (again["hs_execution_state"], again["outcome"], again["deal_id"]) == ("SUCCESS", "sql", "9001")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"hs_object_id": "1" * 21}, "hs_object_id must be a numeric record id"),
+        ({"hs_object_id": "5", "objectType": "DEAL"}, "this workflow sent a DEAL record"),
+        ({"vid": "abc", "properties": {}}, "vid must be a numeric record id"),
+    ],
+)
+def test_an_odd_body_is_refused_naming_what_is_wrong(
+    webhooks: WebhookIntake, body: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(MalformedRequest, match=re.escape(problem)):
+        webhooks.receive_record(keyed(body), {})
+
+
+def test_an_old_engagement_in_a_body_without_history_is_not_taken_for_the_journey(world: World) -> None:
+    state = sal(world)
+    token = world.waiting(state, "engagement")
+    old = (world.clock() - timedelta(days=30)).isoformat()
+    process(world, record(state.contact_id, complete=False, hs_sales_email_last_replied=old))
+    assert (token, world.engine.resumed) == (token, [])

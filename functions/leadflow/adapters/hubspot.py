@@ -70,10 +70,10 @@ def hubspot_error(status: int | None, message: str) -> HubSpotError:
     """The typed error for a HubSpot answer: 429 and 5xx (or no answer at all) are worth retrying."""
     text = f"HubSpot answered {status}" + (f": {message}" if message else "")
     if status == 429:
-        return HubSpotRateLimited(text)
+        return HubSpotRateLimited(text, status)
     if status is None or status == 0 or status >= 500:
-        return HubSpotUnavailable(text if status else f"HubSpot unreachable: {message}")
-    return HubSpotError(text)
+        return HubSpotUnavailable(text if status else f"HubSpot unreachable: {message}", status)
+    return HubSpotError(text, status)
 
 
 def _translate(exc: Exception) -> HubSpotError:

@@ -325,11 +325,16 @@ class StateStore:
                 TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
             )
         except self._db.exceptions.ConditionalCheckFailedException:
-            kept = self._db.get_item(
-                TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True
-            )["Item"]
-            return JourneyKey(kept["contact_id"]["S"], kept["journey_id"]["S"])
+            kept = self.callback_journey(callback_id)
+            assert kept is not None, "a claimed callback has its journey"
+            return kept
         return key
+
+    def callback_journey(self, callback_id: str) -> JourneyKey | None:
+        """The journey a workflow action was tied to, if it was."""
+        key = {"pk": {"S": f"{_CALLBACK}{callback_id}"}, "sk": {"S": "CALLBACK"}}
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return JourneyKey(item["contact_id"]["S"], item["journey_id"]["S"]) if item else None
 
     def join(self, key: JourneyKey, callback_id: str) -> bool:
         """Add a blocked workflow action to the journey's callbacks, unless the journey has ended.

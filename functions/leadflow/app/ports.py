@@ -29,7 +29,16 @@ Properties = dict[str, str | None]
 
 
 class HubSpotError(Exception):
-    """HubSpot refused a request for a reason retrying will not fix."""
+    """HubSpot refused a request for a reason retrying will not fix; `status` is its HTTP answer."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        """HubSpot has no such record (deleted, merged away, or never there)."""
+        return self.status == 404
 
 
 class HubSpotRateLimited(HubSpotError):
@@ -142,6 +151,10 @@ class JourneyStore(Protocol):
 
     def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
         """Tie a blocked workflow action to a journey, once: the journey it is tied to (the first claim's)."""
+        ...
+
+    def callback_journey(self, callback_id: str) -> JourneyKey | None:
+        """The journey a workflow action was tied to, if it was."""
         ...
 
     def join(self, key: JourneyKey, callback_id: str) -> bool:

@@ -133,6 +133,9 @@ class WorkflowActions:
         """
         action = self._read(request)
         contact_id, now = str(action.object.object_id), self._clock()
+        tied = self._journeys.callback_journey(action.callback_id)
+        if tied is not None:  # a retried execution: the journey its first request tied it to
+            return self._wait_on(action, tied)
         latest = self._journeys.latest_journey(contact_id)
         if latest is not None and is_open(latest.status):
             return self._wait_on(action, latest.key)

@@ -75,7 +75,7 @@ def _api_shape(props: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, int]
 
 def _record_id(raw: Any, where: str) -> str:
     text = _value(raw)
-    if text is None or not text.isdigit():
+    if text is None or not text.isdigit() or len(text) > 20:
         raise WorkflowRecordError(f"{where} must be a numeric record id, not {raw!r}")
     return text
 
@@ -88,7 +88,8 @@ def read_record(body: Any, raw: str) -> WorkflowRecord:
     props = body.get("properties")
     if isinstance(props, Mapping) and ("vid" in body or "canonical-vid" in body):
         # canonical-vid is the contact a merged one lives on.
-        contact_id = _record_id(body.get("canonical-vid", body.get("vid")), "canonical-vid")
+        key = "canonical-vid" if body.get("canonical-vid") is not None else "vid"
+        contact_id = _record_id(body.get(key), key)
         values, changed = _api_shape(props)
         return WorkflowRecord(
             object_id=contact_id, properties=values, complete=True, identity=identity, changed_at=changed
@@ -103,8 +104,8 @@ def read_record(body: Any, raw: str) -> WorkflowRecord:
             identity=identity,
             changed_at=changed,
         )
-    key = next((k for k in RECORD_ID_KEYS if k in body), None)
-    if key is None:
+    id_key = next((k for k in RECORD_ID_KEYS if body.get(k) is not None), None)
+    if id_key is None:
         raise WorkflowRecordError(
             "body names no record: a customized body must carry the record id as "
             + " or ".join(RECORD_ID_KEYS)
@@ -113,7 +114,9 @@ def read_record(body: Any, raw: str) -> WorkflowRecord:
     values = {
         k: v for k, v in ((n, _value(r)) for n, r in body.items() if n not in _ENVELOPE) if v is not None
     }
-    values.pop(key, None)
+    values.pop(id_key, None)
+    kind = str(body.get("objectType") or CONTACT).upper()
+    object_id = _record_id(body[id_key], id_key)
     return WorkflowRecord(
-        object_id=_record_id(body[key], key), properties=values, complete=False, identity=identity
+        object_type=kind, object_id=object_id, properties=values, complete=False, identity=identity
     )

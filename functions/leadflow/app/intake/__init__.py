@@ -10,17 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
 from leadflow.app.intake.inputs import Delivered, JourneyInputs
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
 from leadflow.app.intake.starts import journey_of, start_journey
-from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties, SignalStore
+from leadflow.app.ports import (
+    HubSpot,
+    HubSpotError,
+    HubSpotRateLimited,
+    HubSpotUnavailable,
+    JourneyEngine,
+    JourneyStore,
+    Properties,
+    SignalStore,
+)
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
+from leadflow.core.journey_record import is_open
 from leadflow.core.lifecycle import Prop
-from leadflow.core.signals import ContactSignal, unique
+from leadflow.core.signals import ContactSignal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
@@ -91,7 +101,7 @@ class LeadIntake:
             return result
         contacts = self._properties(batch)
         updates = self._rescore_all(batch, contacts, result)
-        self._hubspot.update_contacts(updates)
+        self._write_back(updates, contacts, batch, result)
         for contact_id, props in contacts.items():
             try:
                 self._act_on(contact_id, {**props, **updates.get(contact_id, {})}, batch, result)
@@ -101,6 +111,36 @@ class LeadIntake:
                     m for m in batch.messages[contact_id] if m not in result.failed_message_ids
                 )
         return result
+
+    def _write_back(
+        self,
+        updates: dict[str, dict[str, str]],
+        contacts: dict[str, Properties],
+        batch: IntakeBatch,
+        result: IntakeResult,
+    ) -> None:
+        """One batch update; when HubSpot refuses it whole (a record it does not have, a value it will
+        not take), each contact on its own: one HubSpot no longer has is dropped, one it refuses fails
+        only its own messages. A rate limit or an outage fails the batch, to be retried whole."""
+        try:
+            self._hubspot.update_contacts(updates)
+            return
+        except (HubSpotRateLimited, HubSpotUnavailable):
+            raise
+        except HubSpotError:
+            logger.warning("batch update refused; writing contact by contact")
+        for contact_id, change in updates.items():
+            try:
+                self._hubspot.update_contact(contact_id, change)
+            except (HubSpotRateLimited, HubSpotUnavailable):
+                raise
+            except HubSpotError as exc:
+                contacts.pop(contact_id, None)
+                if not exc.not_found:
+                    logger.error("contact update refused", contact_id=contact_id, error=str(exc))
+                    result.failed_message_ids.extend(
+                        m for m in batch.messages[contact_id] if m not in result.failed_message_ids
+                    )
 
     def _add_events(
         self, batch: IntakeBatch, messages: Sequence[tuple[str, WebhookEvent]], result: IntakeResult
@@ -149,13 +189,12 @@ class LeadIntake:
             batch.carried(contact_id, message_id, read=not record.complete)
             batch.fresh[contact_id] = Fresh(dict(record.properties), record.complete)
             batch.outside.setdefault(contact_id, []).extend(self._rescoring.signals_from_record(record, now))
-            stamp = record.changed_at.get
             if record.properties.get(Prop.DECISION):
-                batch.decided(contact_id, _at(stamp(Prop.DECISION)) or now)
+                batch.decided(contact_id, _at(record.changed_at.get(Prop.DECISION)) or now)
             for prop, kind in self._config.journey.engagements.items():
                 value = record.properties.get(prop)
                 if value:
-                    batch.engaged(contact_id, kind, value, _at(stamp(prop)) or now)
+                    batch.engaged(contact_id, kind, value, _changed(record, prop, value, now))
 
     def _properties(self, batch: IntakeBatch) -> dict[str, Properties]:
         """Each contact's properties: read from HubSpot (one batch read per 100) unless a complete
@@ -198,7 +237,11 @@ class LeadIntake:
             card = self._rescoring.scorer.score(props, unique(known + fresh), now=now)
             result.rescored += 1
             change = {k: v for k, v in packet(card).items() if (props.get(k) or "") != v}
-            if card.is_mql and self._rescoring.may_become_mql(contact_id, props, now):
+            if (
+                card.is_mql
+                and self._rescoring.may_become_mql(contact_id, props, now)
+                and not self._running(contact_id)
+            ):
                 result.new_mqls += 1
                 change |= mql_stamp(card.reason, now)
                 logger.info(
@@ -207,6 +250,12 @@ class LeadIntake:
             if change:
                 updates[contact_id] = change
         return updates
+
+    def _running(self, contact_id: str) -> bool:
+        """Whether the journey store holds a journey of the contact still running (or starting), whatever
+        HubSpot's copy of its status says: a late or redelivered record cannot make a second MQL."""
+        latest = self._journeys.latest_journey(contact_id)
+        return latest is not None and (latest.status is None or is_open(latest.status))
 
     def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
@@ -223,3 +272,10 @@ class LeadIntake:
 
 def _at(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
+def _changed(record: WorkflowRecord, prop: str, value: str, now: datetime) -> datetime:
+    """When an engagement property in a record changed: its history says, else its own time (an
+    engagement is stamped when it happens; a date alone, midnight, says too little), else now."""
+    at = _at(record.changed_at.get(prop)) or parse_hubspot_time(value)
+    return at if at is not None and at.timetz().replace(tzinfo=None) != time(0) else now
