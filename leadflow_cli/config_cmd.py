@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.core.config import LeadflowConfig, load_config
+from leadflow.core.lifecycle import LEAD_OBJECT_TYPE
+from leadflow.core.triage import LEAD_PROPERTIES
 
 SCHEMA_FILE = Path("schema/leadflow.schema.json")
 
@@ -43,4 +45,17 @@ def check(path: Path) -> str:
         f"escalation ladder {' > '.join(s.step for s in config.sla.escalation) or 'none'} > fallback\n"
         "Subscribe the HubSpot app to contact.creation and to contact.propertyChange of: "
         + ", ".join(config.subscribed_properties)
+        + _lead_subscriptions(config)
+    )
+
+
+def _lead_subscriptions(config: LeadflowConfig) -> str:
+    """The generic subscriptions teams that hand off on leads need: their reps decide by moving leads."""
+    if not config.uses_leads:
+        return ""
+    teams = ", ".join(name for name, team in config.routing.teams.items() if team.handoff == "lead")
+    return (
+        f"\nTeams {teams} hand off on HubSpot Leads: subscribe the app to object.propertyChange of "
+        f"lead (object type {LEAD_OBJECT_TYPE}) for: {', '.join(LEAD_PROPERTIES)}; the app needs the "
+        "crm.objects.leads.read and crm.objects.leads.write scopes"
     )

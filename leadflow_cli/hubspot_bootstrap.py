@@ -1,4 +1,4 @@
-"""`leadflow hubspot bootstrap`: create leadflow's contact (and deal) properties in a portal, idempotently.
+"""`leadflow hubspot bootstrap`: create leadflow's contact, deal and lead properties, idempotently.
 
 It only ever adds or corrects: a missing group or property is created, one whose label,
 description, group or options drifted is patched back, nothing is deleted.
@@ -7,13 +7,17 @@ description, group or options drifted is patched back, nothing is deleted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
 
 from hubspot import HubSpot
 from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate, PropertyUpdate
 from hubspot.crm.properties.exceptions import ApiException
 
+from leadflow.app.journey.leads import LEAD_PACKET
+from leadflow.core.config import LeadsConfig
+from leadflow.core.decisions import ALL_REASONS
+from leadflow.core.journey_record import JourneyStatus
 from leadflow.core.lifecycle import Prop
 
 GROUP = "leadflow"
@@ -90,7 +94,7 @@ PROPERTIES: tuple[PropertySpec, ...] = (
         Prop.JOURNEY_STATUS,
         "Journey status",
         "Where the lead is in leadflow's MQL to SAL to SQL journey.",
-        ("awaiting_decision", "sal", "sql", "recycled", "rejected", "fallback", "failed"),
+        tuple(s.value for s in JourneyStatus if s not in (JourneyStatus.ROUTED, JourneyStatus.ESCALATED)),
     ),
     _time(Prop.SLA_DUE_AT, "SLA due", "When the owner's accept / recycle / reject decision is due."),
     _enum(
@@ -103,17 +107,7 @@ PROPERTIES: tuple[PropertySpec, ...] = (
         Prop.DECISION_REASON,
         "Decision reason",
         "Why the owner recycled or rejected the lead.",
-        (
-            "not_icp",
-            "bad_data",
-            "competitor",
-            "student",
-            "no_budget",
-            "duplicate",
-            "not_ready",
-            "bad_timing",
-            "no_response",
-        ),
+        ALL_REASONS,
     ),
     _time(Prop.SAL_AT, "SAL date", "When the owner accepted the lead (sales accepted)."),
     _time(
@@ -134,10 +128,31 @@ PROPERTIES: tuple[PropertySpec, ...] = (
     ),
     _number(Prop.ESCALATIONS, "SLA escalations", "How many times the lead was reassigned for a missed SLA."),
     PropertySpec(
+        Prop.LEAD_ID,
+        "leadflow lead",
+        "The HubSpot Lead leadflow opened for this contact's journey (teams that hand off on leads).",
+    ),
+    PropertySpec(
         Prop.JOURNEY_ID,
         "leadflow journey",
         "The lead journey whose SQL created this deal (a retried step finds the deal by it).",
         object_type="deals",
+    ),
+)
+
+_BY_NAME: Final = {spec.name: spec for spec in PROPERTIES}
+# What a lead carries: the handoff packet, its journey (a retried step finds the lead by it), the
+# team, and the reason its rep disqualified it (which makes the disqualification a recycle or a reject).
+LEAD_PROPERTIES: Final = (
+    *(
+        replace(_BY_NAME[name], object_type="leads")
+        for name in (*LEAD_PACKET, Prop.TEAM, Prop.DECISION_REASON)
+    ),
+    PropertySpec(
+        Prop.JOURNEY_ID,
+        "leadflow journey",
+        "The lead journey that opened this lead; its stage moves are the rep's decisions.",
+        object_type="leads",
     ),
 )
 
@@ -177,63 +192,117 @@ def _refused(exc: ApiException, what: str) -> BootstrapError:
 
 
 def bootstrap(
-    client: HubSpot, *, dry_run: bool = False, progress: Callable[[str], None] = print
+    client: HubSpot,
+    *,
+    leads: LeadsConfig | None = None,
+    dry_run: bool = False,
+    progress: Callable[[str], None] = print,
 ) -> BootstrapReport:
-    """Ensure the leadflow property groups and every property exist as specified."""
-    api = client.crm.properties
+    """Ensure the leadflow property groups and every property exist as specified; with `leads` (a
+    configuration with teams that hand off on leads), check the portal's lead pipeline first and
+    add the lead properties."""
+    if leads is not None:
+        check_leads(client, leads)
+        progress(f"lead pipeline {leads.pipeline} has every stage the configuration names")
+    specs = PROPERTIES + (LEAD_PROPERTIES if leads is not None else ())
     report = BootstrapReport()
-    verb = "would create" if dry_run else "created"
-    for object_type in dict.fromkeys(spec.object_type for spec in PROPERTIES):
+    for object_type in dict.fromkeys(spec.object_type for spec in specs):
+        _ensure_group(client, object_type, report, dry_run, progress)
+    for spec in specs:
         try:
-            api.groups_api.get_by_name(object_type, GROUP)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise _refused(exc, f"reading {object_type} property group {GROUP}") from None
-            if not dry_run:
-                try:
-                    api.groups_api.create(
-                        object_type, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL)
-                    )
-                except ApiException as create_exc:
-                    raise _refused(create_exc, f"creating {object_type} property group {GROUP}") from None
-            report.group_created = True
-            progress(f"{verb} {object_type} property group {GROUP}")
-    for spec in PROPERTIES:
-        try:
-            current = api.core_api.get_by_name(spec.object_type, spec.name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise _refused(exc, f"reading {spec.qualified_name}") from None
-            current = None
-        try:
-            if current is None:
-                if not dry_run:
-                    body = PropertyCreate(
-                        name=spec.name,
-                        label=spec.label,
-                        type=spec.type,
-                        field_type=spec.field_type,
-                        group_name=GROUP,
-                        description=spec.description,
-                        options=_options(spec),
-                    )
-                    api.core_api.create(spec.object_type, property_create=body)
-                report.created.append(spec.qualified_name)
-                progress(f"{verb} {spec.qualified_name}")
-            elif _drift(spec, current):
-                if not dry_run:
-                    body = PropertyUpdate(
-                        label=spec.label,
-                        description=spec.description,
-                        group_name=GROUP,
-                        options=_options(spec) if spec.options else None,
-                    )
-                    api.core_api.update(spec.object_type, spec.name, property_update=body)
-                report.updated.append(spec.qualified_name)
-                progress(f"{'would update' if dry_run else 'updated'} {spec.qualified_name}")
-            else:
-                report.unchanged.append(spec.qualified_name)
-                progress(f"unchanged {spec.qualified_name}")
+            _ensure_property(client, spec, report, dry_run, progress)
         except ApiException as exc:
             raise _refused(exc, f"writing {spec.qualified_name}") from None
     return report
+
+
+def check_leads(client: HubSpot, leads: LeadsConfig) -> None:
+    """Fail, saying exactly what is missing, unless the portal has leads (Sales Hub Professional or
+    Enterprise) with the configured pipeline and every stage the configuration names
+    (GET /crm/v3/pipelines/leads, https://developers.hubspot.com/docs/api-reference/crm-pipelines-v3/guide)."""
+    try:
+        pipelines = client.crm.pipelines.pipelines_api.get_all("leads").results
+    except ApiException as exc:
+        if exc.status in (400, 403, 404):
+            raise BootstrapError(
+                f"the portal has no leads ({exc.status} reading the lead pipelines): leads need Sales Hub "
+                "Professional or Enterprise and the crm.objects.leads.read scope; or set every team's "
+                "handoff to contact"
+            ) from None
+        raise _refused(exc, "reading the lead pipelines") from None
+    found = {p.id: {stage.id for stage in p.stages or []} for p in pipelines if not p.archived}
+    if leads.pipeline not in found:
+        raise BootstrapError(
+            f"the portal has no lead pipeline {leads.pipeline!r} (it has "
+            f"{', '.join(sorted(found)) or 'none'}): set journey.leads.pipeline to one of them"
+        )
+    named = {leads.stage, leads.qualified_stage, leads.disqualified_stage, *leads.moves}
+    missing = sorted(named - found[leads.pipeline])
+    if missing:
+        raise BootstrapError(
+            f"lead pipeline {leads.pipeline!r} has no stage {', '.join(missing)} (it has "
+            f"{', '.join(sorted(found[leads.pipeline]))}): fix journey.leads or the pipeline's stages"
+        )
+
+
+def _ensure_group(
+    client: HubSpot, object_type: str, report: BootstrapReport, dry_run: bool, progress: Callable[[str], None]
+) -> None:
+    api = client.crm.properties.groups_api
+    try:
+        api.get_by_name(object_type, GROUP)
+        return
+    except ApiException as exc:
+        if exc.status != 404:
+            raise _refused(exc, f"reading {object_type} property group {GROUP}") from None
+    if not dry_run:
+        try:
+            api.create(object_type, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL))
+        except ApiException as exc:
+            raise _refused(exc, f"creating {object_type} property group {GROUP}") from None
+    report.group_created = True
+    progress(f"{'would create' if dry_run else 'created'} {object_type} property group {GROUP}")
+
+
+def _ensure_property(
+    client: HubSpot,
+    spec: PropertySpec,
+    report: BootstrapReport,
+    dry_run: bool,
+    progress: Callable[[str], None],
+) -> None:
+    api = client.crm.properties.core_api
+    try:
+        current = api.get_by_name(spec.object_type, spec.name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise _refused(exc, f"reading {spec.qualified_name}") from None
+        current = None
+    if current is None:
+        if not dry_run:
+            body = PropertyCreate(
+                name=spec.name,
+                label=spec.label,
+                type=spec.type,
+                field_type=spec.field_type,
+                group_name=GROUP,
+                description=spec.description,
+                options=_options(spec),
+            )
+            api.create(spec.object_type, property_create=body)
+        report.created.append(spec.qualified_name)
+        progress(f"{'would create' if dry_run else 'created'} {spec.qualified_name}")
+    elif _drift(spec, current):
+        if not dry_run:
+            update = PropertyUpdate(
+                label=spec.label,
+                description=spec.description,
+                group_name=GROUP,
+                options=_options(spec) if spec.options else None,
+            )
+            api.update(spec.object_type, spec.name, property_update=update)
+        report.updated.append(spec.qualified_name)
+        progress(f"{'would update' if dry_run else 'updated'} {spec.qualified_name}")
+    else:
+        report.unchanged.append(spec.qualified_name)
+        progress(f"unchanged {spec.qualified_name}")

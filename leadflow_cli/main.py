@@ -129,13 +129,20 @@ def _credential(name: str, what: str) -> str | None:
 def _bootstrap(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
 
+    from leadflow.core.config import load_config
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
-    token = _credential("HUBSPOT_ACCESS_TOKEN", "a private app token with crm.schemas.contacts.write")
+    config = load_config(args.config)
+    leads = config.journey.leads if config.uses_leads else None
+    scopes = "crm.schemas.contacts.write, crm.schemas.deals.write" + (
+        ", crm.objects.leads.read and crm.objects.leads.write" if leads else ""
+    )
+    token = _credential("HUBSPOT_ACCESS_TOKEN", f"a private app token with {scopes}")
     if token is None:
         return 2
     try:
-        report = bootstrap(HubSpot(access_token=token, host=args.base_url), dry_run=args.dry_run)
+        client = HubSpot(access_token=token, host=args.base_url)
+        report = bootstrap(client, leads=leads, dry_run=args.dry_run)
     except BootstrapError as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 1
@@ -352,8 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     hubspot_sub = hubspot.add_subparsers(dest="hubspot_command", required=True)
     boot = hubspot_sub.add_parser(
         "bootstrap",
-        help="create leadflow's contact property group and properties (idempotent; HUBSPOT_ACCESS_TOKEN)",
+        help=(
+            "create leadflow's property groups and properties on contacts, deals and (for teams that "
+            "hand off on leads) leads, after checking the lead pipeline (idempotent; HUBSPOT_ACCESS_TOKEN)"
+        ),
     )
+    boot.add_argument("--config", type=Path, default=config_file)
     boot.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
     boot.add_argument("--dry-run", action="store_true", help="only report what would change")
     boot.set_defaults(run=_bootstrap)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadflow.webhooks.signature import sign_leadflow, sign_v3
+from leadflow_cli.hubspot_standin.app_webhooks import PropertyChange
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,9 @@ class HubSpotWebhookSender:
         property_name: str | None = None,
         property_value: str | None = None,
         occurred_at_ms: int | None = None,
+        object_type_id: str | None = None,
     ) -> dict[str, Any]:
-        """One event as HubSpot serialises it."""
+        """One event as HubSpot serialises it (a generic `object.*` one names its `object_type_id`)."""
         event: dict[str, Any] = {
             "eventId": next(self._event_ids),
             "subscriptionId": self._subscription_id,
@@ -80,6 +82,8 @@ class HubSpotWebhookSender:
             "objectId": int(object_id),
             "changeSource": "CRM",
         }
+        if object_type_id is not None:
+            event["objectTypeId"] = object_type_id
         if property_name is not None:
             event["propertyName"] = property_name
             event["propertyValue"] = property_value
@@ -102,6 +106,17 @@ class HubSpotWebhookSender:
         """Deliver events as one signed request."""
         body = json.dumps(events, separators=(",", ":"))
         return self.post(body, self.signed_headers(body))
+
+    def deliver(self, changes: list[PropertyChange]) -> list[Delivery]:
+        """Deliver the changes an app's subscriptions caught, as HubSpot does: up to 100 events a request;
+        contacts' as legacy `contact.propertyChange`, other objects' as generic events."""
+        events = [
+            self.event("contact.propertyChange", c.object_id, c.name, c.value, c.at_ms)
+            if c.object_type == "contacts"
+            else self.event("object.propertyChange", c.object_id, c.name, c.value, c.at_ms, c.object_type_id)
+            for c in changes
+        ]
+        return [self.send(events[i : i + 100]) for i in range(0, len(events), 100)]
 
 
 class SignalsSender:

@@ -19,7 +19,7 @@ from hubspot.automation.actions import PublicActionDefinitionEgg, PublicActionDe
 from hubspot.automation.actions.exceptions import ApiException
 
 from leadflow.core.config import LeadflowConfig
-from leadflow.core.decisions import REASONS
+from leadflow.core.decisions import ALL_REASONS
 from leadflow.core.lifecycle import Prop
 from leadflow.core.workflow_outcome import OUTCOMES
 
@@ -90,16 +90,16 @@ def score_definition(config: LeadflowConfig, base_url: str) -> dict[str, Any]:
 
 def handoff_definition(config: LeadflowConfig, base_url: str) -> dict[str, Any]:
     """ "Hand off with leadflow": waits for the contact's journey to end, then branches on its outcome."""
-    reasons = tuple(dict.fromkeys(r for codes in REASONS.values() for r in codes))
     outputs = [
         _enum("outcome", OUTCOMES),
-        _enum("reason", reasons),
+        _enum("reason", ALL_REASONS),
         _field("error"),
         _field("owner_email"),
         _field("owner_id"),
         _enum("team", tuple(sorted(config.routing.teams))),
         _enum("sql_path", SQL_PATHS),
         _field("deal_id"),
+        _field("lead_id"),
         _field("hours_to_decision", "number", "number"),
     ]
     inputs = [

@@ -24,6 +24,8 @@ _NO_AUTH = (
 )
 Json = dict[str, Any]
 
+# HubSpot labels its default lead stages New, Attempting, Connected, Qualified and Disqualified.
+_STAGE_LABELS: Final = {"unqualified-stage-id": "Disqualified"}
 _RULES = [
     Rule("/_standin/health", endpoint="health", methods=["GET"]),
     Rule("/crm/v3/owners/", endpoint="owners_list", methods=["GET"]),
@@ -46,6 +48,7 @@ _RULES = [
         endpoint="associations",
         methods=["GET"],
     ),
+    Rule("/crm/v3/pipelines/<object_type>", endpoint="pipelines", methods=["GET"]),
     Rule("/crm/v3/properties/<object_type>", endpoint="properties_list", methods=["GET"]),
     Rule("/crm/v3/properties/<object_type>", endpoint="properties_create", methods=["POST"]),
     Rule("/crm/v3/properties/<object_type>/groups", endpoint="groups_list", methods=["GET"]),
@@ -358,6 +361,29 @@ class HubSpotStandIn:
                 "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
             }
             for to_id, type_id in self.store.associations(object_type, object_id, to_type)
+        ]
+        return _json(200, {"results": results})
+
+    # Pipelines ----------------------------------------------------------------------------
+
+    def _pipelines(self, request: Request, body: Json, object_type: str) -> Response:
+        results = [
+            {
+                "id": pipeline,
+                "label": pipeline,
+                "displayOrder": order,
+                "archived": False,
+                "stages": [
+                    {
+                        "id": stage,
+                        "label": _STAGE_LABELS.get(stage) or stage.removesuffix("-stage-id").title(),
+                        "displayOrder": i,
+                        "archived": False,
+                    }
+                    for i, stage in enumerate(stages)
+                ],
+            }
+            for order, (pipeline, stages) in enumerate(self.store.pipelines(object_type).items())
         ]
         return _json(200, {"results": results})
 

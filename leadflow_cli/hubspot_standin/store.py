@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from leadflow.core.lifecycle import STAGES
+from leadflow_cli.hubspot_standin.app_webhooks import AppWebhooks
 
-OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes")
+OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes", "leads")
 
 # HubSpot-defined default association types: (from, to) -> type id.
 DEFAULT_ASSOCIATIONS: Final = {
@@ -34,8 +35,24 @@ DEFAULT_ASSOCIATIONS: Final = {
     ("contacts", "notes"): 201,
     ("tasks", "companies"): 192,
     ("notes", "companies"): 190,
+    # Leads (https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/
+    # guide, "Association type ID values"): a lead's contact and company are its primary ones.
+    ("leads", "contacts"): 578,
+    ("contacts", "leads"): 609,
+    ("leads", "companies"): 580,
+    ("companies", "leads"): 611,
+    ("tasks", "leads"): 647,
+    ("leads", "tasks"): 646,
+    ("deals", "leads"): 1038,
+    ("leads", "deals"): 1037,
+    ("notes", "leads"): 855,
+    ("leads", "notes"): 854,
 }
-_TYPE_ID_TARGET: Final = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()}
+# Other defined types, valid at create time: a lead's (non-primary) contact and company.
+_TYPE_ID_TARGET: Final = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()} | {
+    608: ("leads", "contacts"),
+    610: ("leads", "companies"),
+}
 
 
 def now_iso(at: datetime | None = None) -> str:
@@ -68,6 +85,22 @@ class FaultPlan:
     down_for: tuple[tuple[str, int], ...] = ()
 
 
+# HubSpot's default lead pipeline and stages, as portals return them: the docs name no ids, these are
+# the ones real portals answer with (New, Attempting, Connected, Qualified, Disqualified).
+LEAD_PIPELINE: Final = "lead-pipeline-id"
+LEAD_STAGES: Final = (
+    "new-stage-id",
+    "attempting-stage-id",
+    "connected-stage-id",
+    "qualified-stage-id",
+    "unqualified-stage-id",
+)
+# Which property of each object type holds its pipeline, and which its stage.
+_PIPELINE_PROPERTIES: Final = {
+    "deals": ("pipeline", "dealstage"),
+    "leads": ("hs_pipeline", "hs_pipeline_stage"),
+}
+
 DEFAULT_DEAL_STAGES: Final = (
     "appointmentscheduled",
     "qualifiedtobuy",
@@ -98,6 +131,27 @@ def _default_contact_properties() -> dict[str, dict[str, Any]]:
     props = {n: _property_definition(n, n, "string", "text", "contactinformation") for n in names}
     props["lifecyclestage"] = _property_definition(
         "lifecyclestage", "Lifecycle Stage", "enumeration", "radio", "contactinformation", stages
+    )
+    return props
+
+
+def _default_lead_properties() -> dict[str, dict[str, Any]]:
+    labels = [
+        {"label": v.title(), "value": v, "displayOrder": i, "hidden": False}
+        for i, v in enumerate(("HOT", "WARM", "COLD"))
+    ]
+    props = {
+        n: _property_definition(n, label, "string", "text", "leadinformation")
+        for n, label in (
+            ("hs_lead_name", "Lead name"),
+            ("hs_lead_type", "Lead type"),
+            ("hs_pipeline", "Pipeline"),
+            ("hs_pipeline_stage", "Lead stage"),
+            ("hubspot_owner_id", "Lead owner"),
+        )
+    }
+    props["hs_lead_label"] = _property_definition(
+        "hs_lead_label", "Lead label", "enumeration", "select", "leadinformation", labels
     )
     return props
 
@@ -143,13 +197,14 @@ class StandInStore:
         self._objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
         self._ids = {
             t: itertools.count(start)
-            for t, start in zip(OBJECT_TYPES, (101, 5001, 9001, 20001, 30001), strict=True)
+            for t, start in zip(OBJECT_TYPES, (101, 5001, 9001, 20001, 30001, 70001), strict=True)
         }
         self._owner_ids = itertools.count(7001)
         self._owners: dict[str, dict[str, Any]] = {}
         self._associations: set[tuple[str, str, str, str, int]] = set()
         self._properties: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
         self._properties["contacts"] = _default_contact_properties()
+        self._properties["leads"] = _default_lead_properties()
         self._groups: dict[str, dict[str, dict[str, Any]]] = {
             t: {
                 "contactinformation": {
@@ -164,7 +219,12 @@ class StandInStore:
         self._calls: Counter[str] = Counter()
         self._answers_lost: set[str] = set()
         # HubSpot's default deal pipeline; portals add their own.
-        self._pipelines: dict[str, list[str]] = {"default": list(DEFAULT_DEAL_STAGES)}
+        self._pipelines: dict[str, dict[str, list[str]]] = {
+            "deals": {"default": list(DEFAULT_DEAL_STAGES)},
+            "leads": {LEAD_PIPELINE: list(LEAD_STAGES)},
+        }
+        # The app's webhook subscriptions, and the changes they caught.
+        self.webhooks = AppWebhooks()
         self.faults_served: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
 
@@ -299,22 +359,36 @@ class StandInStore:
                     option["displayOrder"] += 1
             options.append({"label": label, "value": value, "displayOrder": position, "hidden": False})
 
-    def add_pipeline(self, pipeline_id: str, stages: list[str]) -> None:
-        """A deal pipeline with its stages (internal values), as a portal admin creates one."""
+    def add_pipeline(self, pipeline_id: str, stages: list[str], object_type: str = "deals") -> None:
+        """A pipeline with its stages (internal values), as a portal admin creates one."""
         with self._lock:
-            self._pipelines[pipeline_id] = list(stages)
+            self._pipelines[object_type][pipeline_id] = list(stages)
 
-    def _check_deal(self, old: dict[str, str], values: dict[str, str]) -> None:
-        pipeline = values.get("pipeline") or old.get("pipeline") or "default"
-        if pipeline not in self._pipelines:
+    def remove_pipeline(self, pipeline_id: str, object_type: str) -> None:
+        """Delete a pipeline (a portal without leads set up has no lead pipeline)."""
+        with self._lock:
+            self._pipelines[object_type].pop(pipeline_id, None)
+
+    def pipelines(self, object_type: str) -> dict[str, list[str]]:
+        """The pipelines of an object type, each with its stages."""
+        with self._lock:
+            if object_type not in self._pipelines:
+                raise StandInError(400, "VALIDATION_ERROR", f"{object_type} have no pipelines")
+            return {p: list(stages) for p, stages in self._pipelines[object_type].items()}
+
+    def _check_pipeline(self, object_type: str, old: dict[str, str], values: dict[str, str]) -> None:
+        pipelines = self._pipelines[object_type]
+        pipeline_prop, stage_prop = _PIPELINE_PROPERTIES[object_type]
+        pipeline = values.get(pipeline_prop) or old.get(pipeline_prop) or next(iter(pipelines), "default")
+        if pipeline not in pipelines:
             raise StandInError(
                 400,
                 "VALIDATION_ERROR",
                 f"Property values were not valid: {pipeline!r} was not one of the allowed options "
-                f"for pipeline: {sorted(self._pipelines)}",
+                f"for {pipeline_prop}: {sorted(pipelines)}",
             )
-        stage = values.get("dealstage")
-        if stage and stage not in self._pipelines[pipeline]:
+        stage = values.get(stage_prop)
+        if stage and stage not in pipelines[pipeline]:
             raise StandInError(
                 400,
                 "VALIDATION_ERROR",
@@ -323,8 +397,8 @@ class StandInStore:
 
     def _check(self, object_type: str, old: dict[str, str], new: dict[str, Any]) -> dict[str, str]:
         values = {k: "" if v is None else str(v) for k, v in new.items()}
-        if object_type == "deals":
-            self._check_deal(old, values)
+        if object_type in _PIPELINE_PROPERTIES:
+            self._check_pipeline(object_type, old, values)
         owner = values.get("hubspot_owner_id")
         if owner and owner not in self._owners:
             raise StandInError(
@@ -356,7 +430,12 @@ class StandInStore:
                 raise StandInError(
                     400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
                 )
+            if object_type == "leads":
+                self._check_new_lead(properties, associations or [])
             values = self._check(object_type, {}, properties)
+            if object_type == "leads":
+                values.setdefault("hs_pipeline", LEAD_PIPELINE)
+                values.setdefault("hs_pipeline_stage", LEAD_STAGES[0])
             object_id = str(next(self._ids[object_type]))
             stamp = now_iso(self.clock())
             values.update(
@@ -382,6 +461,23 @@ class StandInStore:
                         )
                     self._associate(object_type, object_id, pair[1], to_id)
             return object_id
+
+    def _check_new_lead(self, properties: dict[str, Any], associations: list[dict[str, Any]]) -> None:
+        """A lead "must have a lead name" and "must be associated with an existing contact" when it is
+        created (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/leads/guide).
+        HubSpot does not document the error; the stand-in refuses with a 400 saying which rule."""
+        if not properties.get("hs_lead_name"):
+            raise StandInError(
+                400, "VALIDATION_ERROR", "Property values were not valid: hs_lead_name is required"
+            )
+        contacts = [
+            str(link["to"]["id"])
+            for link in associations
+            for spec in link.get("types", [])
+            if _TYPE_ID_TARGET.get(int(spec["associationTypeId"])) == ("leads", "contacts")
+        ]
+        if not any(self.has_object("contacts", c) for c in contacts):
+            raise StandInError(400, "VALIDATION_ERROR", "a lead must be associated with an existing contact")
 
     def get_object(self, object_type: str, object_id: str) -> dict[str, Any]:
         """A record with all its properties (a copy), or a 404 error."""
@@ -413,10 +509,12 @@ class StandInStore:
                     404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
                 )
             values = self._check(object_type, record["properties"], properties)
+            changes = {k: v for k, v in values.items() if record["properties"].get(k, "") != v}
             stamp = now_iso(self.clock())
             record["properties"].update(values, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
             record["updatedAt"] = stamp
             record["changed"].update(dict.fromkeys(values, self._ms()))
+            self.webhooks.changed(object_type, str(object_id), changes, self._ms())
             return self.get_object(object_type, object_id)
 
     def _ms(self) -> int:

@@ -28,6 +28,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from leadflow.core.journey_record import execution_name
 from leadflow.core.journey_state import JourneyState
+from leadflow.core.triage import LEAD_PROPERTIES
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
 from leadflow_cli.local.api import LocalApi
@@ -38,6 +39,7 @@ from leadflow_cli.local.lambdas import LocalLambdas
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.sqs_source import SqsPoller
 from leadflow_cli.local.template import Template, TemplateError, load_template
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -178,6 +180,9 @@ class LocalRuntime:
                 clock=self.clock.now,
                 developer_key=DEFAULT_DEVELOPER_KEY,
             ).start()
+            # The app's subscriptions `leadflow config check` lists for leads (contacts' events are
+            # sent by whoever plays HubSpot: the demo, the tests).
+            self.standin.store.webhooks.subscribe("leads", LEAD_PROPERTIES)
             hubspot_url = self.standin.base_url
         self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
         public_url = opts.public_url or os.environ.get("LEADFLOW_PUBLIC_URL") or self.api_url
@@ -440,6 +445,20 @@ class LocalRuntime:
         self.settle()
         self.clock.advance(timedelta(**delta))
         self.settle()
+
+    def deliver_webhooks(self) -> int:
+        """Send what the HubSpot app's subscriptions caught on the stand-in (a lead's stage and decision
+        reason) to leadflow's webhook, signed; the events sent, once the runtime has settled."""
+        assert self.standin is not None, "the subscriptions live on the HubSpot stand-in"
+        changes = self.standin.store.webhooks.take()
+        sender = HubSpotWebhookSender(
+            self.api_url + "/webhooks/hubspot", self.client_secret, clock=self.clock.now
+        )
+        for answer in sender.deliver(changes):
+            if answer.status != 200:
+                raise RuntimeError(f"leadflow answered {answer.status} to a webhook delivery: {answer.body}")
+        self.settle()
+        return len(changes)
 
     def workflows(self) -> Workflows:
         """HubSpot's workflow engine on the stand-in, calling this runtime's API; its retries let the

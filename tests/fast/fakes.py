@@ -21,9 +21,14 @@ from leadflow.adapters.hubspot import (
     DEAL_OWNER_PROPERTIES,
     DEAL_TO_COMPANY,
     DEAL_TO_CONTACT,
+    DEAL_TO_LEAD,
+    LEAD_TO_COMPANY,
+    LEAD_TO_CONTACT,
     NOTE_TO_CONTACT,
+    NOTE_TO_LEAD,
     TASK_TO_CONTACT,
-    association,
+    TASK_TO_LEAD,
+    associations,
     hubspot_error,
     hubspot_ms,
     latest_open_deal_owner,
@@ -132,9 +137,17 @@ class FakeHubSpot:
         owners = self._call("list_owners", self.crm.owners)
         return [Owner(str(o["id"]), str(o["email"]).lower(), True) for o in owners]
 
-    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
+    def create_task(
+        self,
+        contact_id: str,
+        owner_id: str,
+        subject: str,
+        body: str,
+        due_at: datetime,
+        lead_id: str | None = None,
+    ) -> str:
         props = task_properties(owner_id, subject, body, due_at)
-        links = [association(contact_id, TASK_TO_CONTACT)]
+        links = associations((contact_id, TASK_TO_CONTACT), (lead_id, TASK_TO_LEAD))
         return str(self._call("create_task", lambda: self.crm.create_object("tasks", props, links)))
 
     def complete_task(self, task_id: str) -> None:
@@ -146,38 +159,62 @@ class FakeHubSpot:
         stamp = {"hs_timestamp": hubspot_ms(due_at)}
         self._call("reschedule_task", lambda: self.crm.update_object("tasks", task_id, stamp))
 
-    def _deals_of(self, kind: str, object_id: str, properties: Iterable[str]) -> dict[str, Properties]:
+    def _associated(
+        self, kind: str, object_id: str, to_type: str, properties: Iterable[str]
+    ) -> dict[str, Properties]:
         self.crm.get_object(kind, object_id)  # an unknown record is a 404, as HubSpot answers
-        deal_ids = [d for d, _ in self.crm.associations(kind, object_id, "deals")]
-        return self._read("deals", deal_ids, properties)
+        ids = [d for d, _ in self.crm.associations(kind, object_id, to_type)]
+        return self._read(to_type, ids, properties)
 
     def open_deal_owner(self, company_id: str) -> str | None:
         deals = self._call(
-            "open_deal_owner", lambda: self._deals_of("companies", company_id, DEAL_OWNER_PROPERTIES)
+            "open_deal_owner",
+            lambda: self._associated("companies", company_id, "deals", DEAL_OWNER_PROPERTIES),
         )
         return latest_open_deal_owner(deals.values())
 
     def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
         deals = self._call(
-            "deal_of_journey", lambda: self._deals_of("contacts", contact_id, [Prop.JOURNEY_ID])
+            "deal_of_journey", lambda: self._associated("contacts", contact_id, "deals", [Prop.JOURNEY_ID])
         )
         return next((i for i, p in deals.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
 
-    def create_deal(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
-        links = [association(contact_id, DEAL_TO_CONTACT)]
-        if company_id:
-            links.append(association(company_id, DEAL_TO_COMPANY))
+    def create_deal(
+        self,
+        contact_id: str,
+        company_id: str | None,
+        properties: Mapping[str, str],
+        lead_id: str | None = None,
+    ) -> str:
+        links = associations(
+            (contact_id, DEAL_TO_CONTACT), (company_id, DEAL_TO_COMPANY), (lead_id, DEAL_TO_LEAD)
+        )
         return str(
             self._call("create_deal", lambda: self.crm.create_object("deals", dict(properties), links))
         )
 
-    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
-        links = [association(contact_id, NOTE_TO_CONTACT)]
-        return str(
-            self._call(
-                "create_note", lambda: self.crm.create_object("notes", note_properties(body, at), links)
-            )
+    def create_note(self, contact_id: str, body: str, at: datetime, lead_id: str | None = None) -> str:
+        links = associations((contact_id, NOTE_TO_CONTACT), (lead_id, NOTE_TO_LEAD))
+        props = note_properties(body, at)
+        return str(self._call("create_note", lambda: self.crm.create_object("notes", props, links)))
+
+    def read_leads(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        return dict(self._call("read_leads", lambda: self._read("leads", ids, properties)))
+
+    def lead_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        leads = self._call(
+            "lead_of_journey", lambda: self._associated("contacts", contact_id, "leads", [Prop.JOURNEY_ID])
         )
+        return next((i for i, p in leads.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
+
+    def create_lead(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
+        links = associations((contact_id, LEAD_TO_CONTACT), (company_id, LEAD_TO_COMPANY))
+        return str(
+            self._call("create_lead", lambda: self.crm.create_object("leads", dict(properties), links))
+        )
+
+    def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
+        self._call("update_lead", lambda: self.crm.update_object("leads", lead_id, dict(properties)))
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
         try:

@@ -593,6 +593,7 @@ def not_mql(reason: str) -> dict[str, str]:
         "team": "",
         "sql_path": "",
         "deal_id": "",
+        "lead_id": "",
         "hours_to_decision": "",
     }
 
@@ -769,6 +770,7 @@ def test_a_callback_tied_to_a_journey_that_ended_answers_its_outcome(
         "team": "sales",
         "sql_path": "",
         "deal_id": "",
+        "lead_id": "",
         "hours_to_decision": "3.0",
     }
     assert world.engine.started == {}
@@ -845,6 +847,7 @@ def released(world: World, callbacks: Sequence[str], **outputs: str) -> list[Cal
         "team": "sales",
         "sql_path": "",
         "deal_id": "",
+        "lead_id": "",
         "hours_to_decision": "",
         **outputs,
     }

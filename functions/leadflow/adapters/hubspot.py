@@ -40,6 +40,17 @@ TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
 DEAL_TO_CONTACT: Final = 3
 DEAL_TO_COMPANY: Final = 341
+# Leads' association types (https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/
+# associate-records/guide, "Association type ID values"). A lead "must be associated with an existing
+# contact" when it is created (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/
+# leads/guide); its contact and company are its primary ones.
+LEAD_TO_CONTACT: Final = 578
+LEAD_TO_COMPANY: Final = 580
+TASK_TO_LEAD: Final = 647
+DEAL_TO_LEAD: Final = 1038
+NOTE_TO_LEAD: Final = 855
+# The batch read of each object type records are associated with.
+_BATCH_READS: Final = {"deals": "crm.deals.batch_api", "leads": "crm.objects.leads.batch_api"}
 # The default pipeline's closed stages, for portals whose deals lack the computed hs_is_closed.
 _CLOSED_STAGES: Final = frozenset({"closedwon", "closedlost"})
 
@@ -204,16 +215,25 @@ class HubSpotGateway:
                 self._owners_cache = (now, owners)
                 return owners
 
-    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
-        """Create a to-do for the owner, due at `due_at`, on the contact's timeline; returns its id."""
+    def create_task(
+        self,
+        contact_id: str,
+        owner_id: str,
+        subject: str,
+        body: str,
+        due_at: datetime,
+        lead_id: str | None = None,
+    ) -> str:
+        """Create a to-do for the owner, due at `due_at`, on the contact's (and lead's) timeline; its id."""
         task = SimplePublicObjectInputForCreate(
             properties=task_properties(owner_id, subject, body, due_at),
-            associations=[association(contact_id, TASK_TO_CONTACT)],
+            associations=associations((contact_id, TASK_TO_CONTACT), (lead_id, TASK_TO_LEAD)),
         )
-        created = self._call(
-            self._api("crm.objects.tasks.basic_api", creates=True).create,
-            simple_public_object_input_for_create=task,
-        )
+        return self._create("crm.objects.tasks.basic_api", task)
+
+    def _create(self, api: str, body: SimplePublicObjectInputForCreate) -> str:
+        """One create, through the client that retries only what HubSpot provably did not do."""
+        created = self._call(self._api(api, creates=True).create, simple_public_object_input_for_create=body)
         return str(created.id)
 
     def complete_task(self, task_id: str) -> None:
@@ -226,16 +246,20 @@ class HubSpotGateway:
         body = SimplePublicObjectInput(properties={"hs_timestamp": hubspot_ms(due_at)})
         self._call(self._api("crm.objects.tasks.basic_api").update, task_id, simple_public_object_input=body)
 
-    def _deals_of(self, kind: str, object_id: str, properties: Iterable[str]) -> dict[str, Properties]:
-        """The deals associated with a record, with these properties (two calls)."""
-        associations = self._api("crm.associations.v4.basic_api")
-        page = self._call(associations.get_page, kind, object_id, "deals", limit=100)
-        deal_ids = [str(r.to_object_id) for r in page.results]
-        return self._read(self._api("crm.deals.batch_api"), deal_ids, properties) if deal_ids else {}
+    def _associated(
+        self, kind: str, object_id: str, to_type: str, properties: Iterable[str]
+    ) -> dict[str, Properties]:
+        """The records of `to_type` associated with a record, with these properties (two calls)."""
+        associations_api = self._api("crm.associations.v4.basic_api")
+        page = self._call(associations_api.get_page, kind, object_id, to_type, limit=100)
+        ids = [str(r.to_object_id) for r in page.results]
+        return self._read(self._api(_BATCH_READS[to_type]), ids, properties) if ids else {}
 
     def open_deal_owner(self, company_id: str) -> str | None:
         """The owner of the company's most recently created open deal, if it has one (two calls)."""
-        return latest_open_deal_owner(self._deals_of("companies", company_id, DEAL_OWNER_PROPERTIES).values())
+        return latest_open_deal_owner(
+            self._associated("companies", company_id, "deals", DEAL_OWNER_PROPERTIES).values()
+        )
 
     def deal_of_journey(self, contact_id: str, journey_id: str) -> str | None:
         """The contact's deal stamped with this journey, if one exists (two calls).
@@ -243,7 +267,7 @@ class HubSpotGateway:
         Read through the contact's associations, which a create makes at once, rather than
         the search API, whose index lags: a retried step must see a deal made a second ago.
         """
-        deals = self._deals_of("contacts", contact_id, [Prop.JOURNEY_ID])
+        deals = self._associated("contacts", contact_id, "deals", [Prop.JOURNEY_ID])
         return next((i for i, p in deals.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
 
     def create_deal(
@@ -251,27 +275,43 @@ class HubSpotGateway:
         contact_id: str,
         company_id: str | None,
         properties: Mapping[str, str],
+        lead_id: str | None = None,
     ) -> str:
-        """Create a deal associated with the contact (and its company); returns its id."""
-        associations = [association(contact_id, DEAL_TO_CONTACT)]
-        if company_id:
-            associations.append(association(company_id, DEAL_TO_COMPANY))
-        deal = SimplePublicObjectInputForCreate(properties=dict(properties), associations=associations)
-        created = self._call(
-            self._api("crm.deals.basic_api", creates=True).create, simple_public_object_input_for_create=deal
+        """Create a deal associated with the contact (and its company and lead); returns its id."""
+        links = associations(
+            (contact_id, DEAL_TO_CONTACT), (company_id, DEAL_TO_COMPANY), (lead_id, DEAL_TO_LEAD)
         )
-        return str(created.id)
+        deal = SimplePublicObjectInputForCreate(properties=dict(properties), associations=links)
+        return self._create("crm.deals.basic_api", deal)
 
-    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
-        """Write a note on the contact's timeline; returns its id."""
+    def create_note(self, contact_id: str, body: str, at: datetime, lead_id: str | None = None) -> str:
+        """Write a note on the contact's (and lead's) timeline; returns its id."""
         note = SimplePublicObjectInputForCreate(
-            properties=note_properties(body, at), associations=[association(contact_id, NOTE_TO_CONTACT)]
+            properties=note_properties(body, at),
+            associations=associations((contact_id, NOTE_TO_CONTACT), (lead_id, NOTE_TO_LEAD)),
         )
-        created = self._call(
-            self._api("crm.objects.notes.basic_api", creates=True).create,
-            simple_public_object_input_for_create=note,
-        )
-        return str(created.id)
+        return self._create("crm.objects.notes.basic_api", note)
+
+    def read_leads(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        """Read leads' properties, one batch call per 100 ids; unknown ids are left out."""
+        return self._read(self._api(_BATCH_READS["leads"]), ids, properties)
+
+    def lead_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        """The contact's lead stamped with this journey, if one exists (one call when the contact has no
+        lead, else two), through the associations like `deal_of_journey`: a lead made a second ago is seen."""
+        leads = self._associated("contacts", contact_id, "leads", [Prop.JOURNEY_ID])
+        return next((i for i, p in leads.items() if p.get(Prop.JOURNEY_ID) == journey_id), None)
+
+    def create_lead(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
+        """Create a lead whose primary contact (required by HubSpot) and company are given; its id."""
+        links = associations((contact_id, LEAD_TO_CONTACT), (company_id, LEAD_TO_COMPANY))
+        lead = SimplePublicObjectInputForCreate(properties=dict(properties), associations=links)
+        return self._create("crm.objects.leads.basic_api", lead)
+
+    def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
+        """Write properties to one lead."""
+        body = SimplePublicObjectInput(properties=dict(properties))
+        self._call(self._api("crm.objects.leads.basic_api").update, lead_id, simple_public_object_input=body)
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
         """Let a blocked workflow action go on (automation v4 callbacks API); False when HubSpot refuses
@@ -291,12 +331,17 @@ class HubSpotGateway:
         return True
 
 
-def association(object_id: str, type_id: int) -> dict[str, Any]:
+def _association(object_id: str, type_id: int) -> dict[str, Any]:
     """A create-time association to `object_id` of one of HubSpot's defined types."""
     return {
         "to": {"id": object_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
+
+
+def associations(*links: tuple[str | None, int]) -> list[dict[str, Any]]:
+    """The create-time associations to each (record id, type id) whose record is given."""
+    return [_association(object_id, type_id) for object_id, type_id in links if object_id]
 
 
 def task_properties(owner_id: str, subject: str, body: str, due_at: datetime) -> dict[str, str]:

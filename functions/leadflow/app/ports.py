@@ -50,7 +50,7 @@ class HubSpotUnavailable(HubSpotError):
 
 
 class HubSpot(Protocol):
-    """The CRM: contacts, companies, owners, tasks, notes and deals."""
+    """The CRM: contacts, companies, owners, tasks, notes, deals and leads."""
 
     def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Contacts' properties by id; unknown ids are left out."""
@@ -76,8 +76,16 @@ class HubSpot(Protocol):
         """Every owner of the portal (cached unless `fresh`)."""
         ...
 
-    def create_task(self, contact_id: str, owner_id: str, subject: str, body: str, due_at: datetime) -> str:
-        """A to-do for the owner on the contact's timeline, due at `due_at`; its id."""
+    def create_task(
+        self,
+        contact_id: str,
+        owner_id: str,
+        subject: str,
+        body: str,
+        due_at: datetime,
+        lead_id: str | None = None,
+    ) -> str:
+        """A to-do for the owner on the contact's (and lead's) timeline, due at `due_at`; its id."""
         ...
 
     def complete_task(self, task_id: str) -> None:
@@ -96,12 +104,34 @@ class HubSpot(Protocol):
         """The contact's deal stamped with this journey, if one exists."""
         ...
 
-    def create_deal(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
-        """A deal associated with the contact (and its company); its id."""
+    def create_deal(
+        self,
+        contact_id: str,
+        company_id: str | None,
+        properties: Mapping[str, str],
+        lead_id: str | None = None,
+    ) -> str:
+        """A deal associated with the contact (and its company and lead); its id."""
         ...
 
-    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
-        """A note on the contact's timeline; its id."""
+    def create_note(self, contact_id: str, body: str, at: datetime, lead_id: str | None = None) -> str:
+        """A note on the contact's (and lead's) timeline; its id."""
+        ...
+
+    def read_leads(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+        """Leads' properties by id; unknown ids are left out."""
+        ...
+
+    def lead_of_journey(self, contact_id: str, journey_id: str) -> str | None:
+        """The contact's lead stamped with this journey, if one exists."""
+        ...
+
+    def create_lead(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
+        """A lead of the contact (its primary contact) and of its company; its id."""
+        ...
+
+    def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
+        """Write properties to one lead."""
         ...
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:

@@ -86,7 +86,8 @@ class Member(Strict):
     active: bool = True
 
 
-EngagementKind = Literal["meeting_booked", "email_reply", "call_logged"]
+# `lead_qualified`: the rep moved the contact's HubSpot Lead to its Qualified stage.
+EngagementKind = Literal["meeting_booked", "email_reply", "call_logged", "lead_qualified"]
 SqlPolicy = Literal["engagement_required", "fast_track", "meeting_booked"]
 
 
@@ -108,6 +109,13 @@ class TeamConfig(Strict):
     qualification_days: Annotated[float, Field(gt=0, le=365)] = 14
     deal: DealConfig | None = Field(
         default=None, description="overrides journey.deal for this team (what it leaves out comes from there)"
+    )
+    handoff: Literal["contact", "lead"] = Field(
+        default="contact",
+        description=(
+            "where the rep works the handoff: on the contact (leadflow_decision), or on a HubSpot Lead "
+            "(Sales Hub prospecting workspace) whose stage moves are the rep's decisions (journey.leads)"
+        ),
     )
 
     @model_validator(mode="after")
@@ -199,8 +207,57 @@ DEFAULT_ENGAGEMENTS: dict[str, EngagementKind] = {
 }
 
 
+LeadMove = Literal["accept", "qualified", "disqualified"]
+StageId = Annotated[str, Field(min_length=1)]
+Tier = Literal["A", "B", "C"]
+_DEFAULT_LABELS: dict[Tier, str] = {"A": "HOT", "B": "WARM", "C": "COLD"}
+_DEFAULT_MOVES: dict[str, LeadMove] = {
+    "attempting-stage-id": "accept",
+    "connected-stage-id": "accept",
+    "qualified-stage-id": "qualified",
+    "unqualified-stage-id": "disqualified",
+}
+
+
+class LeadsConfig(Strict):
+    """The HubSpot Leads of teams whose handoff lives on a lead: where they go, and what a rep's move
+    of a lead to a stage means (HubSpot's default lead pipeline and stage ids by default)."""
+
+    pipeline: StageId = "lead-pipeline-id"
+    stage: StageId = Field(default="new-stage-id", description="the stage a new lead starts in")
+    qualified_stage: StageId = Field(default="qualified-stage-id", description="where an SQL's lead goes")
+    disqualified_stage: StageId = Field(
+        default="unqualified-stage-id", description="where a recycled or rejected lead goes"
+    )
+    labels: dict[Tier, str] = Field(
+        default_factory=lambda: dict(_DEFAULT_LABELS),
+        description="the lead label (hs_lead_label) for each ICP tier",
+    )
+    moves: dict[StageId, LeadMove] = Field(
+        default_factory=lambda: dict(_DEFAULT_MOVES),
+        description=(
+            "lead stage -> what moving a lead there means: accept (the rep took it), qualified (the SQL "
+            "engagement), disqualified (recycle or reject, by the lead's leadflow_decision_reason)"
+        ),
+    )
+
+    def label(self, tier: str | None) -> str | None:
+        """The lead label of an ICP tier (None: no tier, or no label for it)."""
+        return next((label for t, label in self.labels.items() if t == tier), None)
+
+    @model_validator(mode="after")
+    def _ends_are_moves(self) -> LeadsConfig:
+        for key, stage, meaning in (
+            ("qualified_stage", self.qualified_stage, "qualified"),
+            ("disqualified_stage", self.disqualified_stage, "disqualified"),
+        ):
+            if self.moves.get(stage) != meaning:
+                raise ValueError(f"{key} {stage!r} must be a move that means {meaning}")
+        return self
+
+
 class JourneyConfig(Strict):
-    """The lead's life after the handoff: recycling, deals, and which engagements count."""
+    """The lead's life after the handoff: recycling, deals, leads, and which engagements count."""
 
     recycle: RecycleConfig = RecycleConfig()
     deal: DealConfig = DealConfig()
@@ -215,6 +272,7 @@ class JourneyConfig(Strict):
         default_factory=lambda: dict(DEFAULT_ENGAGEMENTS),
         description="contact property HubSpot stamps -> the engagement it means",
     )
+    leads: LeadsConfig = LeadsConfig()
 
     @property
     def engagement_properties(self) -> frozenset[str]:
@@ -273,6 +331,11 @@ class LeadflowConfig(Strict):
         """Every contact property the lead intake reads: what it scores and acts on, the handoff
         packet it compares before writing, and the MQL gates."""
         return frozenset(self.subscribed_properties) | frozenset(PACKET) | frozenset(GATES)
+
+    @property
+    def uses_leads(self) -> bool:
+        """Whether any team hands off on HubSpot Leads."""
+        return any(team.handoff == "lead" for team in self.routing.teams.values())
 
     @property
     def subscribed_properties(self) -> list[str]:

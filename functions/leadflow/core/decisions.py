@@ -19,6 +19,8 @@ REASONS: Final[dict[Decision, tuple[str, ...]]] = {
     Decision.REJECT: ("not_icp", "bad_data", "competitor", "student", "no_budget", "duplicate"),
     Decision.RECYCLE: ("not_ready", "bad_timing", "no_response"),
 }
+# Every reason code, rejects first: the options of the `Decision reason` picklists.
+ALL_REASONS: Final = tuple(dict.fromkeys(r for codes in REASONS.values() for r in codes))
 
 
 def reason_problem(decision: Decision, reason: str) -> str | None:
@@ -33,9 +35,10 @@ def reason_problem(decision: Decision, reason: str) -> str | None:
     return None
 
 
+# A lead its rep moved to Qualified is an SQL under every policy: the rep says so.
 QUALIFYING: Final[dict[str, frozenset[str]]] = {
-    "engagement_required": frozenset({"meeting_booked", "email_reply", "call_logged"}),
-    "meeting_booked": frozenset({"meeting_booked"}),
+    "engagement_required": frozenset({"meeting_booked", "email_reply", "call_logged", "lead_qualified"}),
+    "meeting_booked": frozenset({"meeting_booked", "lead_qualified"}),
 }
 
 

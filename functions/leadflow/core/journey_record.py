@@ -129,6 +129,7 @@ class JourneyFields(BaseModel):
     decided_by: Literal["owner", "deadline"] | None = None
     qualification_due_at: datetime | None = None
     deal_id: str | None = None
+    lead_id: str | None = None
     sql_path: str | None = None
     engagement: str | None = None
     failed_state: str | None = None

@@ -102,6 +102,9 @@ class JourneyState(_Model):
     qualification: Qualification | None = None
     engagement: EngagementInput | None = None
     deal_id: str | None = None
+    lead_id: str | None = Field(
+        default=None, description="the HubSpot Lead, for a team that hands off on leads"
+    )
     outcome: Outcome = "open"
     error: dict[str, str | None] | None = Field(
         default=None, description="what a Catch caught: Error, and Cause when the failure gave one"

@@ -56,6 +56,8 @@ class Prop:
     # HubSpot has no contact property for a call that reached the person; a workflow on the
     # call's outcome ("Connected") stamps this one, so a one-way attempt never makes an SQL.
     CONNECTED_CALL_AT: Final = "leadflow_connected_call_at"
+    # The HubSpot Lead of a journey whose team hands off on leads (on the contact and the record).
+    LEAD_ID: Final = "leadflow_lead_id"
     LIFECYCLE: Final = "lifecyclestage"
     OWNER: Final = "hubspot_owner_id"
     # HubSpot keeps the id of a contact's primary company on the contact.
@@ -86,6 +88,19 @@ GATES: Final = (
     Prop.RECYCLE_UNTIL,
     Prop.REJECTED_FINGERPRINT,
 )
+
+
+class LeadProp:
+    """HubSpot's own properties of a Lead (object 0-136)."""
+
+    NAME: Final = "hs_lead_name"
+    LABEL: Final = "hs_lead_label"
+    PIPELINE: Final = "hs_pipeline"
+    STAGE: Final = "hs_pipeline_stage"
+
+
+# The object type id HubSpot's generic webhook events give leads.
+LEAD_OBJECT_TYPE: Final = "0-136"
 
 
 def fingerprint(props: Mapping[str, str | None], names: Iterable[str]) -> str:

@@ -24,6 +24,7 @@ OUTPUT_FIELDS: Final = (
     "team",
     "sql_path",
     "deal_id",
+    "lead_id",
     "hours_to_decision",
 )
 
@@ -58,6 +59,7 @@ def journey_outcome(record: JourneyRecord) -> dict[str, str]:
         "team": record.team or "",
         "sql_path": record.sql_path or "",
         "deal_id": record.deal_id or "",
+        "lead_id": record.lead_id or "",
         "hours_to_decision": hours,
     }
 

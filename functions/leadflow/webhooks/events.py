@@ -19,9 +19,17 @@ class WebhookEvent(BaseModel):
     subscription_type: Annotated[str, Field(alias="subscriptionType", min_length=1)]
     attempt_number: int = Field(default=0, alias="attemptNumber")
     object_id: int = Field(alias="objectId")
+    # Generic subscriptions (`object.propertyChange`, ...) name the object type: "0-1" contacts,
+    # "0-136" leads (https://developers.hubspot.com/changelog/public-beta-generic-webhook-subscriptions).
+    object_type_id: str | None = Field(default=None, alias="objectTypeId")
     property_name: str | None = Field(default=None, alias="propertyName")
     property_value: str | None = Field(default=None, alias="propertyValue")
     change_source: str | None = Field(default=None, alias="changeSource")
+
+    @property
+    def is_property_change(self) -> bool:
+        """A property's change (legacy `contact.propertyChange` or generic `object.propertyChange`)."""
+        return self.subscription_type.endswith(".propertyChange")
 
     @property
     def dedupe_key(self) -> str:

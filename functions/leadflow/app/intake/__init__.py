@@ -1,6 +1,7 @@
 """Lead intake: turns a batch of queued work into scores, MQLs, journeys and decisions.
 
-The work is HubSpot webhook events, outside signals and the records HubSpot workflows send. A
+The work is HubSpot webhook events (a lead's stage moves among them), outside signals and the
+records HubSpot workflows send. A
 whole batch shares one HubSpot batch read and one batch update per 100 contacts, which is what
 keeps HubSpot calls per event far below one; a contact that only complete workflow records
 brought is not read at all.
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, time
 
 from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
 from leadflow.app.intake.inputs import Delivered, JourneyInputs
+from leadflow.app.intake.lead_moves import LeadMoves
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
 from leadflow.app.intake.starts import journey_of, start_journey
 from leadflow.app.ports import (
@@ -80,6 +82,7 @@ class LeadIntake:
         self._signals = signals
         self._clock = clock
         self._inputs = JourneyInputs(hubspot, journeys, engine, clock)
+        self._lead_moves = LeadMoves(hubspot, journeys, self._inputs, config.journey.leads)
 
     def process(
         self,
@@ -97,6 +100,7 @@ class LeadIntake:
         self._add_events(batch, messages, result)
         self._add_signals(batch, signals)
         self._add_records(batch, records)
+        self._act_on_leads(batch, result)
         if not batch.messages:
             return result
         contacts = self._properties(batch)
@@ -153,6 +157,9 @@ class LeadIntake:
             if action is None:
                 result.ignored += 1
                 continue
+            if action is Action.LEAD_MOVE:
+                batch.moved(str(event.object_id), message_id, event_time(event))
+                continue
             contact_id = str(event.object_id)
             batch.carried(contact_id, message_id)
             if action is Action.RESCORE:
@@ -162,6 +169,25 @@ class LeadIntake:
                 batch.engaged(contact_id, kind, event.property_value, event_time(event))
             else:
                 batch.decided(contact_id, event_time(event))
+
+    def _act_on_leads(self, batch: IntakeBatch, result: IntakeResult) -> None:
+        """Deliver what each moved lead's stage means; a failure fails only that lead's messages."""
+        if not batch.leads:
+            return
+        leads = self._lead_moves.read(batch.leads)
+        for lead_id, (moved_at, message_ids) in batch.leads.items():
+            props = leads.get(lead_id)
+            if props is None:
+                result.ignored += len(message_ids)  # a lead deleted since
+                continue
+            try:
+                decided, engaged = self._lead_moves.deliver(lead_id, props, moved_at)
+            except Exception:
+                logger.exception("lead move failed; it will be retried", lead_id=lead_id)
+                result.failed_message_ids.extend(message_ids)
+                continue
+            result.decided(decided)
+            result.engagements_delivered += engaged is Delivered.RESUMED
 
     def _add_signals(self, batch: IntakeBatch, signals: Sequence[tuple[str, ContactSignal]]) -> None:
         for message_id, item in signals:

@@ -1,5 +1,5 @@
 """A batch of queued work sorted per contact: what to rescore, which decisions and engagements
-arrived, the outside signals and the records workflows sent."""
+arrived, the outside signals and the records workflows sent; and the HubSpot Leads reps moved."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class IntakeBatch:
     # Contacts whose work needs their properties as HubSpot holds them now: all but those that
     # only complete workflow records brought.
     unread: set[str] = field(default_factory=set)
+    # lead -> when it last moved, and the message ids carrying its moves
+    leads: dict[str, tuple[datetime, list[str]]] = field(default_factory=dict)
 
     def carried(self, contact_id: str, message_id: str, read: bool = True) -> None:
         """Note that this message carries work for the contact (to be read from HubSpot unless not `read`)."""
@@ -47,6 +49,11 @@ class IntakeBatch:
             ids.append(message_id)
         if read:
             self.unread.add(contact_id)
+
+    def moved(self, lead_id: str, message_id: str, at: datetime) -> None:
+        """A lead's stage or disqualification reason changed at `at` (the latest change counts)."""
+        latest, ids = self.leads.get(lead_id, (at, []))
+        self.leads[lead_id] = (max(latest, at), [*ids, message_id] if message_id not in ids else ids)
 
     @property
     def scored(self) -> set[str]:

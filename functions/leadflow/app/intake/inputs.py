@@ -54,19 +54,34 @@ class JourneyInputs:
         reason = (props.get(Prop.DECISION_REASON) or "").strip().lower()
         decision = _decision(contact_id, value)
         record = self._journeys.latest_journey(contact_id) if decision else None
-        if decision is None or record is None or _stale(record, decided_at):
+        if decision is None or record is None:
             return Delivered.IGNORED
-        if _already_taken(record, decision, reason):
-            return (
-                Delivered.IGNORED
-            )  # the decision the journey already took (its webhook arrives late, or twice)
+        return self.decide(record, decision, reason, decided_at)
+
+    def decide(
+        self,
+        record: JourneyRecord,
+        decision: Decision,
+        reason: str,
+        decided_at: datetime,
+        lead_id: str | None = None,
+    ) -> Delivered:
+        """A decision for the journey, unless it is stale, taken already or not takeable (said in a note
+        on the contact's timeline, and the lead's when the rep decided on one)."""
+        if _stale(record, decided_at) or _already_taken(record, decision, reason):
+            # Set before the journey began, or the decision it already took (a late or second webhook).
+            return Delivered.IGNORED
         refusal = _refusal(record, decision, reason)
         if refusal is not None:
-            self._hubspot.create_note(contact_id, f"leadflow: {refusal}.", self._clock())
-            logger.info("decision refused", contact_id=contact_id, problem=refusal)
+            self.note(record.contact_id, refusal, lead_id)
             return Delivered.REFUSED
         payload = DecisionInput(decision=decision, reason=reason, decided_at=decided_at)
         return self._deliver(record, "decision", payload.model_dump_json())
+
+    def note(self, contact_id: str, refusal: str, lead_id: str | None = None) -> None:
+        """Tell the rep, where they look, why what they did was not taken."""
+        self._hubspot.create_note(contact_id, f"leadflow: {refusal}.", self._clock(), lead_id)
+        logger.info("decision refused", contact_id=contact_id, problem=refusal)
 
     def engagement(self, contact_id: str, kind: EngagementKind, at: datetime, changed: datetime) -> Delivered:
         """A sales engagement at `at` (stamped on the contact at `changed`), for the contact's open journey

@@ -54,7 +54,7 @@ class Rescoring:
         """Signals in HubSpot events: a signal property changed, or had a value at creation."""
         found: list[Signal] = []
         for event in events:
-            created = event.subscription_type != "contact.propertyChange"
+            created = not event.is_property_change
             changes = (
                 [(name, props.get(name)) for name in self.config.scoring.signal_properties]
                 if created

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from leadflow.app.journey.context import Handover, RoutingError, StepContext, hand_over
+from leadflow.app.journey.leads import open_lead
 from leadflow.core.config import TeamConfig
 from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus
 from leadflow.core.journey_state import Assignment, JourneyState
@@ -199,7 +200,11 @@ def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
             f"{due_at.isoformat(timespec='minutes')}."
         )
     chosen = state.assignment
+    recorded = ctx.recorded(state)
+    if team.handoff == "lead":
+        state.lead_id = open_lead(ctx, state, recorded)
     contact = {
+        **({Prop.LEAD_ID: state.lead_id} if state.lead_id else {}),
         Prop.OWNER: chosen.owner_id,
         Prop.JOURNEY_ID: state.journey_id,
         Prop.JOURNEY_STATUS: JourneyStatus.AWAITING_DECISION.value,
@@ -218,5 +223,5 @@ def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
         new_task=(subject, body),
         contact=contact,
     )
-    hand_over(ctx, state, handover)
+    hand_over(ctx, state, handover, recorded)
     return state

@@ -114,8 +114,9 @@ class StepContext:
         return task_id
 
     def note(self, state: JourneyState, text: str) -> None:
-        """A note on the contact's timeline: every routing decision and escalation explains itself."""
-        self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock())
+        """A note on the contact's (and lead's) timeline: every routing decision and escalation explains
+        itself."""
+        self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock(), state.lead_id)
 
     def notify(self, subject: str, text: str) -> None:
         """Tell the team's channels (best effort: a dead endpoint cannot stall a lead)."""
@@ -134,13 +135,15 @@ class Handover:
     # The owner's new task (subject, body); None keeps the current task and moves its due date.
     new_task: tuple[str, str] | None = None
     contact: dict[str, str] = field(default_factory=dict)
+    # What changes on the journey's lead, when it has one (its owner, when the lead changes hands).
+    lead: dict[str, str] = field(default_factory=dict)
     fields: JourneyFields = field(default_factory=JourneyFields)
 
 
 def hand_over(
     ctx: StepContext, state: JourneyState, handover: Handover, recorded: JourneyRecord | None = None
 ) -> None:
-    """The tail of HandOff, every escalation step and the fallback: task, contact, note, wait, record.
+    """The tail of HandOff, every escalation step and the fallback: task, contact, lead, note, wait, record.
 
     A retried step reuses the task it created (`task_once`); the previous task is completed
     when the lead gets a new one.
@@ -154,7 +157,7 @@ def hand_over(
         task_id = ctx.task_once(
             state,
             lambda: ctx.hubspot.create_task(
-                state.contact_id, owner_id, subject=subject, body=body, due_at=due_at
+                state.contact_id, owner_id, subject=subject, body=body, due_at=due_at, lead_id=state.lead_id
             ),
             recorded,
         )
@@ -170,6 +173,8 @@ def hand_over(
             Prop.ESCALATIONS: str(state.escalations),
         },
     )
+    if state.lead_id and handover.lead:
+        ctx.hubspot.update_lead(state.lead_id, handover.lead)
     ctx.note(state, handover.note)
     state.handoff = Handoff(task_id=task_id, due_at=due_at, timeout_seconds=handover.seconds)
     state.next_escalation = handover.next_escalation

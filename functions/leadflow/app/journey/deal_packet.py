@@ -1,4 +1,4 @@
-"""What an SQL's deal says: its name and the handoff packet in its description."""
+"""What an SQL's deal says (its name and the handoff packet in its description), and whom a lead names."""
 
 from __future__ import annotations
 
@@ -24,11 +24,16 @@ _HOW: Final = {
 }
 
 
+def person_name(contact_id: str, props: dict[str, str | None]) -> str:
+    """The contact's name, else its email, else "Contact <id>"."""
+    name = " ".join(p for p in (props.get("firstname"), props.get("lastname")) if p)
+    return name or props.get("email") or f"Contact {contact_id}"
+
+
 def deal_name(contact_id: str, props: dict[str, str | None]) -> str:
     """ "<company> - <person>", as far as the contact tells them."""
-    person = " ".join(p for p in (props.get("firstname"), props.get("lastname")) if p) or props.get("email")
     company = props.get("company")
-    return " - ".join(p for p in (company, person) if p) or f"Lead {contact_id}"
+    return f"{company} - {person_name(contact_id, props)}" if company else person_name(contact_id, props)
 
 
 def deal_description(state: JourneyState, props: dict[str, str | None], path: str) -> str:

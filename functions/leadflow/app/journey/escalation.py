@@ -73,6 +73,7 @@ def _ladder_handover(
     member: Member | None,
     new_task: tuple[str, str] | None = None,
     contact: dict[str, str] | None = None,
+    lead: dict[str, str] | None = None,
 ) -> Handover:
     """The handover of a ladder step: the next wait lasts the step's hours in the owner's calendar."""
     assert state.assignment is not None
@@ -88,6 +89,7 @@ def _ladder_handover(
         next_escalation=ctx.next_escalation(state.escalations),
         new_task=new_task,
         contact=contact or {},
+        lead=lead or {},
         fields=JourneyFields(step=step, why=why, owner_id=state.assignment.owner_id),
     )
 
@@ -151,6 +153,7 @@ def _reassign(ctx: StepContext, state: JourneyState) -> Rung:
         member_by_email(team, pick.owner_email),
         new_task=task,
         contact={Prop.OWNER: pick.owner_id},
+        lead={Prop.OWNER: pick.owner_id},
     )
     return Rung(handover, (f"MQL {state.contact_id} reassigned", why), recorded)
 
@@ -206,6 +209,7 @@ def _fallback(ctx: StepContext, state: JourneyState) -> Rung:
             f"{why}\nWhy this is an MQL: {state.mql_reason}",
         ),
         contact={Prop.OWNER: owner.id, Prop.JOURNEY_STATUS: JourneyStatus.FALLBACK.value},
+        lead={Prop.OWNER: owner.id},
         fields=JourneyFields(step="fallback", why=why, owner_id=owner.id),
     )
     return Rung(handover, (f"MQL {state.contact_id} went to the fallback queue", why))

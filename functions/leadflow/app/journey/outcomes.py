@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from leadflow.app.journey.context import StepContext
 from leadflow.app.journey.deal_packet import PACKET, deal_description, deal_name
+from leadflow.app.journey.leads import move_lead
 from leadflow.core.calendar import WorkCalendar
 from leadflow.core.decisions import Decision, sql_path
 from leadflow.core.journey_record import JourneyFields, JourneyStatus
@@ -48,7 +49,8 @@ def mark_sal(ctx: StepContext, state: JourneyState) -> JourneyState:
 
 
 def mark_sql(ctx: StepContext, state: JourneyState, attempt: int = 0) -> JourneyState:
-    """The lead qualified under its team's policy: lifecycle SQL and a deal in the team's pipeline.
+    """The lead qualified under its team's policy: lifecycle SQL, a deal in the team's pipeline, and
+    the journey's HubSpot Lead (if any) in its Qualified stage.
 
     Never two deals: the deal id is kept on the journey record once known, and a retried
     step (`attempt` > 0; the create may have succeeded before its answer was lost) first
@@ -66,6 +68,8 @@ def mark_sql(ctx: StepContext, state: JourneyState, attempt: int = 0) -> Journey
         deal_id=state.deal_id, sql_path=path, engagement=state.engagement.kind if state.engagement else ""
     )
     ctx.release_workflows(state, ctx.record(state, JourneyStatus.SQL, fields))
+    # After the record: the move comes back as a webhook event, which must find the journey ended.
+    move_lead(ctx, state, ctx.config.journey.leads.qualified_stage)
     logger.info("sales qualified", deal_id=state.deal_id, path=path)
     return state
 
@@ -96,6 +100,7 @@ def _create_deal(ctx: StepContext, state: JourneyState, path: str) -> str:
             "description": deal_description(state, props, path),
             Prop.JOURNEY_ID: state.journey_id,
         },
+        lead_id=state.lead_id,
     )
     # Kept at once: a retried MarkSql finds it and does not create a second deal.
     ctx.store.remember(state.key, JourneyFields(deal_id=deal_id))
@@ -103,7 +108,8 @@ def _create_deal(ctx: StepContext, state: JourneyState, path: str) -> str:
 
 
 def close(ctx: StepContext, state: JourneyState) -> JourneyState:
-    """Recycle (back to nurture, cooldown, owner kept or cleared) or reject (unqualified) the lead."""
+    """Recycle (back to nurture, cooldown, owner kept or cleared) or reject (unqualified) the lead; the
+    journey's HubSpot Lead (if any) goes to its Disqualified stage with the reason."""
     assert state.decision is not None and state.handoff is not None, "close runs after a decision"
     recycled = state.decision.decision is Decision.RECYCLE
     # HubSpot only moves lifecyclestage forward: clear it, then set it back to lead.
@@ -125,6 +131,8 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
         decided_by="deadline" if state.decision.automatic else "owner",
     )
     ctx.release_workflows(state, ctx.record(state, status, fields))
+    disqualified = ctx.config.journey.leads.disqualified_stage
+    move_lead(ctx, state, disqualified, {Prop.DECISION_REASON: state.decision.reason})
     return state
 
 
