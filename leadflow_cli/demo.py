@@ -23,7 +23,7 @@ from hubspot import HubSpot
 
 from leadflow.core.config import load_config
 from leadflow.core.journey_record import contact_of
-from leadflow.core.lifecycle import Prop
+from leadflow.core.lifecycle import LeadProp, Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.funnel import Funnel, print_report, report
 from leadflow_cli.hubspot_standin import StandInStore
@@ -49,9 +49,10 @@ class Move:
     """One thing a rep (or HubSpot, for engagements) does once the journey waits for it."""
 
     waits_for: str  # "decision" or "engagement" (the state the journey must be in)
-    prop: str  # the contact property that changes
+    prop: str  # the property that changes
     value: str = ""  # its new value (engagements are stamped with the current time)
     after_escalations: int = 0  # only once the SLA has been missed this many times
+    on: str = "contact"  # or "lead": the rep works the journey's HubSpot Lead
 
 
 @dataclass
@@ -81,6 +82,11 @@ def _engage(prop: str) -> Move:
     return Move("engagement", prop)
 
 
+def _work_lead(stage: str = "", reason: str = "") -> Move:
+    """The rep moves the lead to a stage, or gives the reason of its disqualification."""
+    return Move("decision", Prop.DECISION_REASON if reason else LeadProp.STAGE, reason or stage, on="lead")
+
+
 def _leads() -> list[Lead]:
     talk = {"recent_conversion_event_name": "Talk to sales"}
     call, reply, meeting = (
@@ -104,7 +110,8 @@ def _leads() -> list[Lead]:
         Lead(
             "Zoe Fischer",
             {**_FIT, **talk, "numemployees": "120", "jobtitle": "Founder"},
-            [_accept(), _engage(call), _engage(meeting)],
+            # The sdr team works leads: moving the lead to Connected accepts it.
+            [_work_lead("connected-stage-id"), _engage(call), _engage(meeting)],
             "sql (meeting_booked)",
         ),
         Lead(
@@ -133,8 +140,8 @@ def _leads() -> list[Lead]:
                 "jobtitle": "Marketing Ops Manager",
                 **talk,
             },
-            # The first decision has no reason: refused with a note; the reason completes it.
-            [Move("decision", Prop.DECISION, "reject"), Move("decision", Prop.DECISION_REASON, "not_icp")],
+            # Disqualified without a reason: refused with a note on the lead; the reason completes it.
+            [_work_lead("unqualified-stage-id"), _work_lead(reason="not_icp")],
             "rejected (not_icp)",
         ),
         Lead(
@@ -189,6 +196,8 @@ class Timeline:
 # The demo shortens the qualification window (14 days in the shipped configuration) so that
 # a lead nobody engages with is recycled as "no response" while you watch.
 DEMO_QUALIFICATION_DAYS = 0.25
+# The team whose reps work HubSpot Leads in the prospecting workspace, in the demo.
+LEAD_TEAM = "sdr"
 
 
 def demo_config(directory: Path) -> Path:
@@ -196,6 +205,7 @@ def demo_config(directory: Path) -> Path:
     data = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
     for team in data["routing"]["teams"].values():
         team["qualification_days"] = DEMO_QUALIFICATION_DAYS
+    data["routing"]["teams"][LEAD_TEAM]["handoff"] = "lead"
     path = directory / "leadflow.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     load_config(path)
@@ -369,7 +379,8 @@ def _play(
     can move, let time run to the next deadline; until every journey has ended."""
     by_id = {lead.contact_id: lead for lead in leads}
     for _ in range(MAX_ROUNDS):
-        runtime.settle()
+        # leadflow's own writes to leads come back as the app's webhook events, as HubSpot sends them.
+        runtime.deliver_webhooks()
         executions = _executions(runtime)
         moved = sum(
             _follow(runtime, sender, by_id[contact_of(name)], e, timeline) for name, e in executions.items()
@@ -413,10 +424,18 @@ def _follow(
     move = lead.script[lead.done]
     if _WAITS.get(states[-1]) != move.waits_for or states.count("Escalate") < move.after_escalations:
         return 0
-    value = move.value or str(int(runtime.clock.now().timestamp() * 1000))
-    store.update_object("contacts", lead.contact_id, {move.prop: value})
-    answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, move.prop, value)])
-    timeline.say(f"{lead.name:<12} {move.prop}={move.value or 'now'} -> webhook {answer.status}")
+    if move.on == "lead":
+        lead_id = store.get_object("contacts", lead.contact_id)["properties"][Prop.LEAD_ID]
+        store.update_object("leads", lead_id, {move.prop: move.value})
+        sent = runtime.deliver_webhooks()
+        timeline.say(
+            f"{lead.name:<12} lead {lead_id} {move.prop}={move.value} -> {sent} object.propertyChange"
+        )
+    else:
+        value = move.value or str(int(runtime.clock.now().timestamp() * 1000))
+        store.update_object("contacts", lead.contact_id, {move.prop: value})
+        answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, move.prop, value)])
+        timeline.say(f"{lead.name:<12} {move.prop}={move.value or 'now'} -> webhook {answer.status}")
     lead.done += 1
     return 1
 
@@ -466,12 +485,28 @@ def _summary(
         "outcomes": {lead.name: outcome for lead, outcome in zip(leads, outcomes, strict=True)},
         "journeys": len(_executions(runtime)),
         "transitions": {lead.name: len(lead.seen_states) for lead in leads if lead.seen_states},
+        "leads": _lead_stages(runtime.standin.store, leads),
         "webhook_requests": webhook_requests,
         "hubspot_calls": calls,
         "hubspot_calls_per_contact": round(calls / len(leads), 2),
         "hubspot_calls_by_route": runtime.standin.store.calls_by_route(),
         "failures": failures,
     }
+
+
+def _lead_stages(store: StandInStore, leads: list[Lead]) -> dict[str, dict[str, str]]:
+    """Each HubSpot Lead the journeys opened: its id, stage and owner."""
+    stages = {}
+    for lead in leads:
+        lead_id = store.get_object("contacts", lead.contact_id)["properties"].get(Prop.LEAD_ID)
+        if lead_id:
+            props = store.get_object("leads", lead_id)["properties"]
+            stages[lead.name] = {
+                "lead_id": lead_id,
+                "stage": props[LeadProp.STAGE],
+                "owner": props[Prop.OWNER],
+            }
+    return stages
 
 
 def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> None:
@@ -496,6 +531,12 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
     )
     print("\nFunnel (leadflow report; business time as the demo's clock ran)", file=out)
     print_report({name: Funnel(**f) for name, f in summary["funnel"].items()}, out, as_json=False)
+    print(f"\nHubSpot Leads (team {LEAD_TEAM} works the prospecting workspace)", file=out)
+    for name, lead in summary["leads"].items():
+        print(
+            f"  {name:<12} lead {lead['lead_id']:<6} stage {lead['stage']:<22} owner {lead['owner']}",
+            file=out,
+        )
     print("\nHubSpot workflows blocked on 'Hand off with leadflow'", file=out)
     for name, branch in summary["workflow_branches"].items():
         print(f"  {name:<12} resumed on branch '{branch}'", file=out)

@@ -37,6 +37,7 @@ class Funnel:
     sql_rate: float | None
     sql_by_path: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
+    on_leads: int = 0  # journeys handed off on a HubSpot Lead
 
 
 def funnel(rows: Iterable[JourneyRecord]) -> Funnel:
@@ -77,6 +78,7 @@ def funnel(rows: Iterable[JourneyRecord]) -> Funnel:
             sorted(Counter(r.sql_path or "" for r in rows if r.status is JourneyStatus.SQL).items())
         ),
         outcomes=dict(sorted((s.value, n) for s, n in statuses.items() if s.is_final)),
+        on_leads=sum(1 for r in rows if r.lead_id),
     )
 
 
@@ -112,7 +114,7 @@ def print_report(funnels: dict[str, Funnel], out: TextIO, as_json: bool) -> None
         return
     total = funnels["all"]
     print(
-        f"MQL journeys {total.mqls} (open {total.open}); outcomes "
+        f"MQL journeys {total.mqls} (open {total.open}; on HubSpot Leads {total.on_leads}); outcomes "
         + (", ".join(f"{k} {v}" for k, v in total.outcomes.items()) or "none yet"),
         file=out,
     )
@@ -126,12 +128,12 @@ def print_report(funnels: dict[str, Funnel], out: TextIO, as_json: bool) -> None
         file=out,
     )
     header = f"  {'team':<14} {'MQLs':>5} {'open':>5} {'accepted':>9} {'SLA met':>8} {'SQL':>5}"
-    print(f"{header} {'median speed':>13}", file=out)
+    print(f"{header} {'median speed':>13} {'leads':>6}", file=out)
     for name, f in funnels.items():
         if name == "all":
             continue
         print(
             f"  {name:<14} {f.mqls:>5} {f.open:>5} {_pct(f.acceptance_rate):>9} {_pct(f.sla_compliance):>8} "
-            f"{f.sql:>5} {_minutes(f.speed_to_lead_minutes_p50):>13}",
+            f"{f.sql:>5} {_minutes(f.speed_to_lead_minutes_p50):>13} {f.on_leads:>6}",
             file=out,
         )

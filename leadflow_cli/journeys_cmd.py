@@ -63,7 +63,8 @@ def _summary(row: JourneyRecord, now: datetime) -> dict[str, Any]:
         **row.model_dump(
             mode="json",
             include={"contact_id", "journey_id", "status", "owner_id", "team", "mql_at", "updated_at"}
-            | {"sla_due_at", "escalations", "decision", "reason", "sql_path", "decided_by", "reached"},
+            | {"sla_due_at", "escalations", "decision", "reason", "sql_path", "decided_by", "reached"}
+            | {"lead_id", "deal_id"},
         ),
         "escalations": row.escalations or 0,
         "stuck_past_sla": row.stuck(now),
@@ -98,13 +99,17 @@ def print_rows(rows: list[JourneyRecord], out: TextIO, as_json: bool, now: datet
     if as_json:
         print(json.dumps([_summary(r, now) for r in rows]), file=out)
         return
-    header = f"{'contact':<10} {'status':<18} {'owner':<8} {'esc':>3} {'age h':>7} {'SLA due':<26} decision"
+    header = (
+        f"{'contact':<10} {'status':<18} {'owner':<8} {'lead':<8} {'esc':>3} {'age h':>7} {'SLA due':<26}"
+    )
+    header += " decision"
     print(header, file=out)
     for r in rows:
         flag = "  STUCK" if r.stuck(now) else ""
         due = r.sla_due_at.isoformat() if r.sla_due_at else ""
         print(
-            f"{r.contact_id:<10} {r.status or '':<18} {r.owner_id or '':<8} {r.escalations or 0:>3} "
+            f"{r.contact_id:<10} {r.status or '':<18} {r.owner_id or '':<8} {r.lead_id or '-':<8} "
+            f"{r.escalations or 0:>3} "
             f"{r.age_hours(now):>7.1f} {due:<26} {r.decision or ''} {r.reason or ''}{flag}",
             file=out,
         )
@@ -120,7 +125,8 @@ def print_timeline(view: dict[str, Any], out: TextIO, as_json: bool) -> None:
     print(f"contact {j['contact_id']}  journey {j['journey_id']}  {view['execution_status']}", file=out)
     print(
         f"owner {j['owner_id'] or '-'}  status {j['status']}  escalations {j['escalations']}  "
-        f"decision {j['decision'] or '-'} {j['reason'] or ''}",
+        f"decision {j['decision'] or '-'} {j['reason'] or ''}  "
+        f"lead {j['lead_id'] or '-'}  deal {j['deal_id'] or '-'}",
         file=out,
     )
     print(f"execution {view['execution_arn']}", file=out)

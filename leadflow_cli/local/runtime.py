@@ -22,7 +22,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -74,15 +74,29 @@ class LocalOptions:
     visibility_timeout_s: int | None = None
 
 
-_DYNAMODB_WRITES: Final = ("put_item", "update_item", "delete_item", "transact_write_items")
+# Every request that writes; batch_write_item and the PartiQL ones write through the backend too.
+_DYNAMODB_WRITES: Final = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_write_item",
+    "transact_write_items",
+    "execute_statement",
+    "batch_execute_statement",
+    "execute_transaction",
+)
 _dynamodb_lock = threading.Lock()
 
 
 def _serialized(write: Any) -> Any:
-    """A DynamoDB write that runs alone, as each write does on DynamoDB.
+    """A DynamoDB write request that runs alone, answer included, as each write does on DynamoDB.
 
     The emulator reads, checks and writes an item without a lock, so two concurrent executions
-    could both pass a condition or both add one to the same counter and lose an increment.
+    could both pass a condition or both add one to the same counter and lose an increment. The
+    lock covers the whole request, not just the backend's write: the handler reads the item
+    before the write (for ReturnValues) and renders the live item after it, so with only the
+    write locked, two `ADD cursor :one ... UPDATED_NEW` calls could both answer the later value
+    (one turn of the round robin handed out twice, the one before it never).
     """
 
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -112,6 +126,7 @@ class LocalRuntime:
         self._async_invocations: list[threading.Thread] = []
         self.clock = LocalClock(self.options.time_scale)
         self._waits = EngineWaits(self.clock)
+        self._app_webhooks: HubSpotWebhookSender | None = None
 
     # Lifecycle ----------------------------------------------------------------------------
 
@@ -157,7 +172,7 @@ class LocalRuntime:
             return payload
 
         patches = [mock.patch.object(LambdaBackend, "invoke", invoke), self._waits.patch()] + [
-            mock.patch.object(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+            mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
             for name in _DYNAMODB_WRITES
         ]
         for patch in patches:
@@ -451,10 +466,13 @@ class LocalRuntime:
         reason) to leadflow's webhook, signed; the events sent, once the runtime has settled."""
         assert self.standin is not None, "the subscriptions live on the HubSpot stand-in"
         changes = self.standin.store.webhooks.take()
-        sender = HubSpotWebhookSender(
-            self.api_url + "/webhooks/hubspot", self.client_secret, clock=self.clock.now
-        )
-        for answer in sender.deliver(changes):
+        if self._app_webhooks is None:
+            # One sender for the runtime's life: HubSpot's event ids never repeat.
+            url = self.api_url + "/webhooks/hubspot"
+            self._app_webhooks = HubSpotWebhookSender(
+                url, self.client_secret, subscription_id=2001, clock=self.clock.now
+            )
+        for answer in self._app_webhooks.deliver(changes):
             if answer.status != 200:
                 raise RuntimeError(f"leadflow answered {answer.status} to a webhook delivery: {answer.body}")
         self.settle()

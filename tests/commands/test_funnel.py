@@ -7,6 +7,7 @@ import json
 
 from leadflow.core.journey_record import JourneyRecord
 from leadflow_cli.funnel import funnel, print_report, report
+from leadflow_cli.journeys_cmd import print_rows
 
 MQL_AT = "2026-11-24T09:00:00+00:00"
 
@@ -84,3 +85,17 @@ def test_the_report_prints_for_people_and_for_scripts() -> None:
     assert "accepted 0 of 1 decided (0%)" in people.getvalue()
     assert "speed to lead median 2.0 h" in people.getvalue()
     assert json.loads(scripts.getvalue())["sales"]["decided"] == 1
+
+
+def test_the_report_and_the_journeys_list_show_the_journeys_on_hubspot_leads() -> None:
+    on_lead = row("awaiting_decision", team="sdr").model_copy(update={"lead_id": "70001"})
+    funnels = report([on_lead, row("awaiting_decision")])
+    assert (funnels["all"].on_leads, funnels["sdr"].on_leads, funnels["sales"].on_leads) == (1, 1, 0)
+    people, listing = io.StringIO(), io.StringIO()
+    print_report(funnels, people, as_json=False)
+    assert "(open 2; on HubSpot Leads 1)" in people.getvalue()
+    print_rows([on_lead], listing, as_json=False)
+    assert " 70001 " in listing.getvalue().splitlines()[1]
+    scripts = io.StringIO()
+    print_rows([on_lead], scripts, as_json=True)
+    assert json.loads(scripts.getvalue())[0]["lead_id"] == "70001"

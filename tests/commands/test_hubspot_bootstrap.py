@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from hubspot import HubSpot
 
+from leadflow.core.config import LeadsConfig
+from leadflow.core.decisions import ALL_REASONS
 from leadflow.core.lifecycle import Prop
-from leadflow_cli.hubspot_bootstrap import PROPERTIES, BootstrapError, bootstrap
+from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli.hubspot_bootstrap import LEAD_PROPERTIES, PROPERTIES, BootstrapError, bootstrap
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
 from tests.conftest import STANDIN_TOKEN, hubspot_client
@@ -81,3 +87,53 @@ def test_the_command_reads_the_token_from_the_environment(
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
     assert main(["hubspot", "bootstrap", "--base-url", standin.base_url]) == 0
     assert capsys.readouterr().out.endswith(f"{len(PROPERTIES)} created, 0 updated, 0 unchanged\n")
+
+
+def test_with_teams_on_leads_it_checks_the_lead_pipeline_then_adds_the_lead_properties(
+    standin: HubSpotStandIn,
+) -> None:
+    lines: list[str] = []
+    report = bootstrap(client(standin), leads=LeadsConfig(), progress=lines.append)
+    assert lines[0] == "lead pipeline lead-pipeline-id has every stage the configuration names"
+    assert [n for n in report.created if n.startswith("leads.")] == [
+        f"leads.{p.name}" for p in LEAD_PROPERTIES
+    ]
+    reason = standin.store.property("leads", Prop.DECISION_REASON)
+    assert [o["value"] for o in reason["options"]] == list(ALL_REASONS)
+    assert standin.store.property("leads", Prop.JOURNEY_ID)["groupName"] == "leadflow"
+
+
+def test_a_portal_without_the_lead_pipeline_is_told_what_is_missing_and_nothing_is_written(
+    standin: HubSpotStandIn,
+) -> None:
+    standin.store.remove_pipeline("lead-pipeline-id", "leads")
+    standin.store.add_pipeline("1213103916", ["101", "102"], object_type="leads")
+    with pytest.raises(BootstrapError, match=r"no lead pipeline 'lead-pipeline-id' \(it has 1213103916\)"):
+        bootstrap(client(standin), leads=LeadsConfig(), progress=lambda _: None)
+    assert writes(standin) == 0
+
+
+def test_a_lead_pipeline_missing_a_configured_stage_names_the_stage(standin: HubSpotStandIn) -> None:
+    standin.store.add_pipeline(
+        "lead-pipeline-id", ["new-stage-id", "qualified-stage-id"], object_type="leads"
+    )
+    with pytest.raises(
+        BootstrapError, match="has no stage attempting-stage-id, connected-stage-id, unqualified"
+    ):
+        bootstrap(client(standin), leads=LeadsConfig(), progress=lambda _: None)
+
+
+def test_the_command_adds_lead_properties_only_for_a_configuration_with_teams_on_leads(
+    standin: HubSpotStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+    data = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text())
+    data["routing"]["teams"]["sdr"]["handoff"] = "lead"
+    config = tmp_path / "leadflow.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert main(["hubspot", "bootstrap", "--config", str(config), "--base-url", standin.base_url]) == 0
+    created = len(PROPERTIES) + len(LEAD_PROPERTIES)
+    assert capsys.readouterr().out.endswith(f"{created} created, 0 updated, 0 unchanged\n")

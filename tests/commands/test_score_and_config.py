@@ -78,6 +78,24 @@ def test_config_check_summarises_a_valid_file_lists_its_subscriptions_and_names_
     assert "scoring.fit.threshold" in capsys.readouterr().err
 
 
+def test_config_check_lists_the_lead_subscriptions_of_teams_that_hand_off_on_leads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config", "check"]) == 0
+    assert "HubSpot Leads" not in capsys.readouterr().out
+    on_leads = tmp_path / "leadflow.yaml"
+    shipped = (ROOT / "functions/leadflow.yaml").read_text()
+    on_leads.write_text(
+        shipped.replace("sql_policy: meeting_booked", "sql_policy: meeting_booked\n      handoff: lead")
+    )
+    assert main(["config", "check", str(on_leads)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Teams sdr hand off on HubSpot Leads: subscribe the app to object.propertyChange of lead "
+        "(object type 0-136) for: hs_pipeline_stage, leadflow_decision_reason"
+    ) in out
+
+
 def test_the_shipped_json_schema_is_current() -> None:
     stored = (ROOT / "schema/leadflow.schema.json").read_text()
     assert stored == schema_text(), "run `.venv/bin/leadflow config schema --write`"

@@ -294,3 +294,68 @@ def test_deal_of_journey_finds_the_contacts_deal_stamped_with_the_journey(portal
     assert portal.port.deal_of_journey(ada, f"lead-{ada}-1700000000") == first
     assert portal.port.deal_of_journey(ada, f"lead-{ada}-1900000000") is None  # grace's deal
     assert portal.port.deal_of_journey(grace, f"lead-{ada}-1800000000") is None
+
+
+# Leads ----------------------------------------------------------------------------------------
+
+
+def test_a_lead_is_created_with_its_primary_contact_and_company(portal: Portal) -> None:
+    contact, company = portal.contact(), portal.crm.create_object("companies", {"name": "Acme"})
+    owner = portal.owner()
+    lead = portal.port.create_lead(contact, company, {"hs_lead_name": "Ada", "hubspot_owner_id": owner})
+    props = portal.properties("leads", lead)
+    assert (props["hs_lead_name"], props["hs_pipeline"], props["hs_pipeline_stage"]) == (
+        "Ada",
+        "lead-pipeline-id",
+        "new-stage-id",
+    )
+    assert portal.links("leads", lead, "contacts") == [(contact, 578)]
+    assert portal.links("leads", lead, "companies") == [(company, 580)]
+
+
+def test_a_lead_without_a_name_is_refused_and_not_created(portal: Portal) -> None:
+    contact = portal.contact()
+    assert "hs_lead_name" in refused(lambda: portal.port.create_lead(contact, None, {"hs_lead_type": "NEW"}))
+    assert portal.crm.list_objects("leads") == []
+
+
+def test_a_lead_of_a_contact_that_does_not_exist_is_refused(portal: Portal) -> None:
+    message = refused(lambda: portal.port.create_lead(UNKNOWN, None, {"hs_lead_name": "Nobody"}))
+    assert "contact" in message
+    assert portal.crm.list_objects("leads") == []
+
+
+def test_a_lead_moved_to_a_stage_its_pipeline_lacks_is_refused_naming_the_stage(portal: Portal) -> None:
+    lead = portal.port.create_lead(portal.contact(), None, {"hs_lead_name": "Ada"})
+    assert "'closed-stage-id'" in refused(
+        lambda: portal.port.update_lead(lead, {"hs_pipeline_stage": "closed-stage-id"})
+    )
+    portal.port.update_lead(lead, {"hs_pipeline_stage": "qualified-stage-id"})
+    assert portal.properties("leads", lead)["hs_pipeline_stage"] == "qualified-stage-id"
+
+
+def test_lead_of_journey_finds_the_contacts_lead_stamped_with_the_journey(portal: Portal) -> None:
+    ada, grace = portal.contact(), portal.contact()
+    assert portal.port.lead_of_journey(ada, f"lead-{ada}-1700000000") is None
+    first = portal.port.create_lead(
+        ada, None, {"hs_lead_name": "Ada", Prop.JOURNEY_ID: f"lead-{ada}-1700000000"}
+    )
+    portal.port.create_lead(grace, None, {"hs_lead_name": "Grace", Prop.JOURNEY_ID: f"lead-{ada}-1800000000"})
+    assert portal.port.lead_of_journey(ada, f"lead-{ada}-1700000000") == first
+    assert portal.port.lead_of_journey(ada, f"lead-{ada}-1800000000") is None  # grace's lead
+    found = portal.port.read_leads([first, UNKNOWN], [Prop.JOURNEY_ID])
+    assert (list(found), found[first][Prop.JOURNEY_ID]) == ([first], f"lead-{ada}-1700000000")
+
+
+def test_tasks_notes_and_deals_are_tied_to_the_lead_as_well_as_the_contact(portal: Portal) -> None:
+    contact, owner = portal.contact(), portal.owner()
+    lead = portal.port.create_lead(contact, None, {"hs_lead_name": "Ada"})
+    task = portal.port.create_task(contact, owner, "Call", "Now", DUE, lead_id=lead)
+    note = portal.port.create_note(contact, "leadflow: routed", DUE, lead_id=lead)
+    deal = portal.port.create_deal(contact, None, {"dealname": "Ada"}, lead_id=lead)
+    assert (portal.links("tasks", task, "leads"), portal.links("tasks", task, "contacts")) == (
+        [(lead, 647)],
+        [(contact, 204)],
+    )
+    assert portal.links("notes", note, "leads") == [(lead, 855)]
+    assert portal.links("deals", deal, "leads") == [(lead, 1038)]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import boto3
+import pytest
 
 from leadflow import wiring
 from leadflow_cli.hubspot_standin import FaultPlan
@@ -14,8 +17,41 @@ from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.conftest import COLD_PROPS, MQL_PROPS
+from tests.journey.helpers import config_file
 
 Sender = Callable[[LocalRuntime], HubSpotWebhookSender]
+# Each test runs with the handoff on the contact and on a HubSpot Lead.
+HANDOFFS = pytest.mark.parametrize("handoff", ["contact", "lead"])
+
+
+def on(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Path, handoff: str, **options: Any
+) -> LocalRuntime:
+    """A runtime whose teams all hand off on `handoff`."""
+
+    def every_team(data: dict[str, Any]) -> None:
+        for team in data["routing"]["teams"].values():
+            team["handoff"] = handoff
+
+    return runtime_factory(config_file=config_file(tmp_path, every_team), **options)
+
+
+def handed_off(runtime: LocalRuntime, handoff: str) -> list[str]:
+    """The contacts with a handoff: a task tied to them, and (on leads) a lead tied to the task."""
+    store = runtime.standin.store  # type: ignore[union-attr]
+    contacts = []
+    for task in store.list_objects("tasks"):
+        ((contact, _),) = store.associations("tasks", task["id"], "contacts")
+        if handoff == "lead":
+            ((lead, _),) = store.associations("tasks", task["id"], "leads")
+            assert store.associations("leads", lead, "contacts") == [(contact, 578)]
+        contacts.append(contact)
+    if handoff == "lead":
+        owners = [
+            store.associations("leads", lead["id"], "contacts")[0][0] for lead in store.list_objects("leads")
+        ]
+        assert sorted(owners) == sorted(contacts), "one lead per handoff"
+    return sorted(contacts)
 
 
 def executions(runtime: LocalRuntime) -> list[str]:
@@ -37,10 +73,11 @@ def failures(runtime: LocalRuntime) -> list[str]:
     return report
 
 
+@HANDOFFS
 def test_every_event_three_times_shuffled_gives_one_journey_and_one_task_per_mql(
-    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender, tmp_path: Path, handoff: str
 ) -> None:
-    runtime = runtime_factory()
+    runtime = on(runtime_factory, tmp_path, handoff)
     store = runtime.standin.store  # type: ignore[union-attr]
     hot = [store.create_object("contacts", dict(MQL_PROPS)) for _ in range(8)]
     cold = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(4)]
@@ -55,23 +92,35 @@ def test_every_event_three_times_shuffled_gives_one_journey_and_one_task_per_mql
     wait_for(lambda: len(store.list_objects("tasks")) >= len(hot), what="handoff tasks")
     runtime.wait_until_drained()
     assert sorted(name.split("-")[1] for name in executions(runtime)) == sorted(hot)
-    tasks = [store.associations("tasks", t["id"], "contacts")[0][0] for t in store.list_objects("tasks")]
-    assert sorted(tasks) == sorted(hot)
+    assert handed_off(runtime, handoff) == sorted(hot)
     # No double assignment: the round-robin cursor moved exactly once per journey.
     assert wiring.store().advance_cursor("sales") == len(hot) + 1
 
 
+@HANDOFFS
 def test_a_decision_delivered_three_times_resumes_the_journey_once(
-    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender, tmp_path: Path, handoff: str
 ) -> None:
-    runtime = runtime_factory()
+    runtime = on(runtime_factory, tmp_path, handoff)
     store = runtime.standin.store  # type: ignore[union-attr]
     contact = store.create_object("contacts", dict(MQL_PROPS))
     sender = sender_for(runtime)
     sender.send([sender.event("contact.creation", contact)])
     wait_for(lambda: (r := wiring.store().latest_journey(contact)) and r.task_token, what="the wait")
-    store.update_object("contacts", contact, {"leadflow_decision": "accept"})
-    decision = sender.event("contact.propertyChange", contact, "leadflow_decision", "accept")
+    if handoff == "lead":
+        (lead_id,) = [lead for lead, _ in store.associations("contacts", contact, "leads")]
+        store.update_object("leads", lead_id, {"hs_pipeline_stage": "attempting-stage-id"})
+        store.webhooks.take()  # delivered below, three times
+        decision = sender.event(
+            "object.propertyChange",
+            lead_id,
+            "hs_pipeline_stage",
+            "attempting-stage-id",
+            object_type_id="0-136",
+        )
+    else:
+        store.update_object("contacts", contact, {"leadflow_decision": "accept"})
+        decision = sender.event("contact.propertyChange", contact, "leadflow_decision", "accept")
     for attempt in range(3):
         sender.send([dict(decision, attemptNumber=attempt, eventId=decision["eventId"] + attempt)])
     wait_for(
@@ -87,10 +136,11 @@ def test_a_decision_delivered_three_times_resumes_the_journey_once(
     assert entered.count("MarkSal") == 1
 
 
+@HANDOFFS
 def test_hubspot_rate_limits_and_outages_lose_and_double_nothing(
-    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Sender, tmp_path: Path, handoff: str
 ) -> None:
-    runtime = runtime_factory(visibility_timeout_s=2)
+    runtime = on(runtime_factory, tmp_path, handoff, visibility_timeout_s=2)
     store = runtime.standin.store  # type: ignore[union-attr]
     hot = [store.create_object("contacts", dict(MQL_PROPS)) for _ in range(6)]
     cold = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(6)]
@@ -114,8 +164,7 @@ def test_hubspot_rate_limits_and_outages_lose_and_double_nothing(
     )
     assert sorted(name.split("-")[1] for name in executions(runtime)) == sorted(hot)
     assert all(store.get_object("contacts", c)["properties"].get("leadflow_fit_tier") for c in hot + cold)
-    tasks = [store.associations("tasks", t["id"], "contacts")[0][0] for t in store.list_objects("tasks")]
-    assert sorted(tasks) == sorted(hot)
+    assert handed_off(runtime, handoff) == sorted(hot)
 
 
 def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(
