@@ -1,4 +1,5 @@
-"""State transitions per journey path and leads per second end to end, on the local runtime.
+"""State transitions and HubSpot calls per journey path (the handoff on the contact and on a HubSpot
+Lead), and leads per second end to end, on the local runtime.
 
 Step Functions Standard bills per state transition, so transitions per journey is a cost
 figure; both numbers come from the real ASL executed by the embedded engine.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 
 from benchmarks.report import Metric
 from leadflow_cli.demo import demo_config
@@ -31,31 +35,74 @@ MQL = {
 _WAIT_STATES = {"decision": "AwaitDecision", "engagement": "AwaitEngagement"}
 
 
-# What happens on each path: (the wait it happens in, the contact property set, its value,
-# the escalations that must have happened first). Engagements are stamped with the time.
+# What happens on each path: (the wait it happens in, the property set, its value, the
+# escalations that must have happened first). A property is the contact's, or the journey's
+# lead's when it starts with "lead."; engagements are stamped with the time.
 Move = tuple[str, str, str, int]
 ACCEPT: Move = ("decision", "leadflow_decision", "accept", 0)
 CALL: Move = ("engagement", "leadflow_connected_call_at", "", 0)
 MEETING: Move = ("engagement", "engagements_last_meeting_booked", "", 0)
+WORKED: Move = ("decision", "lead.hs_pipeline_stage", "attempting-stage-id", 0)
+QUALIFIED: Move = ("engagement", "lead.hs_pipeline_stage", "qualified-stage-id", 0)
 
 
-def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_track: bool = False) -> int:
-    """Run one journey through its moves to its end; returns its state transitions.
+def _decided(decision: str, reason: str, escalations: int = 0, *, on_lead: bool = False) -> list[Move]:
+    """A recycle or reject with its reason: on the contact, or as the lead's disqualification."""
+    if on_lead:
+        return [
+            ("decision", "lead.leadflow_decision_reason", reason, escalations),
+            ("decision", "lead.hs_pipeline_stage", "unqualified-stage-id", escalations),
+        ]
+    return [
+        ("decision", "leadflow_decision_reason", reason, escalations),
+        ("decision", "leadflow_decision", decision, escalations),
+    ]
+
+
+def _paths(on_lead: bool) -> dict[str, tuple[dict[str, str], list[Move], bool]]:
+    """Every path a journey can take, as its rep makes it on the contact or on the lead."""
+    accept = WORKED if on_lead else ACCEPT
+    paths = {
+        "sql_fast_track": ({**MQL, "numemployees": "5000"}, [], True),
+        "sql_engagement_required": (MQL, [accept, CALL], False),
+        "sql_meeting_booked": ({**MQL, "numemployees": "150"}, [accept, CALL, MEETING], False),
+        "sql_after_one_escalation": (MQL, [(*accept[:3], 1), CALL], False),
+        "rejected": (MQL, _decided("reject", "not_icp", on_lead=on_lead), False),
+        "recycled": (MQL, _decided("recycle", "bad_timing", on_lead=on_lead), False),
+        "recycled_no_response": (MQL, [accept], False),
+        "rejected_by_the_fallback_owner_after_the_ladder": (
+            MQL,
+            _decided("reject", "duplicate", 4, on_lead=on_lead),
+            False,
+        ),
+    }
+    if on_lead:
+        paths["sql_lead_qualified"] = (MQL, [accept, QUALIFIED], False)
+    return paths
+
+
+def _path(
+    runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_track: bool = False
+) -> tuple[int, int]:
+    """Run one journey through its moves to its end; its state transitions and HubSpot calls.
 
     The local clock stands still: each move is made once the journey waits for it, and when
-    nothing can move, time runs on to the next deadline.
+    nothing can move, time runs on to the next deadline. The HubSpot app's lead events
+    (the rep's moves and leadflow's own) are delivered as they happen.
     """
     assert runtime.standin is not None
     store = runtime.standin.store
     sfn = boto3.client("stepfunctions", region_name=REGION)
     contact = store.create_object("contacts", {**props, "lifecyclestage": "marketingqualifiedlead"})
+    calls = store.call_count()
     arn = runtime.start_journey(contact, fast_track=fast_track)
     sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
     pending = list(moves)
     while True:
-        runtime.settle()
+        runtime.deliver_webhooks()
         if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-            return len(runtime.states_entered(arn))
+            runtime.deliver_webhooks()
+            return len(runtime.states_entered(arn)), store.call_count() - calls
         entered = runtime.states_entered(arn)
         if (
             pending
@@ -63,6 +110,10 @@ def _path(runtime: LocalRuntime, props: dict[str, str], moves: list[Move], fast_
             and entered.count("Escalate") >= pending[0][3]
         ):
             _, prop, value, _ = pending.pop(0)
+            if prop.startswith("lead."):
+                lead = store.get_object("contacts", contact)["properties"]["leadflow_lead_id"]
+                store.update_object("leads", lead, {prop.removeprefix("lead."): value})
+                continue
             value = value or str(int(runtime.clock.now().timestamp() * 1000))
             store.update_object("contacts", contact, {prop: value})
             sender.send([sender.event("contact.propertyChange", contact, prop, value)])
@@ -93,47 +144,37 @@ def _leads_per_s(runtime: LocalRuntime, leads: int) -> float:
     return leads / (time.perf_counter() - started)
 
 
+def _config(directory: Path, handoff: str) -> Path:
+    """The demo's configuration with every team handing off on `handoff`."""
+    path = demo_config(directory)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for team in data["routing"]["teams"].values():
+        team["handoff"] = handoff
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def _runtime(config: Path) -> Iterator[LocalRuntime]:
+    options = LocalOptions(template=ROOT / "template.yaml", port=0, time_scale=None, config_file=config)
+    with LocalRuntime(options) as runtime:
+        assert runtime.standin is not None
+        for email in TEAM:
+            runtime.standin.store.add_owner(email, "Rep", "Rep")
+        yield runtime
+
+
 def run(leads: int = 100) -> list[Metric]:
-    """Transitions per journey for each path, and leads per second from webhook to open journey."""
-    with tempfile.TemporaryDirectory() as scratch:
-        options = LocalOptions(
-            template=ROOT / "template.yaml",
-            port=0,
-            time_scale=None,
-            config_file=demo_config(Path(scratch)),
-        )
-        with LocalRuntime(options) as runtime:
-            assert runtime.standin is not None
-            for email in TEAM:
-                runtime.standin.store.add_owner(email, "Rep", "Rep")
-            reason: Move = ("decision", "leadflow_decision_reason", "not_icp", 0)
-            paths: dict[str, tuple[dict[str, str], list[Move], bool]] = {
-                "sql_fast_track": ({**MQL, "numemployees": "5000"}, [], True),
-                "sql_engagement_required": (MQL, [ACCEPT, CALL], False),
-                "sql_meeting_booked": ({**MQL, "numemployees": "150"}, [ACCEPT, CALL, MEETING], False),
-                "sql_after_one_escalation": (MQL, [(*ACCEPT[:3], 1), CALL], False),
-                "rejected": (MQL, [reason, ("decision", "leadflow_decision", "reject", 0)], False),
-                "recycled": (
-                    MQL,
-                    [
-                        ("decision", "leadflow_decision_reason", "bad_timing", 0),
-                        ("decision", "leadflow_decision", "recycle", 0),
-                    ],
-                    False,
-                ),
-                "recycled_no_response": (MQL, [ACCEPT], False),
-                "rejected_by_the_fallback_owner_after_the_ladder": (
-                    MQL,
-                    [
-                        ("decision", "leadflow_decision_reason", "duplicate", 4),
-                        ("decision", "leadflow_decision", "reject", 4),
-                    ],
-                    False,
-                ),
-            }
-            metrics = [
-                Metric(f"transitions_per_journey.{name}", _path(runtime, props, moves, fast), "transitions")
-                for name, (props, moves, fast) in paths.items()
-            ]
-            metrics.append(Metric("e2e_leads_per_s", _leads_per_s(runtime, leads), "leads/s"))
+    """Transitions and HubSpot calls per journey for each path, with the handoff on the contact and on
+    a HubSpot Lead, and leads per second from webhook to open journey."""
+    metrics: list[Metric] = []
+    for handoff in ("contact", "lead"):
+        suffix = "" if handoff == "contact" else ".on_lead"
+        with tempfile.TemporaryDirectory() as scratch, _runtime(_config(Path(scratch), handoff)) as runtime:
+            for name, (props, moves, fast) in _paths(on_lead=handoff == "lead").items():
+                transitions, calls = _path(runtime, props, moves, fast)
+                metrics.append(Metric(f"transitions_per_journey.{name}{suffix}", transitions, "transitions"))
+                metrics.append(Metric(f"hubspot_calls_per_journey.{name}{suffix}", calls, "calls"))
+            if handoff == "contact":
+                metrics.append(Metric("e2e_leads_per_s", _leads_per_s(runtime, leads), "leads/s"))
     return metrics

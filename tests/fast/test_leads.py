@@ -3,6 +3,7 @@ and the rep's stage moves coming back as the journey's decisions."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from leadflow.core.journey_state import DecisionInput, EngagementInput, JourneyS
 from leadflow.core.lead_moves import LeadMove, lead_move
 from leadflow.core.lifecycle import LeadProp, Prop
 from leadflow.webhooks.events import WebhookEvent
+from leadflow.webhooks.workflow_records import read_record
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.fast.conftest import World, configuration, make_world
 from tests.fast.test_lead_intake import resumed_decisions, resumed_engagements
@@ -376,3 +378,20 @@ def test_a_record_keeps_the_lead_id(world: World) -> None:
     state = world.lead()
     world.store.remember(state.key, JourneyFields(lead_id="70009"))
     assert world.record(state).lead_id == "70009"
+
+
+def test_a_lead_based_workflows_record_moves_the_journey_like_the_apps_event(world: World) -> None:
+    state = world.handed_off()
+    token = world.waiting(state)
+    assert state.lead_id is not None
+    world.hubspot.crm.update_object("leads", state.lead_id, {LeadProp.STAGE: "connected-stage-id"})
+    at = int(world.clock().timestamp() * 1000) + 60_000
+    body = {
+        "objectId": int(state.lead_id),
+        "objectType": "LEAD",
+        "properties": {LeadProp.STAGE: {"value": "connected-stage-id", "timestamp": at}},
+    }
+    record = read_record(body, json.dumps(body))
+    result = world.intake.process([], records=[("r1", record)])
+    ((resumed, decision),) = resumed_decisions(world)
+    assert (resumed, decision.decision, result.decisions_delivered) == (token, Decision.ACCEPT, 1)

@@ -325,7 +325,8 @@ def test_with_an_empty_configured_key_no_key_is_accepted(
         (json.dumps({"contact_id": "-5"}), "contact_id must be a numeric record id, not '-5'"),
         (
             json.dumps({"objectId": 9001, "objectType": "DEAL", "properties": {"dealname": "x"}}),
-            r"leadflow works on contacts; this workflow sent a DEAL record \(use a contact-based workflow\)",
+            r"leadflow works on contacts and leads; this workflow sent a DEAL record "
+            r"\(use a contact-based or lead-based workflow\)",
         ),
     ],
     ids=["not-json", "an-array", "no-record-id", "non-numeric-id", "negative-id", "a-deal"],

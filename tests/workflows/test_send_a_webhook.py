@@ -113,7 +113,7 @@ def test_a_bad_signature_or_key_is_a_401_with_no_side_effect(runtime: LocalRunti
         ({"objectId": "x", "properties": {}}, "objectId must be a numeric record id"),
         (
             {"objectId": 9001, "objectType": "DEAL", "properties": {}},
-            "leadflow works on contacts; this workflow sent a DEAL record",
+            "leadflow works on contacts and leads; this workflow sent a DEAL record",
         ),
         ([1, 2], "body must be a JSON object"),
     ],

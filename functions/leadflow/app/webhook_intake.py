@@ -20,7 +20,13 @@ from leadflow.observability import count, logger
 from leadflow.webhooks.events import WebhookBatch, WebhookEvent
 from leadflow.webhooks.signature import SignedRequest
 from leadflow.webhooks.validation import describe
-from leadflow.webhooks.workflow_records import CONTACT, WorkflowRecord, WorkflowRecordError, read_record
+from leadflow.webhooks.workflow_records import (
+    CONTACT,
+    LEAD_TYPES,
+    WorkflowRecord,
+    WorkflowRecordError,
+    read_record,
+)
 
 # HubSpot's workflow webhook sends these when "Include request signature in header" is chosen
 # (https://developers.hubspot.com/docs/api/webhooks/validating-requests: v2, and v3 as well).
@@ -153,9 +159,9 @@ def _record(raw: str) -> WorkflowRecord:
         record = read_record(body, raw)
     except WorkflowRecordError as exc:
         raise MalformedRequest(str(exc)) from None
-    if record.object_type != CONTACT:
+    if record.object_type != CONTACT and record.object_type not in LEAD_TYPES:
         raise MalformedRequest(
-            f"leadflow works on contacts; this workflow sent a {record.object_type} record "
-            "(use a contact-based workflow)"
+            f"leadflow works on contacts and leads; this workflow sent a {record.object_type} record "
+            "(use a contact-based or lead-based workflow)"
         )
     return record

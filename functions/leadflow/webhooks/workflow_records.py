@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # HubSpot's own "Record ID" property first.
 RECORD_ID_KEYS: Final = ("hs_object_id", "objectId", "vid", "canonical-vid", "contact_id", "id")
 CONTACT: Final = "CONTACT"
+# A lead-based workflow's record. HubSpot documents no workflow body for leads; a full body names
+# its object type, which for leads is taken to be LEAD (or its id, 0-136).
+LEAD_TYPES: Final = frozenset({"LEAD", "0-136"})
 # A full body's own keys that are not properties of the record.
 _ENVELOPE: Final = frozenset({"vid", "canonical-vid", "objectId", "objectType", "properties", "portal-id"})
 

@@ -31,12 +31,12 @@ from leadflow.app.ports import (
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import is_open
-from leadflow.core.lifecycle import Prop
+from leadflow.core.lifecycle import LeadProp, Prop
 from leadflow.core.signals import ContactSignal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
-from leadflow.webhooks.workflow_records import WorkflowRecord
+from leadflow.webhooks.workflow_records import LEAD_TYPES, WorkflowRecord
 
 __all__ = ["IntakeResult", "LeadIntake"]
 
@@ -211,6 +211,10 @@ class LeadIntake:
         """
         now = self._clock()
         for message_id, record in records:
+            if record.object_type in LEAD_TYPES:
+                # A lead-based workflow: the lead's stage is read back like an app webhook's move.
+                batch.moved(record.object_id, message_id, _at(record.changed_at.get(LeadProp.STAGE)) or now)
+                continue
             contact_id = record.object_id
             batch.carried(contact_id, message_id, read=not record.complete)
             batch.fresh[contact_id] = Fresh(dict(record.properties), record.complete)
