@@ -96,7 +96,9 @@ def _path(
     contact = store.create_object("contacts", {**props, "lifecyclestage": "marketingqualifiedlead"})
     calls = store.call_count()
     arn = runtime.start_journey(contact, fast_track=fast_track)
-    sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
+    sender = HubSpotWebhookSender(
+        runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET, clock=runtime.clock.now
+    )
     pending = list(moves)
     while True:
         runtime.deliver_webhooks()
@@ -132,7 +134,9 @@ def _leads_per_s(runtime: LocalRuntime, leads: int) -> float:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     before = _count(sfn, runtime.journey_arn)
     ids = [store.create_object("contacts", dict(MQL)) for _ in range(leads)]
-    sender = HubSpotWebhookSender(runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET)
+    sender = HubSpotWebhookSender(
+        runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET, clock=runtime.clock.now
+    )
     started = time.perf_counter()
     for chunk in range(0, leads, 100):
         sender.send([sender.event("contact.creation", c) for c in ids[chunk : chunk + 100]])
