@@ -102,8 +102,10 @@ def _path(
     pending = list(moves)
     while True:
         runtime.deliver_webhooks()
+        runtime.settle()
         if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
             runtime.deliver_webhooks()
+            runtime.settle()
             return len(runtime.states_entered(arn)), store.call_count() - calls
         entered = runtime.states_entered(arn)
         if (

@@ -379,6 +379,7 @@ def _play(
     can move, let time run to the next deadline; until every journey has ended."""
     by_id = {lead.contact_id: lead for lead in leads}
     for _ in range(MAX_ROUNDS):
+        runtime.settle()
         # leadflow's own writes to leads come back as the app's webhook events, as HubSpot sends them.
         runtime.deliver_webhooks()
         executions = _executions(runtime)

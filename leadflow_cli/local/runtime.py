@@ -463,7 +463,7 @@ class LocalRuntime:
 
     def deliver_webhooks(self) -> int:
         """Send what the HubSpot app's subscriptions caught on the stand-in (a lead's stage and decision
-        reason) to leadflow's webhook, signed; the events sent, once the runtime has settled."""
+        reason) to leadflow's webhook, signed; the events sent (queued: `settle()` waits for their work)."""
         assert self.standin is not None, "the subscriptions live on the HubSpot stand-in"
         changes = self.standin.store.webhooks.take()
         if self._app_webhooks is None:
@@ -475,7 +475,6 @@ class LocalRuntime:
         for answer in self._app_webhooks.deliver(changes):
             if answer.status != 200:
                 raise RuntimeError(f"leadflow answered {answer.status} to a webhook delivery: {answer.body}")
-        self.settle()
         return len(changes)
 
     def workflows(self) -> Workflows:
