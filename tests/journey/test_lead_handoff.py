@@ -58,6 +58,13 @@ def move(runtime: LocalRuntime, lead_id: str, stage: str, reason: str | None = N
     runtime.settle()
 
 
+def handed_off(runtime: LocalRuntime, props: dict[str, str] = MQL_PROPS) -> tuple[str, str, dict[str, Any]]:
+    """An MQL whose journey waits for its rep's decision on the lead: (contact, execution ARN, lead)."""
+    contact, arn = start(runtime, props)
+    waiting_for(runtime, contact, "decision")
+    return contact, arn, the_lead(runtime, contact)
+
+
 def contact_props(runtime: LocalRuntime, contact: str) -> dict[str, str]:
     props: dict[str, str] = crm(runtime).get_object("contacts", contact)["properties"]
     return props
@@ -113,9 +120,7 @@ def test_a_meeting_booked_team_qualifies_its_lead_by_a_booked_meeting_too(
     lead_runtime: Callable[..., LocalRuntime],
 ) -> None:
     runtime = lead_runtime()
-    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "50"})  # the sdr team
-    waiting_for(runtime, contact, "decision")
-    lead = the_lead(runtime, contact)
+    contact, arn, lead = handed_off(runtime, {**MQL_PROPS, "numemployees": "50"})  # the sdr team
     move(runtime, lead["id"], "connected-stage-id")
     waiting_for(runtime, contact, "engagement")
     engage(runtime, contact, "engagements_last_meeting_booked")
@@ -142,9 +147,7 @@ def test_a_lead_disqualified_for_timing_recycles_the_contact(
     lead_runtime: Callable[..., LocalRuntime],
 ) -> None:
     runtime = lead_runtime()
-    contact, arn = start(runtime)
-    waiting_for(runtime, contact, "decision")
-    lead = the_lead(runtime, contact)
+    contact, arn, lead = handed_off(runtime)
     move(runtime, lead["id"], "unqualified-stage-id", "bad_timing")
     assert finished(arn)["status"] == "SUCCEEDED"
     props = contact_props(runtime, contact)
@@ -165,9 +168,7 @@ def test_a_lead_disqualified_without_a_reason_waits_for_one_then_is_rejected(
     lead_runtime: Callable[..., LocalRuntime],
 ) -> None:
     runtime = lead_runtime()
-    contact, arn = start(runtime)
-    waiting_for(runtime, contact, "decision")
-    lead = the_lead(runtime, contact)
+    contact, arn, lead = handed_off(runtime)
     move(runtime, lead["id"], "unqualified-stage-id")
     waiting_for(runtime, contact, "decision")
     notes = crm(runtime).list_objects("notes")
