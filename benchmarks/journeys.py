@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEAM = ["ada@example.com", "grace@example.com", "linus@example.com", "queue@example.com"]
 MQL = {
     "industry": "COMPUTER_SOFTWARE",
-    "numemployees": "500",
+    "numemployees": "500-1000",
     "recent_conversion_event_name": "Talk to sales",
 }
 
@@ -63,9 +63,9 @@ def _paths(on_lead: bool) -> dict[str, tuple[dict[str, str], list[Move], bool]]:
     """Every path a journey can take, as its rep makes it on the contact or on the lead."""
     accept = WORKED if on_lead else ACCEPT
     paths = {
-        "sql_fast_track": ({**MQL, "numemployees": "5000"}, [], True),
+        "sql_fast_track": ({**MQL, "numemployees": "1000+"}, [], True),
         "sql_engagement_required": (MQL, [accept, CALL], False),
-        "sql_meeting_booked": ({**MQL, "numemployees": "150"}, [accept, CALL, MEETING], False),
+        "sql_meeting_booked": ({**MQL, "numemployees": "50-100"}, [accept, CALL, MEETING], False),
         "sql_after_one_escalation": (MQL, [(*accept[:3], 1), CALL], False),
         "rejected": (MQL, _decided("reject", "not_icp", on_lead=on_lead), False),
         "recycled": (MQL, _decided("recycle", "bad_timing", on_lead=on_lead), False),

@@ -103,7 +103,7 @@ def _calls_per_item(runtime: LocalRuntime, bodies: list[str], batch: int = 100) 
     return store.call_count() / len(bodies)
 
 
-COLD = {"industry": "RETAIL", "numemployees": "5"}
+COLD = {"industry": "RETAIL", "numemployees": "1-5"}
 
 
 def calls_per_event(runtime: LocalRuntime, events: int = 1000) -> float:

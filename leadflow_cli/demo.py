@@ -41,7 +41,7 @@ TEAM = [
     ("queue@example.com", "Sales", "Queue"),
 ]
 
-_FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "450", "country": "Germany"}
+_FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "500-1000", "country": "Germany"}
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,13 @@ def _leads() -> list[Lead]:
         ),
         Lead(
             "Noah Park",
-            {**_FIT, **talk, "numemployees": "5000", "jobtitle": "VP Revenue"},
+            {**_FIT, **talk, "numemployees": "1000+", "jobtitle": "VP Revenue"},
             [],
             "sql (fast_track)",
         ),
         Lead(
             "Zoe Fischer",
-            {**_FIT, **talk, "numemployees": "120", "jobtitle": "Founder"},
+            {**_FIT, **talk, "numemployees": "50-100", "jobtitle": "Founder"},
             # The sdr team works leads: moving the lead to Connected accepts it.
             [_work_lead("connected-stage-id"), _engage(call), _engage(meeting)],
             "sql (meeting_booked)",
@@ -118,7 +118,7 @@ def _leads() -> list[Lead]:
             "Tom Berger",
             {
                 "industry": "FINANCIAL_SERVICES",
-                "numemployees": "250",
+                "numemployees": "500-1000",
                 "jobtitle": "VP Sales",
                 "recent_conversion_event_name": "Demo request",
             },
@@ -135,7 +135,7 @@ def _leads() -> list[Lead]:
             "Ines Duarte",
             {
                 "industry": "INFORMATION_TECHNOLOGY_AND_SERVICES",
-                "numemployees": "80",
+                "numemployees": "50-100",
                 "country": "France",
                 "jobtitle": "Marketing Ops Manager",
                 **talk,
@@ -167,7 +167,7 @@ def _leads() -> list[Lead]:
             via_workflow=True,
         ),
         Lead("Kim Student", {**_FIT, **talk, "jobtitle": "Student"}, [], "not_mql"),
-        Lead("Ola Small", {"industry": "RETAIL", "numemployees": "8"}, [], "not_mql"),
+        Lead("Ola Small", {"industry": "RETAIL", "numemployees": "1-5"}, [], "not_mql"),
         Lead("Rita Rival", {**_FIT, **talk, "company": "Rivalsoft"}, [], "not_mql"),
     ]
 

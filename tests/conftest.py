@@ -22,10 +22,10 @@ TEAM = ["ada@example.com", "grace@example.com", "linus@example.com", "queue@exam
 # Contact properties that make an MQL under the shipped configuration (80 points).
 MQL_PROPS = {
     "industry": "COMPUTER_SOFTWARE",
-    "numemployees": "500",
+    "numemployees": "500-1000",
     "recent_conversion_event_name": "Talk to sales",
 }
-COLD_PROPS = {"industry": "RETAIL", "numemployees": "5"}
+COLD_PROPS = {"industry": "RETAIL", "numemployees": "1-5"}
 
 
 def make_runtime(**options: Any) -> LocalRuntime:

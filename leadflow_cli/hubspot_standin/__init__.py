@@ -5,6 +5,6 @@ local runtime, the demo and the tests exercise leadflow's real HubSpot adapter.
 """
 
 from leadflow_cli.hubspot_standin.server import HubSpotStandIn
-from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore
+from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, hubspot_time
 
-__all__ = ["FaultPlan", "HubSpotStandIn", "StandInError", "StandInStore"]
+__all__ = ["FaultPlan", "HubSpotStandIn", "StandInError", "StandInStore", "hubspot_time"]

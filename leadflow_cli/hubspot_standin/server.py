@@ -14,7 +14,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from leadflow_cli.hubspot_standin.automation import Automation
-from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, now_iso
+from leadflow_cli.hubspot_standin.rate_limits import RATE_LIMIT_BODIES
+from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInStore, hubspot_time
 from leadflow_cli.local.http_server import BackgroundServer
 
 BATCH_LIMIT = 100
@@ -36,8 +37,10 @@ _RULES = [
     Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
     Rule("/crm/v3/objects/<object_type>/batch/create", endpoint="batch_create", methods=["POST"]),
     Rule("/crm/v3/objects/<object_type>/search", endpoint="search", methods=["POST"]),
+    Rule("/crm/v3/objects/<object_type>/merge", endpoint="merge", methods=["POST"]),
     Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get", methods=["GET"]),
     Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="update", methods=["PATCH"]),
+    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="archive", methods=["DELETE"]),
     Rule(
         "/crm/v4/objects/<object_type>/<object_id>/associations/default/<to_type>/<to_id>",
         endpoint="associate",
@@ -111,9 +114,10 @@ class HubSpotStandIn:
         faults: FaultPlan | None = None,
         clock: Callable[[], datetime] | None = None,
         developer_key: str | None = None,
+        leadflow_properties: bool = True,
     ) -> None:
         clock = clock or (lambda: datetime.now(UTC))
-        self.store = StandInStore(faults, clock)
+        self.store = StandInStore(faults, clock, leadflow_properties=leadflow_properties)
         self.automation = Automation(clock)
         self._host = host
         self._token = access_token
@@ -167,18 +171,26 @@ class HubSpotStandIn:
         self.store.count_call(route)
         if not self._authorized(request, endpoint):
             return _error(401, "INVALID_AUTHENTICATION", _NO_AUTH)
+        limits: dict[str, str] = {}
+        if self.store.rate_limits is not None and endpoint not in _DEVELOPER_ROUTES:
+            refusal, limits = self.store.rate_limits.admit(search=endpoint == "search")
+            if refusal is not None:
+                return _json(429, refusal.body, refusal.headers)
+        answer = self._served(request, endpoint, args, route)
+        if answer is not None:
+            answer.headers.update(limits)
+        return answer
+
+    def _served(
+        self, request: Request, endpoint: str, args: Mapping[str, Any], route: str
+    ) -> Response | None:
+        """The answer to an admitted request: a fault the plan draws, or the endpoint's own."""
         fault = self.store.draw_fault(route)
         if fault == "drop":
             return None
         if fault == "rate_limit":
-            body = {
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "correlationId": str(uuid.uuid4()),
-                "policyName": "TEN_SECONDLY_ROLLING",
-                "groupName": "publicapi:private-app-api-calls",
-            }
+            # A random 429 beside the real limiter's; its Retry-After is the fault plan's knob.
+            body = RATE_LIMIT_BODIES["TEN_SECONDLY_ROLLING"] | {"correlationId": str(uuid.uuid4())}
             return _json(429, body, {"Retry-After": str(self.store.faults.retry_after_s)})
         if fault == "server_error":
             return _error(502, "INTERNAL_ERROR", "Bad Gateway")
@@ -219,8 +231,9 @@ class HubSpotStandIn:
     def _owners_get(self, request: Request, body: Json, owner_id: str) -> Response:
         return _json(200, self.store.owner(owner_id))
 
-    def _page(self, items: list[Json], request: Request) -> Response:
-        limit = min(int(request.args.get("limit", 100)), 500)
+    def _page(self, items: list[Json], request: Request, default: int = 100) -> Response:
+        """One page of `limit` items (at most 500) after the `after` cursor, with the next cursor."""
+        limit = min(int(request.args.get("limit", default)), 500)
         start = int(request.args.get("after") or 0)
         page: Json = {"results": items[start : start + limit]}
         if start + limit < len(items):
@@ -231,7 +244,7 @@ class HubSpotStandIn:
 
     def _create(self, request: Request, body: Json, object_type: str) -> Response:
         object_id = self.store.create_object(
-            object_type, body.get("properties") or {}, body.get("associations")
+            object_type, body.get("properties") or {}, body.get("associations"), api=True
         )
         return _json(201, self.store.get_object(object_type, object_id))
 
@@ -245,8 +258,19 @@ class HubSpotStandIn:
         return _json(200, _view(self.store.get_object(object_type, object_id), names))
 
     def _update(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
-        record = self.store.update_object(object_type, object_id, body.get("properties") or {})
+        record = self.store.update_object(object_type, object_id, body.get("properties") or {}, api=True)
         return _json(200, record)
+
+    def _archive(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
+        # 204 whether or not the record existed, as HubSpot answers.
+        self.store.archive_object(object_type, object_id)
+        return Response(status=204)
+
+    def _merge(self, request: Request, body: Json, object_type: str) -> Response:
+        if object_type != "contacts":
+            raise StandInError(400, "VALIDATION_ERROR", f"the stand-in merges contacts, not {object_type}")
+        merged = self.store.merge_contacts(str(body["primaryObjectId"]), str(body["objectIdToMerge"]))
+        return _json(200, self.store.get_object(object_type, merged))
 
     def _inputs(self, body: Json) -> list[Json]:
         inputs = body.get("inputs")
@@ -265,7 +289,7 @@ class HubSpotStandIn:
             "status": "COMPLETE",
             "results": results,
             "startedAt": started,
-            "completedAt": now_iso(),
+            "completedAt": hubspot_time(),
         }
         if not missing:
             return _json(200, answer)
@@ -282,7 +306,7 @@ class HubSpotStandIn:
         return _json(207, answer)
 
     def _batch_read(self, request: Request, body: Json, object_type: str) -> Response:
-        started = now_iso()
+        started = hubspot_time()
         wanted = body.get("properties") or []
         results, missing = [], []
         for item in self._inputs(body):
@@ -294,22 +318,21 @@ class HubSpotStandIn:
         return self._batch(results, missing, started)
 
     def _batch_update(self, request: Request, body: Json, object_type: str) -> Response:
-        started = now_iso()
+        started = hubspot_time()
         inputs = self._inputs(body)
         missing = [str(i["id"]) for i in inputs if not self.store.has_object(object_type, str(i["id"]))]
         if missing:
             raise StandInError(
                 400, "VALIDATION_ERROR", f"Could not update objects that do not exist: {', '.join(missing)}"
             )
-        results = [
-            self.store.update_object(object_type, str(i["id"]), i.get("properties") or {}) for i in inputs
-        ]
+        updates = {str(i["id"]): i.get("properties") or {} for i in inputs}
+        results = self.store.update_objects(object_type, updates, api=True)
         return self._batch(results, [], started)
 
     def _batch_create(self, request: Request, body: Json, object_type: str) -> Response:
-        started = now_iso()
+        started = hubspot_time()
         ids = [
-            self.store.create_object(object_type, i.get("properties") or {}, i.get("associations"))
+            self.store.create_object(object_type, i.get("properties") or {}, i.get("associations"), api=True)
             for i in self._inputs(body)
         ]
         return _json(
@@ -318,7 +341,7 @@ class HubSpotStandIn:
                 "status": "COMPLETE",
                 "results": [self.store.get_object(object_type, i) for i in ids],
                 "startedAt": started,
-                "completedAt": now_iso(),
+                "completedAt": hubspot_time(),
             },
         )
 
@@ -340,7 +363,7 @@ class HubSpotStandIn:
     def _associate(
         self, request: Request, body: Json, object_type: str, object_id: str, to_type: str, to_id: str
     ) -> Response:
-        started = now_iso()
+        started = hubspot_time()
         type_id = self.store.associate(object_type, object_id, to_type, to_id)
         result = {
             "from": {"id": object_id},
@@ -348,7 +371,8 @@ class HubSpotStandIn:
             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
         }
         return _json(
-            200, {"status": "COMPLETE", "results": [result], "startedAt": started, "completedAt": now_iso()}
+            200,
+            {"status": "COMPLETE", "results": [result], "startedAt": started, "completedAt": hubspot_time()},
         )
 
     def _associations(
@@ -362,7 +386,8 @@ class HubSpotStandIn:
             }
             for to_id, type_id in self.store.associations(object_type, object_id, to_type)
         ]
-        return _json(200, {"results": results})
+        # At most and by default 500 a page (CRM/Associations v4 spec: "Limit 500 per call").
+        return self._page(results, request, default=500)
 
     # Pipelines ----------------------------------------------------------------------------
 

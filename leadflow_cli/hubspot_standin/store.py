@@ -16,8 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from leadflow.core.lifecycle import STAGES
+from leadflow_cli.hubspot_bootstrap import GROUP, LEAD_PROPERTIES, PROPERTIES
 from leadflow_cli.hubspot_standin.app_webhooks import AppWebhooks
+from leadflow_cli.hubspot_standin.properties import (
+    PropertyRefusal,
+    checked_values,
+    default_properties,
+    not_an_option,
+    option_list,
+    problem,
+)
+from leadflow_cli.hubspot_standin.rate_limits import RateLimiter, RateLimitPlan
 
 OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes", "leads")
 
@@ -55,7 +64,7 @@ _TYPE_ID_TARGET: Final = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATION
 }
 
 
-def now_iso(at: datetime | None = None) -> str:
+def hubspot_time(at: datetime | None = None) -> str:
     """A time (now by default) as HubSpot writes it: ISO 8601, milliseconds, Z."""
     return (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -112,48 +121,20 @@ DEFAULT_DEAL_STAGES: Final = (
 )
 
 
-def _default_contact_properties() -> dict[str, dict[str, Any]]:
-    stages = [{"label": s, "value": s, "displayOrder": i, "hidden": False} for i, s in enumerate(STAGES)]
-    names = [
-        "email",
-        "firstname",
-        "lastname",
-        "company",
-        "jobtitle",
-        "country",
-        "industry",
-        "numemployees",
-        "hs_lead_status",
-        "hubspot_owner_id",
-        "createdate",
-        "lastmodifieddate",
-    ]
-    props = {n: _property_definition(n, n, "string", "text", "contactinformation") for n in names}
-    props["lifecyclestage"] = _property_definition(
-        "lifecyclestage", "Lifecycle Stage", "enumeration", "radio", "contactinformation", stages
-    )
-    return props
-
-
-def _default_lead_properties() -> dict[str, dict[str, Any]]:
-    labels = [
-        {"label": v.title(), "value": v, "displayOrder": i, "hidden": False}
-        for i, v in enumerate(("HOT", "WARM", "COLD"))
-    ]
-    props = {
-        n: _property_definition(n, label, "string", "text", "leadinformation")
-        for n, label in (
-            ("hs_lead_name", "Lead name"),
-            ("hs_lead_type", "Lead type"),
-            ("hs_pipeline", "Pipeline"),
-            ("hs_pipeline_stage", "Lead stage"),
-            ("hubspot_owner_id", "Lead owner"),
+def _default_properties(object_type: str) -> dict[str, dict[str, Any]]:
+    """HubSpot's default properties of an object type, as full definitions."""
+    return {
+        name: _property_definition(
+            name,
+            name,
+            spec["type"],
+            spec["fieldType"],
+            "contactinformation",
+            option_list(spec.get("options", [])),
+            read_only=bool(spec.get("readOnlyValue")),
         )
+        for name, spec in default_properties(object_type).items()
     }
-    props["hs_lead_label"] = _property_definition(
-        "hs_lead_label", "Lead label", "enumeration", "select", "leadinformation", labels
-    )
-    return props
 
 
 def _property_definition(
@@ -164,8 +145,9 @@ def _property_definition(
     group: str,
     options: list[dict[str, Any]] | None = None,
     description: str = "",
+    read_only: bool = False,
 ) -> dict[str, Any]:
-    stamp = now_iso()
+    stamp = hubspot_time()
     return {
         "name": name,
         "label": label,
@@ -183,14 +165,21 @@ def _property_definition(
         "hidden": False,
         "formField": False,
         "displayOrder": -1,
-        "modificationMetadata": {"archivable": True, "readOnlyDefinition": False, "readOnlyValue": False},
+        "modificationMetadata": {"archivable": True, "readOnlyDefinition": False, "readOnlyValue": read_only},
     }
 
 
 class StandInStore:
     """Thread-safe in-memory CRM."""
 
-    def __init__(self, faults: FaultPlan | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        faults: FaultPlan | None = None,
+        clock: Callable[[], datetime] | None = None,
+        leadflow_properties: bool = True,
+    ) -> None:
+        """A portal with HubSpot's default properties, and leadflow's (as `leadflow hubspot bootstrap`
+        creates them) unless `leadflow_properties` is False."""
         self._lock = threading.RLock()
         # HubSpot's own clock: what it stamps records and property changes with (the local runtime's).
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -202,9 +191,12 @@ class StandInStore:
         self._owner_ids = itertools.count(7001)
         self._owners: dict[str, dict[str, Any]] = {}
         self._associations: set[tuple[str, str, str, str, int]] = set()
-        self._properties: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
-        self._properties["contacts"] = _default_contact_properties()
-        self._properties["leads"] = _default_lead_properties()
+        # Deleted records (HubSpot's recycling bin), and merged-away ids -> the record they merged into.
+        self._archived: dict[str, dict[str, dict[str, Any]]] = {}
+        self._merged_into: dict[str, dict[str, str]] = {}
+        self._properties: dict[str, dict[str, dict[str, Any]]] = {
+            t: _default_properties(t) for t in OBJECT_TYPES
+        }
         self._groups: dict[str, dict[str, dict[str, Any]]] = {
             t: {
                 "contactinformation": {
@@ -216,6 +208,8 @@ class StandInStore:
             }
             for t in OBJECT_TYPES
         }
+        if leadflow_properties:
+            self._install_leadflow_properties()
         self._calls: Counter[str] = Counter()
         self._answers_lost: set[str] = set()
         # HubSpot's default deal pipeline; portals add their own.
@@ -227,6 +221,28 @@ class StandInStore:
         self.webhooks = AppWebhooks()
         self.faults_served: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
+        # HubSpot's rate limits, when a plan is set (`limit_rate`); unlimited otherwise.
+        self.rate_limits: RateLimiter | None = None
+
+    def limit_rate(self, plan: RateLimitPlan | None) -> None:
+        """Enforce HubSpot's rate limits of a plan from now on (None: no limits)."""
+        self.rate_limits = RateLimiter(plan, self.clock) if plan else None
+
+    def _install_leadflow_properties(self) -> None:
+        for spec in PROPERTIES + LEAD_PROPERTIES:
+            options = option_list(spec.options)
+            self._properties[spec.object_type][spec.name] = _property_definition(
+                spec.name, spec.label, spec.type, spec.field_type, GROUP, options, spec.description
+            )
+
+    def define_property(
+        self, object_type: str, name: str, type_: str = "string", field_type: str = "text"
+    ) -> None:
+        """A custom property the portal's admin created (a property of the team's own, like a tech stack)."""
+        with self._lock:
+            self._properties[object_type].setdefault(
+                name, _property_definition(name, name, type_, field_type, "contactinformation")
+            )
 
     # Calls and faults --------------------------------------------------------------------
 
@@ -305,7 +321,7 @@ class StandInStore:
         """Create an owner (a HubSpot user); returns its id."""
         with self._lock:
             owner_id = str(next(self._owner_ids))
-            stamp = now_iso()
+            stamp = hubspot_time()
             self._owners[owner_id] = {
                 "id": owner_id,
                 "email": email,
@@ -376,91 +392,115 @@ class StandInStore:
                 raise StandInError(400, "VALIDATION_ERROR", f"{object_type} have no pipelines")
             return {p: list(stages) for p, stages in self._pipelines[object_type].items()}
 
-    def _check_pipeline(self, object_type: str, old: dict[str, str], values: dict[str, str]) -> None:
+    def _pipeline_problems(self, object_type: str, old: dict[str, str], values: dict[str, str]) -> list[Any]:
+        """A pipeline or stage the object type's pipelines lack (their ids are the options)."""
         pipelines = self._pipelines[object_type]
         pipeline_prop, stage_prop = _PIPELINE_PROPERTIES[object_type]
         pipeline = values.get(pipeline_prop) or old.get(pipeline_prop) or next(iter(pipelines), "default")
         if pipeline not in pipelines:
-            raise StandInError(
-                400,
-                "VALIDATION_ERROR",
-                f"Property values were not valid: {pipeline!r} was not one of the allowed options "
-                f"for {pipeline_prop}: {sorted(pipelines)}",
-            )
+            return [not_an_option(pipeline_prop, pipeline, sorted(pipelines))]
         stage = values.get(stage_prop)
         if stage and stage not in pipelines[pipeline]:
-            raise StandInError(
-                400,
-                "VALIDATION_ERROR",
-                f"Property values were not valid: {stage!r} is not a stage of pipeline {pipeline!r}",
-            )
+            return [not_an_option(stage_prop, stage, pipelines[pipeline])]
+        return []
 
-    def _check(self, object_type: str, old: dict[str, str], new: dict[str, Any]) -> dict[str, str]:
-        values = {k: "" if v is None else str(v) for k, v in new.items()}
-        if object_type in _PIPELINE_PROPERTIES:
-            self._check_pipeline(object_type, old, values)
-        owner = values.get("hubspot_owner_id")
-        if owner and owner not in self._owners:
-            raise StandInError(
-                400,
-                "VALIDATION_ERROR",
-                f"Property values were not valid: hubspot_owner_id {owner!r} is not a valid owner id",
+    def _check(
+        self, object_type: str, old: dict[str, str], new: dict[str, Any], api: bool = False
+    ) -> dict[str, str]:
+        """The values a write stores; a 400 listing every problem, HubSpot's way, when any is wrong."""
+        raw = {k: "" if v is None else str(v) for k, v in new.items()}
+        try:
+            values = checked_values(self._properties[object_type], raw, api=api)
+        except PropertyRefusal as refusal:
+            problems = refusal.problems
+        else:
+            problems = []
+        if not problems and object_type in _PIPELINE_PROPERTIES:
+            problems = self._pipeline_problems(object_type, old, values)
+        owner = raw.get("hubspot_owner_id")
+        if owner and self._owners.get(owner, {}).get("archived", True):
+            # HubSpot's answer for an id that is no owner (observed); an archived owner is refused alike.
+            problems.append(
+                problem(
+                    "hubspot_owner_id", "INVALID_INTEGER", f"{owner} was not a valid integer (for owner ID)."
+                )
             )
-        stage = values.get("lifecyclestage")
-        stages = self._lifecycle_stages()
-        if stage and stage not in stages:
-            raise StandInError(
-                400,
-                "VALIDATION_ERROR",
-                f"Property values were not valid: {stage!r} is not a valid lifecyclestage option",
-            )
-        current = old.get("lifecyclestage")
+        if problems:
+            raise StandInError(400, "VALIDATION_ERROR", str(PropertyRefusal(problems)))
+        stages, stage, current = (
+            self._lifecycle_stages(),
+            values.get("lifecyclestage"),
+            old.get("lifecyclestage"),
+        )
         if stage and current in stages and stages.index(stage) < stages.index(current):
             # HubSpot keeps the later stage: moving backwards needs the value cleared first.
             del values["lifecyclestage"]
         return values
 
     def create_object(
-        self, object_type: str, properties: dict[str, Any], associations: list[dict[str, Any]] | None = None
+        self,
+        object_type: str,
+        properties: dict[str, Any],
+        associations: list[dict[str, Any]] | None = None,
+        api: bool = False,
     ) -> str:
-        """Create a record (with optional create-time associations); returns its id."""
+        """Create a record (with optional create-time associations); returns its id. Nothing is created
+        when any part of the request is refused; `api`: an integration's request (see `_check`)."""
         with self._lock:
-            table = self._table(object_type)
             if object_type == "tasks" and not properties.get("hs_timestamp"):
                 raise StandInError(
                     400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
                 )
             if object_type == "leads":
                 self._check_new_lead(properties, associations or [])
-            values = self._check(object_type, {}, properties)
+            values = self._check(object_type, {}, properties, api)
             if object_type == "leads":
                 values.setdefault("hs_pipeline", LEAD_PIPELINE)
                 values.setdefault("hs_pipeline_stage", LEAD_STAGES[0])
-            object_id = str(next(self._ids[object_type]))
-            stamp = now_iso(self.clock())
-            values.update(
-                hs_object_id=object_id, createdate=stamp, lastmodifieddate=stamp, hs_lastmodifieddate=stamp
-            )
-            table[object_id] = {
-                "id": object_id,
-                "properties": values,
-                "createdAt": stamp,
-                "updatedAt": stamp,
-                "changed": dict.fromkeys(values, self._ms()),
-            }
-            for link in associations or []:
-                to_id = str(link["to"]["id"])
-                for spec in link.get("types", []):
-                    type_id = int(spec["associationTypeId"])
-                    pair = _TYPE_ID_TARGET.get(type_id)
-                    if pair is None or pair[0] != object_type:
-                        raise StandInError(
-                            400,
-                            "VALIDATION_ERROR",
-                            f"association type {type_id} is not valid from {object_type}",
-                        )
-                    self._associate(object_type, object_id, pair[1], to_id)
+            links = self._links(object_type, associations or [])
+            object_id = self._insert(object_type, values)
+            for to_type, to_id in links:
+                self._associate(object_type, object_id, to_type, to_id)
             return object_id
+
+    def _insert(self, object_type: str, values: dict[str, str]) -> str:
+        object_id = str(next(self._ids[object_type]))
+        stamp = hubspot_time(self.clock())
+        values = {
+            **values,
+            "hs_object_id": object_id,
+            "createdate": stamp,
+            "lastmodifieddate": stamp,
+            "hs_lastmodifieddate": stamp,
+        }
+        self._table(object_type)[object_id] = {
+            "id": object_id,
+            "properties": values,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "changed": dict.fromkeys(values, self._ms()),
+        }
+        return object_id
+
+    def _links(self, object_type: str, associations: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """The (object type, id) each create-time association names, each checked first."""
+        links = []
+        for link in associations:
+            to_id = str(link["to"]["id"])
+            for spec in link.get("types", []):
+                type_id = int(spec["associationTypeId"])
+                pair = _TYPE_ID_TARGET.get(type_id)
+                if pair is None or pair[0] != object_type:
+                    raise StandInError(
+                        400, "VALIDATION_ERROR", f"association type {type_id} is not valid from {object_type}"
+                    )
+                target = self._record(pair[1], to_id)
+                if target is None:
+                    raise StandInError(
+                        400, "VALIDATION_ERROR", f"Could not associate: {pair[1]} {to_id} does not exist"
+                    )
+                links.append((pair[1], str(target["id"])))
+        return links
 
     def _check_new_lead(self, properties: dict[str, Any], associations: list[dict[str, Any]]) -> None:
         """A lead "must have a lead name" and "must be associated with an existing contact" when it is
@@ -479,43 +519,113 @@ class StandInStore:
         if not any(self.has_object("contacts", c) for c in contacts):
             raise StandInError(400, "VALIDATION_ERROR", "a lead must be associated with an existing contact")
 
+    def _record(self, object_type: str, object_id: str) -> dict[str, Any] | None:
+        """The live record an id names: a merged-away contact's id names the merged record."""
+        table = self._table(object_type)
+        object_id = str(object_id)
+        while object_id in self._merged_into.get(object_type, {}):
+            object_id = self._merged_into[object_type][object_id]
+        return table.get(object_id)
+
+    def _found(self, object_type: str, object_id: str) -> dict[str, Any]:
+        record = self._record(object_type, object_id)
+        if record is None:
+            raise StandInError(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")
+        return record
+
     def get_object(self, object_type: str, object_id: str) -> dict[str, Any]:
-        """A record with all its properties (a copy), or a 404 error."""
+        """A record with all its properties (a copy), or a 404 error. A merged-away id answers the
+        merged record, under its own id."""
         with self._lock:
-            record = self._table(object_type).get(str(object_id))
-            if record is None:
-                raise StandInError(
-                    404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
-                )
+            record = self._found(object_type, object_id)
             copy = {k: v for k, v in record.items() if k != "changed"}
             return {**copy, "properties": dict(record["properties"]), "archived": False}
 
     def has_object(self, object_type: str, object_id: str) -> bool:
-        """Whether a record exists."""
+        """Whether an id names a live record (archived ones do not; merged-away ones do)."""
         with self._lock:
-            return str(object_id) in self._table(object_type)
+            return self._record(object_type, object_id) is not None
+
+    def archive_object(self, object_type: str, object_id: str) -> None:
+        """Delete a record, as HubSpot's DELETE does: it moves to the recycling bin, its associations
+        go with it, and reads and updates of it answer 404 (an unknown id is no error either)."""
+        with self._lock:
+            record = self._record(object_type, object_id)
+            if record is None:
+                return
+            del self._table(object_type)[record["id"]]
+            self._archived.setdefault(object_type, {})[record["id"]] = record
+            self._associations = {
+                a for a in self._associations if (a[0], a[1]) != (object_type, record["id"])
+            }
+            self._associations = {
+                a for a in self._associations if (a[2], a[3]) != (object_type, record["id"])
+            }
+
+    def merge_contacts(self, primary_id: str, merged_id: str) -> str:
+        """Merge two contacts, as HubSpot does since 2024: a new record with a new id takes the primary's
+        values (the other's where the primary has none) and both records' associations, and both old
+        ids name it from then on (https://developers.hubspot.com/changelog/updated-merge-functionality-
+        for-contacts-and-companies). Its `hs_merged_object_ids` lists them. Returns the new id."""
+        with self._lock:
+            primary, other = self._found("contacts", primary_id), self._found("contacts", merged_id)
+            if primary["id"] == other["id"]:
+                raise StandInError(400, "VALIDATION_ERROR", "Cannot merge a contact with itself")
+            values = {k: v for k, v in other["properties"].items() if v} | {
+                k: v for k, v in primary["properties"].items() if v
+            }
+            earlier = [
+                i
+                for r in (primary, other)
+                for i in (r["properties"].get("hs_merged_object_ids") or "").split(";")
+                if i
+            ]
+            merged = sorted({*earlier, primary["id"], other["id"]}, key=int)
+            keep = {
+                k: v
+                for k, v in values.items()
+                if k not in ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate")
+            }
+            new_id = self._insert("contacts", {**keep, "hs_merged_object_ids": ";".join(merged)})
+            for old in (primary["id"], other["id"]):
+                for _, _, to_type, to_id, _ in [a for a in self._associations if a[:2] == ("contacts", old)]:
+                    self._associate("contacts", new_id, to_type, to_id)
+                self.archive_object("contacts", old)
+                self._merged_into.setdefault("contacts", {})[old] = new_id
+            return new_id
 
     def list_objects(self, object_type: str) -> list[dict[str, Any]]:
         """Every record of a type, in creation order (copies)."""
         with self._lock:
             return [self.get_object(object_type, i) for i in self._table(object_type)]
 
-    def update_object(self, object_type: str, object_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    def update_object(
+        self, object_type: str, object_id: str, properties: dict[str, Any], api: bool = False
+    ) -> dict[str, Any]:
         """Update a record's properties with HubSpot's rules; returns the record."""
+        return self.update_objects(object_type, {object_id: properties}, api)[0]
+
+    def update_objects(
+        self, object_type: str, updates: dict[str, dict[str, Any]], api: bool = False
+    ) -> list[dict[str, Any]]:
+        """Update records, all or none: every input is checked before any is written, as HubSpot's
+        batch update refuses the whole batch for one bad input. Returns the records."""
         with self._lock:
-            record = self._table(object_type).get(str(object_id))
-            if record is None:
-                raise StandInError(
-                    404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric."
-                )
-            values = self._check(object_type, record["properties"], properties)
-            changes = {k: v for k, v in values.items() if record["properties"].get(k, "") != v}
-            stamp = now_iso(self.clock())
-            record["properties"].update(values, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
-            record["updatedAt"] = stamp
-            record["changed"].update(dict.fromkeys(values, self._ms()))
-            self.webhooks.changed(object_type, str(object_id), changes, self._ms())
-            return self.get_object(object_type, object_id)
+            checked = []
+            for object_id, properties in updates.items():
+                record = self._found(object_type, object_id)
+                checked.append((record, self._check(object_type, record["properties"], properties, api)))
+            for record, values in checked:
+                self._write(object_type, record, values)
+            return [self.get_object(object_type, record["id"]) for record, _ in checked]
+
+    def _write(self, object_type: str, record: dict[str, Any], values: dict[str, str]) -> None:
+        changes = {k: v for k, v in values.items() if record["properties"].get(k, "") != v}
+        stamp = hubspot_time(self.clock())
+        record["properties"].update(values, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
+        record["updatedAt"] = stamp
+        record["changed"].update(dict.fromkeys(values, self._ms()))
+        self.webhooks.changed(object_type, record["id"], changes, self._ms())
 
     def _ms(self) -> int:
         return int(self.clock().timestamp() * 1000)
@@ -523,7 +633,7 @@ class StandInStore:
     def changed_at(self, object_type: str, object_id: str) -> dict[str, int]:
         """When each property of a record last changed (epoch ms): HubSpot's property history, newest only."""
         with self._lock:
-            return dict(self._table(object_type)[str(object_id)]["changed"])
+            return dict(self._found(object_type, object_id)["changed"])
 
     def search(self, object_type: str, filters: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """Records matching any filter group (all filters of a group), HubSpot search operators."""
@@ -538,10 +648,12 @@ class StandInStore:
     # Associations -------------------------------------------------------------------------
 
     def _associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> int:
-        if not self.has_object(to_type, to_id) or not self.has_object(from_type, from_id):
+        source, target = self._record(from_type, from_id), self._record(to_type, to_id)
+        if source is None or target is None:
             raise StandInError(
                 404, "OBJECT_NOT_FOUND", f"{to_type} {to_id} or {from_type} {from_id} does not exist"
             )
+        from_id, to_id = source["id"], target["id"]
         forward = DEFAULT_ASSOCIATIONS.get((from_type, to_type))
         backward = DEFAULT_ASSOCIATIONS.get((to_type, from_type))
         if forward is None or backward is None:
@@ -558,12 +670,17 @@ class StandInStore:
             return self._associate(from_type, str(from_id), to_type, str(to_id))
 
     def associations(self, from_type: str, from_id: str, to_type: str) -> list[tuple[str, int]]:
-        """(to id, association type id) of a record's associations to one object type."""
+        """(to id, association type id) of a record's associations to one object type, by id."""
         with self._lock:
+            record = self._record(from_type, from_id)
+            from_id = record["id"] if record else str(from_id)
             return sorted(
-                (t, type_id)
-                for f, i, tt, t, type_id in self._associations
-                if f == from_type and i == str(from_id) and tt == to_type
+                (
+                    (t, type_id)
+                    for f, i, tt, t, type_id in self._associations
+                    if (f, i, tt) == (from_type, from_id, to_type)
+                ),
+                key=lambda link: (int(link[0]), link[1]),
             )
 
     # Properties ---------------------------------------------------------------------------
@@ -621,7 +738,7 @@ class StandInStore:
                 for k, v in changes.items()
                 if k in ("label", "description", "options", "groupName", "hidden")
             }
-            current.update(allowed, updatedAt=now_iso())
+            current.update(allowed, updatedAt=hubspot_time())
             self._properties[object_type][name] = current
             return dict(current)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ from leadflow_cli.main import main
 from tests.conftest import STANDIN_TOKEN, hubspot_client
 
 TOKEN = STANDIN_TOKEN
+
+
+@pytest.fixture
+def standin() -> Iterator[HubSpotStandIn]:
+    """A portal leadflow has not been installed in: none of its properties yet."""
+    with HubSpotStandIn(access_token=STANDIN_TOKEN, leadflow_properties=False) as server:
+        yield server
 
 
 def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpot:

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 CONTACT = {
     "properties": {
         "industry": "COMPUTER_SOFTWARE",
-        "numemployees": "450",
+        "numemployees": "500-1000",
         "jobtitle": "Head of RevOps",
         "email": "maya@acme.example",
         "country": "Germany",

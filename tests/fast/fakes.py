@@ -29,12 +29,12 @@ from leadflow.adapters.hubspot import (
     TASK_TO_CONTACT,
     TASK_TO_LEAD,
     associations,
-    hubspot_error,
     hubspot_ms,
     latest_open_deal_owner,
     note_properties,
     task_properties,
 )
+from leadflow.adapters.hubspot_errors import hubspot_error, refused_properties
 from leadflow.adapters.state_store import MAX_SIGNALS
 from leadflow.app.ports import EnqueueError, HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.journey_record import (
@@ -84,7 +84,7 @@ class FakeHubSpot:
         """Make the next call of `method` raise `error` (after doing nothing)."""
         self._failures.setdefault(method, []).append(error)
 
-    def _call(self, method: str, work: Callable[[], Any]) -> Any:
+    def _call(self, method: str, work: Callable[[], Any], sent: Mapping[str, str] | None = None) -> Any:
         self.calls.append(method)
         queued = self._failures.get(method)
         if queued:
@@ -92,7 +92,7 @@ class FakeHubSpot:
         try:
             return work()
         except StandInError as exc:
-            raise hubspot_error(exc.status, str(exc)) from exc
+            raise hubspot_error(exc.status, refused_properties(str(exc), sent or {})) from exc
 
     def _read(self, kind: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         # HubSpot answers every read with these as well, asked for or not.
@@ -118,7 +118,8 @@ class FakeHubSpot:
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         wanted = {c: dict(p) for c, p in updates.items() if p}
         if wanted:
-            self._call("update_contacts", lambda: self._update_batch(wanted))
+            sent = {k: v for props in wanted.values() for k, v in props.items()}
+            self._call("update_contacts", lambda: self._update_batch(wanted), sent)
 
     def _update_batch(self, updates: dict[str, dict[str, str]]) -> None:
         missing = [c for c in updates if not self.crm.has_object("contacts", c)]
@@ -127,11 +128,14 @@ class FakeHubSpot:
             raise StandInError(
                 400, "VALIDATION_ERROR", f"Could not update objects that do not exist: {', '.join(missing)}"
             )
-        for contact_id, props in updates.items():
-            self.crm.update_object("contacts", contact_id, props)
+        self.crm.update_objects("contacts", updates, api=True)
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
-        self._call("update_contact", lambda: self.crm.update_object("contacts", contact_id, dict(properties)))
+        self._call(
+            "update_contact",
+            lambda: self.crm.update_object("contacts", contact_id, dict(properties), api=True),
+            properties,
+        )
 
     def list_owners(self, fresh: bool = False) -> list[Owner]:
         owners = self._call("list_owners", self.crm.owners)
@@ -148,16 +152,21 @@ class FakeHubSpot:
     ) -> str:
         props = task_properties(owner_id, subject, body, due_at)
         links = associations((contact_id, TASK_TO_CONTACT), (lead_id, TASK_TO_LEAD))
-        return str(self._call("create_task", lambda: self.crm.create_object("tasks", props, links)))
+        return str(
+            self._call("create_task", lambda: self.crm.create_object("tasks", props, links, api=True), props)
+        )
 
     def complete_task(self, task_id: str) -> None:
         self._call(
-            "complete_task", lambda: self.crm.update_object("tasks", task_id, {"hs_task_status": "COMPLETED"})
+            "complete_task",
+            lambda: self.crm.update_object("tasks", task_id, {"hs_task_status": "COMPLETED"}, api=True),
         )
 
     def reschedule_task(self, task_id: str, due_at: datetime) -> None:
         stamp = {"hs_timestamp": hubspot_ms(due_at)}
-        self._call("reschedule_task", lambda: self.crm.update_object("tasks", task_id, stamp))
+        self._call(
+            "reschedule_task", lambda: self.crm.update_object("tasks", task_id, stamp, api=True), stamp
+        )
 
     def _associated(
         self, kind: str, object_id: str, to_type: str, properties: Iterable[str]
@@ -190,13 +199,19 @@ class FakeHubSpot:
             (contact_id, DEAL_TO_CONTACT), (company_id, DEAL_TO_COMPANY), (lead_id, DEAL_TO_LEAD)
         )
         return str(
-            self._call("create_deal", lambda: self.crm.create_object("deals", dict(properties), links))
+            self._call(
+                "create_deal",
+                lambda: self.crm.create_object("deals", dict(properties), links, api=True),
+                properties,
+            )
         )
 
     def create_note(self, contact_id: str, body: str, at: datetime, lead_id: str | None = None) -> str:
         links = associations((contact_id, NOTE_TO_CONTACT), (lead_id, NOTE_TO_LEAD))
         props = note_properties(body, at)
-        return str(self._call("create_note", lambda: self.crm.create_object("notes", props, links)))
+        return str(
+            self._call("create_note", lambda: self.crm.create_object("notes", props, links, api=True), props)
+        )
 
     def read_leads(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         return dict(self._call("read_leads", lambda: self._read("leads", ids, properties)))
@@ -210,11 +225,19 @@ class FakeHubSpot:
     def create_lead(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
         links = associations((contact_id, LEAD_TO_CONTACT), (company_id, LEAD_TO_COMPANY))
         return str(
-            self._call("create_lead", lambda: self.crm.create_object("leads", dict(properties), links))
+            self._call(
+                "create_lead",
+                lambda: self.crm.create_object("leads", dict(properties), links, api=True),
+                properties,
+            )
         )
 
     def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
-        self._call("update_lead", lambda: self.crm.update_object("leads", lead_id, dict(properties)))
+        self._call(
+            "update_lead",
+            lambda: self.crm.update_object("leads", lead_id, dict(properties), api=True),
+            properties,
+        )
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
         try:

@@ -11,6 +11,7 @@ import pytest
 from leadflow.app.journey import RoutingError
 from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyStatus
+from leadflow_cli.hubspot_standin import hubspot_time
 from tests.fast.conftest import World, make_world
 
 
@@ -40,8 +41,8 @@ def test_no_matching_rule_sends_the_lead_to_the_default_team_by_weighted_round_r
 
 
 def test_the_first_matching_rule_picks_the_team_and_its_policy(world: World) -> None:
-    enterprise = world.steps.route(world.lead(numemployees="5000", fast_track=True))
-    sdr = world.steps.route(world.lead(numemployees="150"))
+    enterprise = world.steps.route(world.lead(numemployees="1000+", fast_track=True))
+    sdr = world.steps.route(world.lead(numemployees="50-100"))
     assert enterprise.assignment is not None and sdr.assignment is not None
     assert (enterprise.assignment.team, enterprise.assignment.rule, enterprise.direct_sql) == (
         "enterprise",
@@ -171,7 +172,7 @@ def test_handoff_sets_the_owner_creates_the_task_due_at_the_sla_and_explains_the
     (task,) = world.hubspot.records("tasks")
     assert (task["hubspot_owner_id"], task["hs_timestamp"], task["id"]) == (
         world.owners["ada@example.com"],
-        str(int(due.timestamp() * 1000)),
+        hubspot_time(due),
         state.handoff.task_id,
     )
     assert task["hs_task_subject"] == "MQL: accept, recycle or reject (score 80)"
@@ -186,7 +187,7 @@ def test_handoff_sets_the_owner_creates_the_task_due_at_the_sla_and_explains_the
 
 
 def test_a_fast_track_handoff_asks_the_rep_to_call_now(world: World) -> None:
-    state = world.steps.handoff(world.steps.route(world.lead(numemployees="5000", fast_track=True)))
+    state = world.steps.handoff(world.steps.route(world.lead(numemployees="1000+", fast_track=True)))
     (task,) = world.hubspot.records("tasks")
     assert state.direct_sql and task["hs_task_subject"] == "Fast-track SQL: call now (score 80)"
 

@@ -10,6 +10,7 @@ import pytest
 from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyStatus, Reassignment
 from leadflow.core.journey_state import JourneyState
+from leadflow_cli.hubspot_standin import hubspot_time
 from tests.fast.conftest import World, make_world
 
 
@@ -30,7 +31,7 @@ def test_a_reminder_keeps_the_owner_moves_the_task_and_tells_the_channel(world: 
     )
     (task,) = world.hubspot.records("tasks")
     due = world.clock() + timedelta(hours=2)
-    assert (task["hs_timestamp"], state.handoff.due_at) == (str(int(due.timestamp() * 1000)), due)
+    assert (task["hs_timestamp"], state.handoff.due_at) == (hubspot_time(due), due)
     assert (
         world.hubspot.notes()[-1]
         == "leadflow: SLA missed by ada@example.com (escalation 1, remind): reminded ada@example.com."

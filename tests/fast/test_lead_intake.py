@@ -22,7 +22,7 @@ from tests.fast.conftest import World
 
 SENDER = HubSpotWebhookSender("http://unused", "unused")
 CHANGE = "contact.propertyChange"
-FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "500"}  # fit 40, no intent yet
+FIT = {"industry": "COMPUTER_SOFTWARE", "numemployees": "500-1000"}  # fit 40, no intent yet
 REJECT_REASONS = "not_icp, bad_data, competitor, student, no_budget, duplicate"
 
 
@@ -73,6 +73,14 @@ def decide(
         "contacts", contact, {Prop.DECISION: decision, Prop.DECISION_REASON: reason}
     )
     return changed(world, contact, field, decision if field == Prop.DECISION else reason, after=after)
+
+
+def add_option(world: World, name: str, value: str) -> None:
+    """An admin (or a newer leadflow) adds `value` to the contact dropdown `name`."""
+    options = world.hubspot.crm.property("contacts", name)["options"]
+    if value not in {o["value"] for o in options}:
+        new = {"label": value, "value": value, "displayOrder": len(options), "hidden": False}
+        world.hubspot.crm.update_property("contacts", name, {"options": [*options, new]})
 
 
 def accepted(world: World, **props: str) -> JourneyState:
@@ -164,7 +172,7 @@ def test_a_created_mql_gets_its_handoff_packet_and_exactly_one_journey(world: Wo
         Prop.FAST_TRACK: "false",
     }
     assert props[Prop.MQL_REASON] == "submitted the Talk to sales form on 2026-11-24"
-    assert mql_stamp(world, contact) == (MQL, "2026-11-24T09:00:00.000+00:00")
+    assert mql_stamp(world, contact) == (MQL, "2026-11-24T09:00:00.000Z")
     name = execution_name(contact, world.clock())
     assert list(world.engine.started) == [name] == [f"lead-{contact}-1795510800"]
     started = JourneyState.model_validate_json(world.engine.started[name])
@@ -189,7 +197,7 @@ def test_the_same_batch_processed_twice_stamps_once_and_starts_no_second_journey
 
 
 def test_a_fast_track_lead_starts_its_journey_flagged_fast_track(world: World) -> None:
-    contact = world.contact(**{**MQL_PROPS, "numemployees": "5000"})
+    contact = world.contact(**{**MQL_PROPS, "numemployees": "1000+"})
     process(world, created(world, contact))
     assert world.hubspot.contact(contact)[Prop.FIT_TIER] == "A"
     (payload,) = world.engine.started.values()
@@ -241,10 +249,9 @@ def test_company_properties_are_read_once_per_batch_and_scored(world: World) -> 
 # The MQL gates --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "status", ["routed", "awaiting_decision", "sal", "failed", "a_status_of_a_newer_version"]
-)
+@pytest.mark.parametrize("status", ["awaiting_decision", "sal", "failed", "a_status_of_a_newer_version"])
 def test_no_new_mql_while_a_journey_is_open(world: World, status: str) -> None:
+    add_option(world, Prop.JOURNEY_STATUS, status)
     contact = world.contact(**MQL_PROPS, leadflow_journey_status=status)
     result = process(world, created(world, contact))
     assert result == IntakeResult(rescored=1)
@@ -271,7 +278,7 @@ def test_a_recycled_lead_becomes_an_mql_again_only_after_its_cooldown(world: Wor
     world.clock.advance(seconds=2)
     result = process(world, changed(world, contact, "recent_conversion_event_name", "Talk to sales"))
     assert (result.new_mqls, result.journeys_started) == (1, 1)
-    assert mql_stamp(world, contact) == (MQL, "2026-12-24T09:00:01.000+00:00")
+    assert mql_stamp(world, contact) == (MQL, "2026-12-24T09:00:01.000Z")
 
 
 def test_a_rejected_lead_becomes_an_mql_again_only_once_its_scored_data_changed(world: World) -> None:
@@ -316,7 +323,7 @@ def test_a_contact_moved_back_to_lead_by_hand_keeps_its_stamp_and_is_not_made_an
         **MQL_PROPS, lifecyclestage="lead", leadflow_mql_at="2026-11-01T09:00:00.000+00:00"
     )
     assert process(world, created(world, contact)) == IntakeResult(rescored=1)
-    assert mql_stamp(world, contact) == ("lead", "2026-11-01T09:00:00.000+00:00")
+    assert mql_stamp(world, contact) == ("lead", "2026-11-01T09:00:00.000Z")
     assert world.engine.started == {}
 
 
@@ -377,7 +384,7 @@ def test_a_signal_property_change_is_stored_as_a_signal_and_scored(world: World)
 
 
 def test_a_signal_delivered_twice_is_stored_and_scored_once(world: World) -> None:
-    contact = world.contact(industry="RETAIL", numemployees="50")
+    contact = world.contact(industry="RETAIL", numemployees="50-100")
     view = changed(world, contact, "hs_analytics_last_url", "https://x.example/pricing")
     process(world, view)
     process(world, view)
@@ -445,15 +452,6 @@ def test_an_account_level_signal_reaches_every_contact_of_the_company(world: Wor
             DecisionInput(
                 decision=Decision.RECYCLE,
                 reason="bad_timing",
-                decided_at=datetime(2026, 11, 24, 9, 1, tzinfo=UTC),
-            ),
-        ),
-        (
-            " Reject ",
-            "NOT_ICP ",
-            DecisionInput(
-                decision=Decision.REJECT,
-                reason="not_icp",
                 decided_at=datetime(2026, 11, 24, 9, 1, tzinfo=UTC),
             ),
         ),
@@ -575,6 +573,7 @@ def test_an_unknown_decision_value_is_ignored(world: World) -> None:
     state = world.handed_off()
     token = world.waiting(state)
     notes = world.hubspot.notes()
+    add_option(world, Prop.DECISION, "maybe")
     result = process(world, decide(world, state.contact_id, "maybe"))
     assert result == IntakeResult()
     assert (world.hubspot.notes(), world.engine.waiting) == (notes, {token})
@@ -620,7 +619,7 @@ def test_a_qualifying_engagement_is_delivered_to_the_engagement_wait(world: Worl
 
 
 def test_an_engagement_the_teams_policy_does_not_count_is_not_delivered(world: World) -> None:
-    state = accepted(world, numemployees="150")
+    state = accepted(world, numemployees="50-100")
     assert (world.record(state).team, world.record(state).sql_policy) == ("sdr", "meeting_booked")
     token = world.waiting(state, "engagement")
     call = changed(world, state.contact_id, Prop.CONNECTED_CALL_AT, str(ms(world.clock())))

@@ -233,7 +233,7 @@ def test_a_waiting_lead_moved_straight_to_qualified_is_accepted_and_its_sql_enga
 def test_qualifying_an_accepted_lead_is_its_sql_engagement_under_a_meeting_booked_policy(
     world: World,
 ) -> None:
-    state = world.lead(numemployees="50")  # the sdr team: SQL on a booked meeting
+    state = world.lead(numemployees="50-100")  # the sdr team: SQL on a booked meeting
     state = world.steps.handoff(world.steps.route(state))
     assert state.sql_policy == "meeting_booked"
     state = world.steps.mark_sal(decided(world, state, Decision.ACCEPT))

@@ -412,9 +412,9 @@ def test_a_record_that_makes_an_mql_starts_exactly_one_journey(world: World) -> 
 
 
 def test_an_incomplete_record_lays_its_values_over_the_contact_read_from_hubspot(world: World) -> None:
-    contact = world.contact(industry="COMPUTER_SOFTWARE", numemployees="5")
+    contact = world.contact(industry="COMPUTER_SOFTWARE", numemployees="1-5")
     customized = record(
-        contact, complete=False, numemployees="500", recent_conversion_event_name="Talk to sales"
+        contact, complete=False, numemployees="500-1000", recent_conversion_event_name="Talk to sales"
     )
     assert process(world, customized) == IntakeResult(rescored=1, new_mqls=1, journeys_started=1)
     assert world.hubspot.calls == ["read_contacts", "update_contacts"]
@@ -646,7 +646,7 @@ def test_handing_off_an_mql_stamps_it_starts_its_journey_and_blocks_the_workflow
     props = world.hubspot.contact(contact)
     assert (props[Prop.LIFECYCLE], props[Prop.MQL_AT], props[Prop.MQL_REASON], props[Prop.SCORE]) == (
         MQL,
-        "2026-11-24T09:00:00.000+00:00",
+        "2026-11-24T09:00:00.000Z",
         MQL_REASON,
         "85",
     )
@@ -896,7 +896,7 @@ def test_an_sql_releases_the_workflow_with_its_path_and_deal(world: World) -> No
 
 
 def test_a_fast_tracked_sql_releases_the_workflow_without_a_decision_time(world: World) -> None:
-    state = handed_off_by_workflows(world, "cb-1", numemployees="5000")
+    state = handed_off_by_workflows(world, "cb-1", numemployees="1000+")
     state = world.steps.mark_sql(state)
     (deal,) = world.hubspot.records("deals")
     assert world.queue.completions == released(

@@ -16,7 +16,7 @@ from leadflow_cli.webhook_sender import SignalsSender
 
 FIT = {
     "industry": "COMPUTER_SOFTWARE",
-    "numemployees": "450",
+    "numemployees": "500-1000",
     "jobtitle": "Head of RevOps",
     "email": "k@acme.example",
 }

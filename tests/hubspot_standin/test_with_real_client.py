@@ -125,17 +125,17 @@ def test_tasks_need_a_due_time_and_are_associated_at_creation(standin: HubSpotSt
 def test_properties_and_groups_are_created_once(standin: HubSpotStandIn) -> None:
     props = client(standin).crm.properties
     props.groups_api.create(
-        "contacts", property_group_create=PropertyGroupCreate(name="leadflow", label="leadflow")
+        "contacts", property_group_create=PropertyGroupCreate(name="revops", label="RevOps")
     )
     spec = PropertyCreate(
-        name="leadflow_score", label="Score", type="number", field_type="number", group_name="leadflow"
+        name="lead_grade", label="Lead grade", type="number", field_type="number", group_name="revops"
     )
     created = props.core_api.create("contacts", property_create=spec)
-    assert created.name == "leadflow_score"
+    assert created.name == "lead_grade"
     with pytest.raises(PropertiesApiException) as caught:
         props.core_api.create("contacts", property_create=spec)
     assert caught.value.status == 409 and "already exists" in caught.value.body
-    assert props.core_api.get_by_name("contacts", "leadflow_score").group_name == "leadflow"
+    assert props.core_api.get_by_name("contacts", "lead_grade").group_name == "revops"
 
 
 def test_a_wrong_token_is_refused_and_counted(standin: HubSpotStandIn) -> None:

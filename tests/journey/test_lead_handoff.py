@@ -120,7 +120,7 @@ def test_a_meeting_booked_team_qualifies_its_lead_by_a_booked_meeting_too(
     lead_runtime: Callable[..., LocalRuntime],
 ) -> None:
     runtime = lead_runtime()
-    contact, arn, lead = handed_off(runtime, {**MQL_PROPS, "numemployees": "50"})  # the sdr team
+    contact, arn, lead = handed_off(runtime, {**MQL_PROPS, "numemployees": "50-100"})  # the sdr team
     move(runtime, lead["id"], "connected-stage-id")
     waiting_for(runtime, contact, "engagement")
     engage(runtime, contact, "engagements_last_meeting_booked")
@@ -134,7 +134,7 @@ def test_a_fast_tracked_lead_is_an_sql_at_once_and_its_lead_qualified(
     lead_runtime: Callable[..., LocalRuntime],
 ) -> None:
     runtime = lead_runtime()
-    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "5000"}, fast_track=True)
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
     assert finished(arn)["status"] == "SUCCEEDED"
     assert states(arn) == ["Route", "HandOff", "DirectToSql", "MarkSql", "SalesQualified"]
     lead = the_lead(runtime, contact)

@@ -1,18 +1,16 @@
 """The HubSpot adapter: batched CRM reads and writes through hubspot-api-client.
 
-Errors come out as typed exceptions whose class names the journey's Retry rules
-match (Lambda reports the exception class as the error type).
+Errors come out as typed exceptions (`hubspot_errors`) whose class names the journey's Retry
+rules match.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from operator import attrgetter
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from hubspot import HubSpot
 from hubspot.automation.actions import CallbackCompletionRequest
@@ -23,15 +21,13 @@ from hubspot.crm.contacts import (
     SimplePublicObjectInput,
 )
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
-from urllib3.connectionpool import ConnectionPool
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
 
+from leadflow.adapters.hubspot_errors import HubSpotRetry, translate
 from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner
-from leadflow.observability import count, logger
+from leadflow.observability import logger
 
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
@@ -55,48 +51,9 @@ _BATCH_READS: Final = {"deals": "crm.deals.batch_api", "leads": "crm.objects.lea
 _CLOSED_STAGES: Final = frozenset({"closedwon", "closedlost"})
 
 
-class _CountedRetry(Retry):
-    """urllib3's Retry, counting every 429 answer (the metric that says leadflow runs hot)."""
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        if response is not None and response.status == 429:
-            count("HubSpotRateLimited")
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
 def hubspot_ms(moment: datetime) -> str:
     """A moment as HubSpot takes it: epoch milliseconds."""
     return str(int(moment.timestamp() * 1000))
-
-
-def hubspot_error(status: int | None, message: str) -> HubSpotError:
-    """The typed error for a HubSpot answer: 429 and 5xx (or no answer at all) are worth retrying."""
-    text = f"HubSpot answered {status}" + (f": {message}" if message else "")
-    if status == 429:
-        return HubSpotRateLimited(text, status)
-    if status is None or status == 0 or status >= 500:
-        return HubSpotUnavailable(text if status else f"HubSpot unreachable: {message}", status)
-    return HubSpotError(text, status)
-
-
-def _translate(exc: Exception) -> HubSpotError:
-    status = getattr(exc, "status", None)
-    body = getattr(exc, "body", None)
-    message = ""
-    if body:
-        try:
-            message = str(json.loads(body).get("message", ""))
-        except (ValueError, AttributeError):
-            message = str(body)[:200]
-    return hubspot_error(status, message or ("" if status else str(exc)))
 
 
 class HubSpotGateway:
@@ -114,8 +71,8 @@ class HubSpotGateway:
             "respect_retry_after_header": True,
             "raise_on_status": False,
         }
-        idempotent = _CountedRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
-        creates = _CountedRetry(status_forcelist=(429,), read=0, **common)
+        idempotent = HubSpotRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
+        creates = HubSpotRetry(status_forcelist=(429,), read=0, **common)
         self._client = HubSpot(access_token=access_token, host=base_url, retry=idempotent)
         self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
         self._owners_cache: tuple[float, list[Owner]] | None = None
@@ -128,14 +85,15 @@ class HubSpotGateway:
             self._apis[key] = attrgetter(path)(self._create_client if creates else self._client)
         return self._apis[key]
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Any, *args: Any, sent: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+        """Call the generated client; its errors as leadflow's (`sent`: the properties written)."""
         # (connect, read) seconds: the generated client waits forever unless told otherwise.
         kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_S)
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             if type(exc).__module__.startswith(("hubspot", "urllib3")):
-                raise _translate(exc) from exc
+                raise translate(exc, sent) from exc
             raise
 
     def _read(self, api: Any, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
@@ -159,39 +117,50 @@ class HubSpotGateway:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
         return self._read(self._api("crm.companies.batch_api"), ids, properties)
 
-    def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
-        """Ids of contacts whose property equals a value (search API, 100 per page, up to `limit`)."""
-        ids: list[str] = []
+    def _pages(self, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+        """Every page of a listing, following `paging.next.after` (HubSpot's cursor) to the end."""
         after: str | None = None
-        while len(ids) < limit:
-            request = PublicObjectSearchRequest(
-                filter_groups=[{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}],
-                properties=["hs_object_id"],
-                limit=100,
-                after=after,
-            )
-            page = self._call(
-                self._api("crm.contacts.search_api").do_search, public_object_search_request=request
-            )
-            ids += [str(r.id) for r in page.results]
+        while True:
+            page = fetch(after)
+            yield page
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
+                return
+
+    def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
+        """Ids of contacts whose property equals a value (search API, 100 per page, up to `limit`)."""
+        search = self._api("crm.contacts.search_api").do_search
+        filters = [{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}]
+
+        def page(after: str | None) -> Any:
+            request = PublicObjectSearchRequest(
+                filter_groups=filters, properties=["hs_object_id"], limit=100, after=after
+            )
+            return self._call(search, public_object_search_request=request)
+
+        ids: list[str] = []
+        for found in self._pages(page):
+            ids += [str(r.id) for r in found.results]
+            if len(ids) >= limit:
                 break
         return ids[:limit]
 
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Write properties to many contacts, one batch call per 100 contacts."""
-        items = [{"id": cid, "properties": dict(props)} for cid, props in updates.items() if props]
+        items = [(cid, dict(props)) for cid, props in updates.items() if props]
+        update = self._api("crm.contacts.batch_api").update
         for chunk in chunked(items, BATCH_LIMIT):
-            body = BatchInputSimplePublicObjectBatchInput(inputs=list(chunk))
-            self._call(
-                self._api("crm.contacts.batch_api").update, batch_input_simple_public_object_batch_input=body
+            body = BatchInputSimplePublicObjectBatchInput(
+                inputs=[{"id": cid, "properties": props} for cid, props in chunk]
             )
+            sent = {k: v for _, props in reversed(chunk) for k, v in props.items()}
+            self._call(update, batch_input_simple_public_object_batch_input=body, sent=sent)
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
         """Write properties to one contact."""
         body = SimplePublicObjectInput(properties=dict(properties))
-        self._call(self._api("crm.contacts.basic_api").update, contact_id, simple_public_object_input=body)
+        update = self._api("crm.contacts.basic_api").update
+        self._call(update, contact_id, simple_public_object_input=body, sent=properties)
 
     def list_owners(self, fresh: bool = False) -> list[Owner]:
         """Every owner of the portal, following pages; cached for OWNERS_TTL_S per container.
@@ -202,18 +171,11 @@ class HubSpotGateway:
         now = time.monotonic()
         if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
             return self._owners_cache[1]
-        owners: list[Owner] = []
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": 500, "archived": False}
-            if after:
-                kwargs["after"] = after
-            page = self._call(self._api("crm.owners.owners_api").get_page, **kwargs)
-            owners.extend(Owner(str(o.id), (o.email or "").lower(), not o.archived) for o in page.results)
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            if not after:
-                self._owners_cache = (now, owners)
-                return owners
+        get_page = self._api("crm.owners.owners_api").get_page
+        pages = self._pages(lambda after: self._call(get_page, limit=500, archived=False, **_after(after)))
+        owners = [Owner(str(o.id), (o.email or "").lower(), not o.archived) for p in pages for o in p.results]
+        self._owners_cache = (now, owners)
+        return owners
 
     def create_task(
         self,
@@ -233,7 +195,8 @@ class HubSpotGateway:
 
     def _create(self, api: str, body: SimplePublicObjectInputForCreate) -> str:
         """One create, through the client that retries only what HubSpot provably did not do."""
-        created = self._call(self._api(api, creates=True).create, simple_public_object_input_for_create=body)
+        create = self._api(api, creates=True).create
+        created = self._call(create, simple_public_object_input_for_create=body, sent=body.properties)
         return str(created.id)
 
     def complete_task(self, task_id: str) -> None:
@@ -249,10 +212,13 @@ class HubSpotGateway:
     def _associated(
         self, kind: str, object_id: str, to_type: str, properties: Iterable[str]
     ) -> dict[str, Properties]:
-        """The records of `to_type` associated with a record, with these properties (two calls)."""
-        associations_api = self._api("crm.associations.v4.basic_api")
-        page = self._call(associations_api.get_page, kind, object_id, to_type, limit=100)
-        ids = [str(r.to_object_id) for r in page.results]
+        """The records of `to_type` associated with a record, with these properties: the associations
+        page by page (500 a page, the v4 API's most), then one batch read per 100."""
+        get_page = self._api("crm.associations.v4.basic_api").get_page
+        pages = self._pages(
+            lambda after: self._call(get_page, kind, object_id, to_type, limit=500, **_after(after))
+        )
+        ids = [str(r.to_object_id) for page in pages for r in page.results]
         return self._read(self._api(_BATCH_READS[to_type]), ids, properties) if ids else {}
 
     def open_deal_owner(self, company_id: str) -> str | None:
@@ -311,7 +277,8 @@ class HubSpotGateway:
     def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
         """Write properties to one lead."""
         body = SimplePublicObjectInput(properties=dict(properties))
-        self._call(self._api("crm.objects.leads.basic_api").update, lead_id, simple_public_object_input=body)
+        update = self._api("crm.objects.leads.basic_api").update
+        self._call(update, lead_id, simple_public_object_input=body, sent=properties)
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
         """Let a blocked workflow action go on (automation v4 callbacks API); False when HubSpot refuses
@@ -329,6 +296,11 @@ class HubSpotGateway:
             logger.warning("workflow callback refused", callback_id=callback_id, error=str(exc))
             return False
         return True
+
+
+def _after(cursor: str | None) -> dict[str, Any]:
+    """The `after` argument of a listing's next page (none for the first)."""
+    return {"after": cursor} if cursor else {}
 
 
 def _association(object_id: str, type_id: int) -> dict[str, Any]:

@@ -45,6 +45,11 @@ class HubSpotRateLimited(HubSpotError):
     """HubSpot answered 429: retry after a pause (the journey's Retry matches this class name)."""
 
 
+class HubSpotQuotaExhausted(HubSpotRateLimited):
+    """HubSpot's daily API quota is spent: nothing succeeds before it resets (at midnight in the portal's
+    time zone), so the work waits for that instead of burning retries (its own Retry in the journey)."""
+
+
 class HubSpotUnavailable(HubSpotError):
     """HubSpot answered 5xx or the connection failed: retry with backoff."""
 

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from leadflow.app.ports import EventQueue, HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
+from leadflow.app.ports import (
+    EventQueue,
+    HubSpot,
+    HubSpotError,
+    JourneyEngine,
+    JourneyStore,
+    Notifier,
+    RoutingLedger,
+)
 from leadflow.core.calendar import WorkCalendar
 from leadflow.core.clock import Clock, seconds_until
 from leadflow.core.config import LeadflowConfig, Member, TeamConfig
@@ -20,6 +28,7 @@ from leadflow.core.journey_state import Handoff, JourneyState, NextEscalation
 from leadflow.core.lifecycle import Prop
 from leadflow.core.routing import Owner, member_by_email
 from leadflow.core.workflow_outcome import CallbackCompletion, journey_outcome
+from leadflow.observability import logger
 
 
 class RoutingError(RuntimeError):
@@ -113,6 +122,30 @@ class StepContext:
         self.store.remember(state.key, JourneyFields(tasks={state.escalations: task_id}))
         return task_id
 
+    def complete_task(self, state: JourneyState, task_id: str) -> None:
+        """Complete a task; one a rep deleted in HubSpot has nothing left to complete (noted, not failed)."""
+        if not self.unless_deleted(state, lambda: self.hubspot.complete_task(task_id)):
+            self.note(state, f"the task {task_id} was deleted in HubSpot; the journey goes on without it")
+
+    def update_lead(self, state: JourneyState, properties: dict[str, str]) -> None:
+        """Write to the journey's lead (when it has one); a lead a rep deleted is noted and left alone."""
+        lead_id = state.lead_id
+        if lead_id and not self.unless_deleted(state, lambda: self.hubspot.update_lead(lead_id, properties)):
+            self.note(state, f"the lead {lead_id} was deleted in HubSpot; the journey goes on on the contact")
+            state.lead_id = None
+
+    @staticmethod
+    def unless_deleted(state: JourneyState, write: Callable[[], object]) -> bool:
+        """Run a write to a record HubSpot may no longer have; False when it answered 404 (deleted)."""
+        try:
+            write()
+        except HubSpotError as exc:
+            if not exc.not_found:
+                raise
+            logger.warning("record deleted in HubSpot", contact_id=state.contact_id, error=str(exc))
+            return False
+        return True
+
     def note(self, state: JourneyState, text: str) -> None:
         """A note on the contact's (and lead's) timeline: every routing decision and escalation explains
         itself."""
@@ -149,22 +182,22 @@ def hand_over(
     when the lead gets a new one.
     """
     assert state.assignment is not None, "runs after route"
-    owner_id, due_at = state.assignment.owner_id, handover.due_at
+    due_at = handover.due_at
     if handover.new_task is not None:
         if state.handoff is not None:
-            ctx.hubspot.complete_task(state.handoff.task_id)
-        subject, body = handover.new_task
-        task_id = ctx.task_once(
-            state,
-            lambda: ctx.hubspot.create_task(
-                state.contact_id, owner_id, subject=subject, body=body, due_at=due_at, lead_id=state.lead_id
-            ),
-            recorded,
-        )
+            ctx.complete_task(state, state.handoff.task_id)
+        task_id = _new_task(ctx, state, handover.new_task, due_at, recorded)
     else:
         assert state.handoff is not None, "a kept task exists"
         task_id = state.handoff.task_id
-        ctx.hubspot.reschedule_task(task_id, due_at)
+        if not ctx.unless_deleted(state, lambda: ctx.hubspot.reschedule_task(task_id, due_at)):
+            # The rep deleted the SLA task: the lead still needs its decision, so it gets a new one.
+            ctx.note(
+                state,
+                f"the task {task_id} was deleted in HubSpot; a new one is due {due_at:%Y-%m-%d %H:%M} UTC",
+            )
+            subject = f"MQL still waiting for your accept / recycle / reject (score {state.score})"
+            task_id = _new_task(ctx, state, (subject, handover.note), due_at, recorded)
     ctx.hubspot.update_contact(
         state.contact_id,
         {
@@ -173,8 +206,8 @@ def hand_over(
             Prop.ESCALATIONS: str(state.escalations),
         },
     )
-    if state.lead_id and handover.lead:
-        ctx.hubspot.update_lead(state.lead_id, handover.lead)
+    if handover.lead:
+        ctx.update_lead(state, handover.lead)
     ctx.note(state, handover.note)
     state.handoff = Handoff(task_id=task_id, due_at=due_at, timeout_seconds=handover.seconds)
     state.next_escalation = handover.next_escalation
@@ -182,3 +215,22 @@ def hand_over(
         update={"task_id": task_id, "sla_due_at": due_at, "escalations": state.escalations}
     )
     ctx.record(state, handover.status, fields)
+
+
+def _new_task(
+    ctx: StepContext,
+    state: JourneyState,
+    task: tuple[str, str],
+    due_at: datetime,
+    recorded: JourneyRecord | None,
+) -> str:
+    """The owner's task for this handoff, created once (see `task_once`)."""
+    assert state.assignment is not None
+    owner_id, (subject, body) = state.assignment.owner_id, task
+    return ctx.task_once(
+        state,
+        lambda: ctx.hubspot.create_task(
+            state.contact_id, owner_id, subject=subject, body=body, due_at=due_at, lead_id=state.lead_id
+        ),
+        recorded,
+    )

@@ -58,5 +58,4 @@ def move_lead(
     ctx: StepContext, state: JourneyState, stage: str, properties: dict[str, str] | None = None
 ) -> None:
     """Move the journey's lead (when it has one) to `stage`, with more properties."""
-    if state.lead_id:
-        ctx.hubspot.update_lead(state.lead_id, {LeadProp.STAGE: stage, **(properties or {})})
+    ctx.update_lead(state, {LeadProp.STAGE: stage, **(properties or {})})

@@ -13,7 +13,7 @@ from leadflow.core.calendar import WorkCalendar
 from leadflow.core.decisions import Decision, sql_path
 from leadflow.core.journey_record import JourneyFields, JourneyStatus
 from leadflow.core.journey_state import JourneyState, Qualification
-from leadflow.core.lifecycle import SQL, Prop, fingerprint
+from leadflow.core.lifecycle import MQL, SQL, Prop, fingerprint
 from leadflow.observability import count, logger
 
 
@@ -39,7 +39,7 @@ def mark_sal(ctx: StepContext, state: JourneyState) -> JourneyState:
             **({Prop.LIFECYCLE: stage} if (stage := ctx.config.journey.sal_stage) else {}),
         },
     )
-    ctx.hubspot.complete_task(state.handoff.task_id)
+    ctx.complete_task(state, state.handoff.task_id)
     state.outcome = "sal"
     state.qualification = Qualification(due_at=due_at, timeout_seconds=seconds)
     count("MQLsAccepted")
@@ -112,13 +112,13 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
     journey's HubSpot Lead (if any) goes to its Disqualified stage with the reason."""
     assert state.decision is not None and state.handoff is not None, "close runs after a decision"
     recycled = state.decision.decision is Decision.RECYCLE
-    # HubSpot only moves lifecyclestage forward: clear it, then set it back to lead.
-    ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: ""})
-    changes = {Prop.LIFECYCLE: "lead", Prop.MQL_AT: "", Prop.DECISION_REASON: state.decision.reason}
+    # Everything but the stage first: a value HubSpot refuses fails the step before the stage moves.
+    changes = {Prop.MQL_AT: "", Prop.DECISION_REASON: state.decision.reason}
     ctx.hubspot.update_contact(
         state.contact_id, changes | (_recycled(ctx, state) if recycled else _rejected(ctx, state))
     )
-    ctx.hubspot.complete_task(state.handoff.task_id)
+    _back_to_lead(ctx, state)
+    ctx.complete_task(state, state.handoff.task_id)
     status = JourneyStatus.RECYCLED if recycled else JourneyStatus.REJECTED
     state.outcome = "recycled" if recycled else "rejected"
     count("MQLsRecycled" if recycled else "MQLsRejected", reason=state.decision.reason)
@@ -134,6 +134,19 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
     disqualified = ctx.config.journey.leads.disqualified_stage
     move_lead(ctx, state, disqualified, {Prop.DECISION_REASON: state.decision.reason})
     return state
+
+
+def _back_to_lead(ctx: StepContext, state: JourneyState) -> None:
+    """Lifecycle stage back to `lead`. HubSpot only moves lifecyclestage forward, so it is cleared,
+    then set (https://developers.hubspot.com/docs/api/crm/contacts); when the set fails, the stage the
+    journey left it in is put back, so the contact is never left without one while the step retries."""
+    ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: ""})
+    try:
+        ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: "lead"})
+    except Exception:
+        sal_stage = ctx.config.journey.sal_stage if state.qualification is not None else None
+        ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: sal_stage or MQL})
+        raise
 
 
 def _recycled(ctx: StepContext, state: JourneyState) -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""HubSpot's answers as leadflow's errors, and the retry policy its rate limits call for.
+
+Errors come out as typed exceptions whose class names the journey's Retry rules match (Lambda
+reports the exception class as the error type); a refused write names each refused property with
+the value leadflow sent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, Self
+
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from leadflow.app.ports import HubSpotError, HubSpotQuotaExhausted, HubSpotRateLimited, HubSpotUnavailable
+from leadflow.observability import count
+
+# How many 429s one call sits out before the caller's own retry (the journey's Retry, SQS
+# redelivery) takes over: each waits for HubSpot's ten-second window, and a Lambda has 30 s.
+RATE_LIMIT_WAITS: Final = 2
+_VALIDATION_PREFIX: Final = "Property values were not valid: "
+
+
+class HubSpotRetry(Retry):
+    """urllib3's Retry as HubSpot's rate limits want it.
+
+    Every 429 is counted. A full ten-second window is waited out: HubSpot sends no Retry-After
+    on these, but says the window's length and what is left of it in its `X-HubSpot-RateLimit-*`
+    headers (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines), so
+    the wait is a random part of that window, which spreads the callers out. A spent daily quota
+    is not retried at all: nothing changes before it resets.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if response is not None and response.status == 429:
+            count("HubSpotRateLimited")
+            limited = sum(1 for h in self.history if h.status == 429)
+            if _daily_quota_spent(response) or limited >= RATE_LIMIT_WAITS:
+                # With raise_on_status off, urllib3 hands the 429 itself to the client.
+                raise MaxRetryError(_pool, url or "", "HubSpot rate limit")  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        given = super().get_retry_after(response)
+        headers = response.headers
+        if given is None and response.status == 429 and headers.get("X-HubSpot-RateLimit-Remaining") == "0":
+            window_s = int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") or 10_000) / 1000
+            return random.uniform(window_s / 2, window_s)  # noqa: S311 - spreading retries, not security
+        return given
+
+
+def _daily_quota_spent(response: BaseHTTPResponse) -> bool:
+    return response.headers.get("X-HubSpot-RateLimit-Daily-Remaining") == "0"
+
+
+def hubspot_error(status: int | None, message: str, policy: str = "") -> HubSpotError:
+    """The typed error for a HubSpot answer: 429 and 5xx (or no answer at all) are worth retrying,
+    a spent daily quota only once it resets."""
+    text = f"HubSpot answered {status}" + (f": {message}" if message else "")
+    if status == 429:
+        if policy == "DAILY":
+            count("HubSpotQuotaExhausted")
+            return HubSpotQuotaExhausted(text, status)
+        return HubSpotRateLimited(text, status)
+    if status is None or status == 0 or status >= 500:
+        return HubSpotUnavailable(text if status else f"HubSpot unreachable: {message}", status)
+    return HubSpotError(text, status)
+
+
+def translate(exc: Exception, sent: Mapping[str, str] | None = None) -> HubSpotError:
+    """The error for an exception the generated client raised; `sent` the properties written, so a
+    refusal names each refused one with its value."""
+    status = getattr(exc, "status", None)
+    body = getattr(exc, "body", None)
+    answer: dict[str, Any] = {}
+    if body:
+        try:
+            parsed = json.loads(body)
+            answer = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            answer = {"message": str(body)[:200]}
+    message = refused_properties(str(answer.get("message", "")), sent or {})
+    return hubspot_error(status, message or ("" if status else str(exc)), str(answer.get("policyName", "")))
+
+
+def refused_properties(message: str, sent: Mapping[str, str]) -> str:
+    """HubSpot's validation message ("Property values were not valid: [{...}]", its JSON list of
+    refusals) as one line per refused property, with the value sent; other messages as they are."""
+    if not message.startswith(_VALIDATION_PREFIX):
+        return message
+    try:
+        refusals = json.loads(message.removeprefix(_VALIDATION_PREFIX))
+    except ValueError:
+        return message
+    parts = []
+    for refusal in refusals if isinstance(refusals, list) else []:
+        name = str(refusal.get("name", "?"))
+        value = f"={sent[name]!r}" if name in sent else ""
+        parts.append(f"{name}{value}: {refusal.get('message', '')} ({refusal.get('error', '')})")
+    return "refused " + "; ".join(parts) if parts else message
