@@ -68,6 +68,7 @@ def _summary(row: JourneyRecord, now: datetime) -> dict[str, Any]:
         ),
         "escalations": row.escalations or 0,
         "stuck_past_sla": row.stuck(now),
+        "parked_until": row.parked_until.isoformat() if row.parked_until and row.parked(now) else None,
     }
 
 
@@ -106,6 +107,8 @@ def print_rows(rows: list[JourneyRecord], out: TextIO, as_json: bool, now: datet
     print(header, file=out)
     for r in rows:
         flag = "  STUCK" if r.stuck(now) else ""
+        if r.parked_until and r.parked(now):
+            flag += f"  PARKED until {r.parked_until:%Y-%m-%d %H:%M} UTC (HubSpot's daily API quota)"
         due = r.sla_due_at.isoformat() if r.sla_due_at else ""
         print(
             f"{r.contact_id:<10} {r.status or '':<18} {r.owner_id or '':<8} {r.lead_id or '-':<8} "
@@ -129,6 +132,8 @@ def print_timeline(view: dict[str, Any], out: TextIO, as_json: bool) -> None:
         f"lead {j['lead_id'] or '-'}  deal {j['deal_id'] or '-'}",
         file=out,
     )
+    if j["parked_until"]:
+        print(f"parked until {j['parked_until']}: HubSpot's daily API quota is spent", file=out)
     print(f"execution {view['execution_arn']}", file=out)
     for step in view["states"]:
         print(f"  {step['at']}  {step['state']}", file=out)

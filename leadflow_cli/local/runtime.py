@@ -171,7 +171,7 @@ class LocalRuntime:
                 response["x-amz-function-error"] = "Unhandled"
             return payload
 
-        patches = [mock.patch.object(LambdaBackend, "invoke", invoke), self._waits.patch()] + [
+        patches = [mock.patch.object(LambdaBackend, "invoke", invoke), *self._waits.patches()] + [
             mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
             for name in _DYNAMODB_WRITES
         ]

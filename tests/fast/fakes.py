@@ -105,7 +105,8 @@ class FakeHubSpot:
         return found
 
     def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
-        return dict(self._call("read_contacts", lambda: self._read("contacts", ids, properties)))
+        wanted = {*properties, Prop.MERGED_IDS}
+        return dict(self._call("read_contacts", lambda: self._read("contacts", ids, wanted)))
 
     def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         return dict(self._call("read_companies", lambda: self._read("companies", ids, properties)))
@@ -452,6 +453,10 @@ class FakeQueue:
     records: list[WorkflowRecord] = field(default_factory=list)
     completions: list[CallbackCompletion] = field(default_factory=list)
     down: bool = False
+    parked: list[tuple[list[str], int]] = field(default_factory=list)
+
+    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        self.parked.append((list(receipt_handles), seconds))
 
     def send(
         self,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
+import pytest
+
+from leadflow.app.ports import HubSpotUnavailable
 from leadflow.core.decisions import Decision
 from leadflow.core.journey_record import JourneyStatus
 from leadflow.core.journey_state import DecisionInput, EngagementInput, JourneyState
@@ -110,6 +114,28 @@ def test_a_recycle_clears_then_resets_the_stage_and_starts_the_cooldown(world: W
         "bad_timing",
         "owner",
     )
+
+
+def test_a_recycle_whose_stage_cannot_be_set_back_leaves_the_contact_in_its_stage_for_the_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = decided(world, world.handed_off(), Decision.RECYCLE, "bad_timing")
+    write = world.hubspot.update_contact
+    refused: list[str] = []
+
+    def down_once_for_the_stage(contact_id: str, properties: Mapping[str, str]) -> None:
+        if dict(properties) == {"lifecyclestage": "lead"} and not refused:
+            refused.append(contact_id)
+            raise HubSpotUnavailable("HubSpot answered 502", 502)
+        write(contact_id, properties)
+
+    monkeypatch.setattr(world.hubspot, "update_contact", down_once_for_the_stage)
+    with pytest.raises(HubSpotUnavailable):
+        world.steps.close(state)
+    assert world.hubspot.contact(state.contact_id)["lifecyclestage"] == "marketingqualifiedlead"
+    world.steps.close(state)  # the step's retry
+    assert world.hubspot.contact(state.contact_id)["lifecyclestage"] == "lead"
+    assert world.record(state).status is JourneyStatus.RECYCLED
 
 
 def test_a_recycle_can_clear_the_owner() -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT
+from moto.sqs.models import sqs_backends
 
+from leadflow.core.clock import next_midnight
 from leadflow.handlers import lead_events
+from leadflow_cli.hubspot_standin.rate_limits import RateLimitPlan
 from leadflow_cli.local.lambdas import LocalContext
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -144,3 +149,30 @@ def test_company_properties_are_read_once_per_batch_and_scored(
     assert store.calls_by_route()["companies.batch_read"] == 1
     detail = store.get_object("contacts", contacts[0])["properties"]["leadflow_score_detail"]
     assert "their company is a target account" in detail and "company revenue 25000000" in detail
+
+
+def test_a_spent_daily_quota_parks_the_batch_on_the_queue_until_the_reset(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False, time_scale=None)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = store.create_object("contacts", dict(MQL_PROPS))
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = runtime.queue_urls["LeadEventsQueue"]
+    body = json.dumps(
+        {"events": [HubSpotWebhookSender("http://unused", "unused").event("contact.creation", hot)]}
+    )
+    sqs.send_message(QueueUrl=url, MessageBody=body)
+    (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]
+    event = sqs_event([body])
+    event["Records"][0].update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"])
+    store.limit_rate(RateLimitPlan(daily=0))
+
+    answer = lead_events.handler(event, CONTEXT)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert store.get_object("contacts", hot)["properties"].get("lifecyclestage") in (None, "")
+    (queued,) = sqs_backends[ACCOUNT][REGION].queues[url.rsplit("/", 1)[1]]._messages
+    now = runtime.clock.now()
+    hidden_s = queued.visible_at / 1000 - time.time()
+    assert abs(hidden_s - (next_midnight(now, "UTC") - now).total_seconds()) < 60

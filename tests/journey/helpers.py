@@ -58,7 +58,8 @@ def still_running(runtime: LocalRuntime, arn: str) -> bool:
     return bool(sfn().describe_execution(executionArn=arn)["status"] == "RUNNING")
 
 
-def _webhook(runtime: LocalRuntime, contact: str, prop: str, value: str) -> None:
+def changed(runtime: LocalRuntime, contact: str, prop: str, value: str) -> None:
+    """HubSpot's app webhook for a property change on the contact, now, through the lead-events handler."""
     at_ms = int(runtime.clock.now().timestamp() * 1000)
     event = HubSpotWebhookSender("http://unused", "unused").event(
         "contact.propertyChange", contact, prop, value, occurred_at_ms=at_ms
@@ -74,14 +75,14 @@ def decide(
     store.update_object(
         "contacts", contact, {"leadflow_decision": decision, "leadflow_decision_reason": reason}
     )
-    _webhook(runtime, contact, field, decision if field == "leadflow_decision" else reason)
+    changed(runtime, contact, field, decision if field == "leadflow_decision" else reason)
 
 
 def engage(runtime: LocalRuntime, contact: str, prop: str) -> None:
     """HubSpot stamps an engagement property (meeting booked, email replied, call logged) now."""
     stamp = str(int(runtime.clock.now().timestamp() * 1000))
     runtime.standin.store.update_object("contacts", contact, {prop: stamp})  # type: ignore[union-attr]
-    _webhook(runtime, contact, prop, stamp)
+    changed(runtime, contact, prop, stamp)
 
 
 def journey_record(contact: str) -> JourneyRecord:

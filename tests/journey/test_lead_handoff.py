@@ -13,7 +13,16 @@ import pytest
 from leadflow_cli.hubspot_standin.store import StandInStore
 from leadflow_cli.local.runtime import LocalRuntime
 from tests.conftest import MQL_PROPS
-from tests.journey.helpers import config_file, engage, finished, journey_record, start, states, waiting_for
+from tests.journey.helpers import (
+    config_file,
+    decide,
+    engage,
+    finished,
+    journey_record,
+    start,
+    states,
+    waiting_for,
+)
 
 PACKET_STATES = ["Route", "HandOff", "DirectToSql", "AwaitDecision"]
 
@@ -215,3 +224,20 @@ def test_a_reassignment_and_then_the_fallback_owner_take_the_lead_with_them(
         "lead",
     )
     assert len(crm(runtime).list_objects("leads")) == 1
+
+
+def test_a_lead_deleted_in_hubspot_leaves_the_journey_going_on_on_the_contact(
+    lead_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = lead_runtime()
+    contact, arn, lead = handed_off(runtime)
+    crm(runtime).archive_object("leads", lead["id"])  # the rep deletes the lead
+    decide(runtime, contact, "accept")  # and decides on the contact instead
+    waiting_for(runtime, contact, "engagement")
+    engage(runtime, contact, "engagements_last_meeting_booked")
+    assert finished(arn)["status"] == "SUCCEEDED"
+    (deal,) = crm(runtime).list_objects("deals")
+    assert crm(runtime).associations("deals", deal["id"], "contacts") == [(contact, 3)]
+    notes = [n["properties"]["hs_note_body"] for n in crm(runtime).list_objects("notes")]
+    assert any(f"the lead {lead['id']} was deleted in HubSpot" in n for n in notes)
+    assert contact_props(runtime, contact)["lifecyclestage"] == "salesqualifiedlead"

@@ -80,6 +80,19 @@ def test_an_open_deals_owner_gets_the_lead_when_the_company_has_no_owner(with_co
     assert (state.assignment.owner_email, state.assignment.rule) == ("linus@example.com", "open_deal_owner")
 
 
+def test_an_open_deal_deleted_in_hubspot_no_longer_names_an_owner(with_config: Any) -> None:
+    runtime = with_config()
+    store = runtime.standin.store
+    company = store.create_object("companies", {"name": "Globex"})
+    linus = owners(runtime)["linus@example.com"]
+    deal = store.create_object("deals", {"dealstage": "appointmentscheduled", "hubspot_owner_id": linus})
+    store.associate("companies", company, "deals", deal)
+    store.archive_object("deals", deal)  # HubSpot drops a deleted deal's associations with it
+    state = wiring.steps().route(lead(runtime, associatedcompanyid=company))
+    assert state.assignment is not None
+    assert state.assignment.rule != "open_deal_owner"
+
+
 def test_a_rule_can_switch_account_matching_off(with_config: Any) -> None:
     runtime = with_config(lambda c: c["routing"]["rules"][0].update(account_match=False))
     store = runtime.standin.store

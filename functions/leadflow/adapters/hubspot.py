@@ -25,7 +25,7 @@ from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from leadflow.adapters.hubspot_errors import HubSpotRetry, translate
 from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
-from leadflow.core.lifecycle import Prop
+from leadflow.core.lifecycle import Prop, contact_ids
 from leadflow.core.routing import Owner
 from leadflow.observability import logger
 
@@ -106,12 +106,20 @@ class HubSpotGateway:
             )
             page = self._call(api.read, batch_read_input_simple_public_object_id=body)
             for record in page.results:
-                found[str(record.id)] = dict(record.properties)
+                values = dict(record.properties)
+                found[str(record.id)] = values
+                # A merged-away id is answered with the surviving record under its own id; the
+                # caller asked by the old id, so it is found under that one too.
+                for merged in contact_ids(str(record.id), values)[1:]:
+                    if merged in chunk:
+                        found[merged] = values
         return found
 
     def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
-        """Read contacts' properties, one batch call per 100 ids; unknown ids are left out."""
-        return self._read(self._api("crm.contacts.batch_api"), ids, properties)
+        """Read contacts' properties, one batch call per 100 ids; unknown ids are left out. A contact
+        merged into another is found under the id asked for, with the survivor's properties (its
+        `hs_object_id` says which)."""
+        return self._read(self._api("crm.contacts.batch_api"), ids, {*properties, Prop.MERGED_IDS})
 
     def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""

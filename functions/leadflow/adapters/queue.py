@@ -23,6 +23,9 @@ from leadflow.webhooks.workflow_records import WorkflowRecord
 MESSAGE_BYTES: Final = 60_000
 BATCH_BYTES: Final = 250_000
 BATCH_ENTRIES: Final = 10
+# SQS keeps a received message invisible for at most 12 hours
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+MAX_VISIBILITY_S: Final = 12 * 3600
 
 
 class QueuedEvents(BaseModel):
@@ -76,6 +79,16 @@ class SqsEventQueue:
                 codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
                 raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
         return calls
+
+    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Keep received messages out of sight for `seconds` (capped at SQS's 12 hours)."""
+        timeout = max(0, min(seconds, MAX_VISIBILITY_S))
+        for start in range(0, len(receipt_handles), BATCH_ENTRIES):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout}
+                for i, handle in enumerate(receipt_handles[start : start + BATCH_ENTRIES])
+            ]
+            self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
 
 
 def parse_message(body: str) -> QueuedEvents:

@@ -274,6 +274,10 @@ class EventQueue(Protocol):
         """Enqueue events, signals, workflow records and callback completions; the send calls made."""
         ...
 
+    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Keep received messages out of sight for `seconds` (at most 12 hours), when they come back."""
+        ...
+
 
 class Notifier(Protocol):
     """Escalation and failure notifications (best effort: never raises)."""

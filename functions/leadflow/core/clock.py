@@ -7,7 +7,8 @@ test or the demo can move forward), so no production path knows about compressed
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
 
@@ -15,6 +16,13 @@ Clock = Callable[[], datetime]
 def utcnow() -> datetime:
     """The current time, timezone-aware (the production clock)."""
     return datetime.now(UTC)
+
+
+def next_midnight(now: datetime, time_zone: str) -> datetime:
+    """The next midnight in `time_zone` after `now` (in UTC)."""
+    local = now.astimezone(ZoneInfo(time_zone))
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+    return midnight.astimezone(UTC)
 
 
 def seconds_until(now: datetime, due_at: datetime) -> int:

@@ -169,6 +169,16 @@ class EscalationStep(Strict):
     hours: Hours
 
 
+class PortalConfig(Strict):
+    """Facts about the HubSpot portal leadflow runs in."""
+
+    time_zone: TimeZone = Field(
+        default="UTC",
+        description="the portal's time zone (Settings > Account defaults): its daily API quota resets "
+        "at midnight there",
+    )
+
+
 class SlaConfig(Strict):
     """How long a rep has to decide, and what happens each time that time runs out."""
 
@@ -308,6 +318,7 @@ class LeadflowConfig(Strict):
     sla: SlaConfig = SlaConfig()
     journey: JourneyConfig = JourneyConfig()
     workflows: WorkflowsConfig = WorkflowsConfig()
+    portal: PortalConfig = PortalConfig()
 
     @model_validator(mode="after")
     def _fast_track_defined(self) -> LeadflowConfig:
@@ -329,8 +340,9 @@ class LeadflowConfig(Strict):
     @property
     def contact_properties(self) -> frozenset[str]:
         """Every contact property the lead intake reads: what it scores and acts on, the handoff
-        packet it compares before writing, and the MQL gates."""
-        return frozenset(self.subscribed_properties) | frozenset(PACKET) | frozenset(GATES)
+        packet it compares before writing, the MQL gates, and the ids merged into the contact."""
+        read = frozenset(self.subscribed_properties) | frozenset(PACKET) | frozenset(GATES)
+        return read | {Prop.MERGED_IDS}
 
     @property
     def uses_leads(self) -> bool:

@@ -135,6 +135,8 @@ class JourneyFields(BaseModel):
     failed_state: str | None = None
     error: str | None = None
     cause: str | None = None
+    # Set when HubSpot's daily API quota ran out under a step: it is retried once the quota resets.
+    parked_until: datetime | None = None
     # Kept per escalation count, so a retried step reuses what the first attempt made.
     tasks: dict[int, str] = Field(default_factory=dict, description="escalation count -> task id")
     reassignments: dict[int, Reassignment] = Field(default_factory=dict)
@@ -175,6 +177,10 @@ class JourneyRecord(JourneyFields):
     def stuck(self, now: datetime) -> bool:
         """Still owed a decision after its SLA deadline."""
         return bool(self.status and self.status.awaits_decision and self.sla_due_at and self.sla_due_at < now)
+
+    def parked(self, now: datetime) -> bool:
+        """A step waits for HubSpot's daily API quota to reset."""
+        return bool(self.parked_until and self.parked_until > now)
 
     def age_hours(self, now: datetime) -> float:
         """Hours since the contact became an MQL."""

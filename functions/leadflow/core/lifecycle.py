@@ -63,6 +63,10 @@ class Prop:
     # HubSpot keeps the id of a contact's primary company on the contact.
     COMPANY_ID: Final = "associatedcompanyid"
     LEAD_STATUS: Final = "hs_lead_status"
+    # HubSpot's record of the contacts merged into this one: their ids, ";"-separated.
+    MERGED_IDS: Final = "hs_merged_object_ids"
+    # HubSpot answers every read with the record's own id: a merged-away id reads as the survivor.
+    OBJECT_ID: Final = "hs_object_id"
 
 
 # The handoff packet: what scoring writes on every contact it scores.
@@ -101,6 +105,13 @@ class LeadProp:
 
 # The object type id HubSpot's generic webhook events give leads.
 LEAD_OBJECT_TYPE: Final = "0-136"
+
+
+def contact_ids(contact_id: str, props: Mapping[str, str | None]) -> list[str]:
+    """Every id the contact has had: its own and those of the contacts merged into it, whose
+    journeys are its journeys."""
+    merged = [i.strip() for i in (props.get(Prop.MERGED_IDS) or "").split(";") if i.strip()]
+    return [contact_id, *(i for i in merged if i != contact_id)]
 
 
 def fingerprint(props: Mapping[str, str | None], names: Iterable[str]) -> str:

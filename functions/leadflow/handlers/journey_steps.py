@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 
 from leadflow import wiring
 from leadflow.app.journey import JourneySteps
+from leadflow.app.ports import HubSpotQuotaExhausted
 from leadflow.core.journey_record import WaitKind
 from leadflow.core.journey_state import EscalationStepName, JourneyState
 from leadflow.observability import logger, metrics
@@ -39,7 +40,13 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return run(_steps(), event).model_dump(mode="json")
+        steps = _steps()
+        try:
+            return run(steps, event).model_dump(mode="json")
+        except HubSpotQuotaExhausted:
+            # Shown on the journey until the quota resets; the state's Retry runs the step again.
+            steps.park(_state(event.get("state", event)))
+            raise
 
     handler.__doc__ = run.__doc__
     return handler

@@ -15,7 +15,10 @@ from pydantic import ValidationError
 
 from leadflow import wiring
 from leadflow.adapters.queue import parse_message
+from leadflow.app.intake import IntakeResult
+from leadflow.app.ports import HubSpotQuotaExhausted
 from leadflow.app.workflow_callbacks import complete_callbacks
+from leadflow.core.clock import next_midnight, seconds_until
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.observability import count, logger, metrics
@@ -45,12 +48,32 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         signals += [(message.message_id, s) for s in queued.signals]
         records += [(message.message_id, r) for r in queued.records]
         completions += [(message.message_id, c) for c in queued.completions]
-    result = wiring.intake().process(parsed, signals, records)
+    try:
+        result = wiring.intake().process(parsed, signals, records)
+    except HubSpotQuotaExhausted:
+        result = IntakeResult(
+            failed_message_ids=[m for m, _ in parsed + signals + records], quota_exhausted=True
+        )
     failed.extend(result.failed_message_ids)
     if completions:
         failed.extend(complete_callbacks(wiring.hubspot(), completions))
+    if result.quota_exhausted:
+        _park(SQSEvent(event), set(result.failed_message_ids))
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)
     count("DecisionsReceived", result.decisions_delivered + result.decisions_parked)
     logger.info("lead events processed", records=len(parsed), failed=len(failed), **vars(result))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in dict.fromkeys(failed)]}
+
+
+def _park(event: SQSEvent, message_ids: set[str]) -> None:
+    """HubSpot's daily quota is spent: nothing succeeds before it resets (midnight in the portal's time
+    zone, https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines), so the
+    messages stay out of sight until then instead of spending their receives towards the DLQ."""
+    now = wiring.clock()()
+    until = next_midnight(now, wiring.config().portal.time_zone)
+    handles = [r.receipt_handle for r in event.records if r.message_id in message_ids]
+    wiring.queue().park(handles, seconds_until(now, until))
+    logger.warning(
+        "HubSpot's daily API quota is spent; messages parked", messages=len(handles), until=until.isoformat()
+    )

@@ -17,10 +17,11 @@ from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
 from leadflow.app.intake.inputs import Delivered, JourneyInputs
 from leadflow.app.intake.lead_moves import LeadMoves
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
-from leadflow.app.intake.starts import journey_of, start_journey
+from leadflow.app.intake.starts import journey_of, latest_journey_of, start_journey
 from leadflow.app.ports import (
     HubSpot,
     HubSpotError,
+    HubSpotQuotaExhausted,
     HubSpotRateLimited,
     HubSpotUnavailable,
     JourneyEngine,
@@ -31,7 +32,7 @@ from leadflow.app.ports import (
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import is_open
-from leadflow.core.lifecycle import LeadProp, Prop
+from leadflow.core.lifecycle import LeadProp, Prop, contact_ids
 from leadflow.core.signals import ContactSignal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
 from leadflow.observability import logger
@@ -54,6 +55,8 @@ class IntakeResult:
     decisions_parked: int = 0
     decisions_refused: int = 0
     engagements_delivered: int = 0
+    # HubSpot's daily API quota ran out under some of the work: its messages wait for the reset.
+    quota_exhausted: bool = False
 
     def decided(self, outcome: Delivered) -> None:
         """Count what became of a decision."""
@@ -109,7 +112,8 @@ class LeadIntake:
         for contact_id, props in contacts.items():
             try:
                 self._act_on(contact_id, {**props, **updates.get(contact_id, {})}, batch, result)
-            except Exception:
+            except Exception as exc:
+                result.quota_exhausted |= isinstance(exc, HubSpotQuotaExhausted)
                 logger.exception("contact processing failed; its work will be retried", contact_id=contact_id)
                 result.failed_message_ids.extend(
                     m for m in batch.messages[contact_id] if m not in result.failed_message_ids
@@ -182,7 +186,8 @@ class LeadIntake:
                 continue
             try:
                 decided, engaged = self._lead_moves.deliver(lead_id, props, moved_at)
-            except Exception:
+            except Exception as exc:
+                result.quota_exhausted |= isinstance(exc, HubSpotQuotaExhausted)
                 logger.exception("lead move failed; it will be retried", lead_id=lead_id)
                 result.failed_message_ids.extend(message_ids)
                 continue
@@ -231,6 +236,12 @@ class LeadIntake:
         record brought them, with what records brought laid over them as the freshest values."""
         wanted = self._config.contact_properties
         contacts = self._hubspot.read_contacts(batch.unread, wanted) if batch.unread else {}
+        for asked, props in list(contacts.items()):
+            survivor = str(props.get(Prop.OBJECT_ID) or asked)
+            if survivor != asked:
+                # HubSpot merged the contact into another: the work is the survivor's, done once.
+                batch.merged(asked, survivor)
+                contacts[survivor] = contacts.pop(asked)
         for contact_id, fresh in batch.fresh.items():
             if contact_id in contacts or fresh.complete:
                 base = contacts.get(contact_id) or dict.fromkeys(wanted)
@@ -254,12 +265,14 @@ class LeadIntake:
     ) -> dict[str, dict[str, str]]:
         """Store each rescored contact's new signals and score it; the property changes to write back."""
         scored = sorted(batch.scored & contacts.keys(), key=int)
-        history = self._signals.load_signals(scored) if scored else {}
+        # A survivor of a merge scores on the signals of every contact merged into it.
+        ids = {c: contact_ids(c, contacts[c]) for c in scored}
+        history = self._signals.load_signals({i for each in ids.values() for i in each}) if scored else {}
         updates: dict[str, dict[str, str]] = {}
         now = self._clock()
         for contact_id in scored:
             props = contacts[contact_id]
-            known = history.get(contact_id, [])
+            known = [s for i in ids[contact_id] for s in history.get(i, [])]
             seen = {s.key() for s in known}
             arrived = self._rescoring.signals_from_events(batch.rescore.get(contact_id, []), props)
             fresh = unique([s for s in arrived + batch.outside.get(contact_id, []) if s.key() not in seen])
@@ -270,7 +283,7 @@ class LeadIntake:
             if (
                 card.is_mql
                 and self._rescoring.may_become_mql(contact_id, props, now)
-                and not self._running(contact_id)
+                and not self._running(contact_id, props)
             ):
                 result.new_mqls += 1
                 change |= mql_stamp(card.reason, now)
@@ -281,22 +294,22 @@ class LeadIntake:
                 updates[contact_id] = change
         return updates
 
-    def _running(self, contact_id: str) -> bool:
+    def _running(self, contact_id: str, props: Properties) -> bool:
         """Whether the journey store holds a journey of the contact still running (or starting), whatever
         HubSpot's copy of its status says: a late or redelivered record cannot make a second MQL."""
-        latest = self._journeys.latest_journey(contact_id)
+        latest = latest_journey_of(self._journeys, contact_id, props)
         return latest is not None and (latest.status is None or is_open(latest.status))
 
     def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
         # earlier after the write-back succeeded.
         due = journey_of(contact_id, props)
-        if due is not None and start_journey(self._journeys, self._engine, due):
+        if due is not None and start_journey(self._journeys, self._engine, due, props):
             result.journeys_started += 1
         if contact_id in batch.decisions:
             result.decided(self._inputs.decision(contact_id, props, batch.decisions[contact_id]))
         for kind, at, changed in batch.engagements.get(contact_id, []):
-            delivered = self._inputs.engagement(contact_id, kind, at, changed)
+            delivered = self._inputs.engagement(contact_id, props, kind, at, changed)
             result.engagements_delivered += delivered is Delivered.RESUMED
 
 

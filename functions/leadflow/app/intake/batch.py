@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from leadflow.app.ports import Properties
 from leadflow.core.config import EngagementKind
 from leadflow.core.signals import Signal, parse_hubspot_time
 from leadflow.webhooks.events import WebhookEvent
+
+_T = TypeVar("_T")
 
 
 def event_time(event: WebhookEvent) -> datetime:
@@ -55,6 +58,20 @@ class IntakeBatch:
         latest, ids = self.leads.get(lead_id, (at, []))
         self.leads[lead_id] = (max(latest, at), [*ids, message_id] if message_id not in ids else ids)
 
+    def merged(self, old_id: str, survivor_id: str) -> None:
+        """HubSpot merged `old_id` into `survivor_id`: its work is the survivor's."""
+        _move(self.messages, old_id, survivor_id)
+        _move(self.rescore, old_id, survivor_id)
+        _move(self.engagements, old_id, survivor_id)
+        _move(self.outside, old_id, survivor_id)
+        if old_id in self.decisions:
+            self.decided(survivor_id, self.decisions.pop(old_id))
+        if old_id in self.fresh:
+            self.fresh.setdefault(survivor_id, self.fresh.pop(old_id))
+        if old_id in self.unread:
+            self.unread.discard(old_id)
+            self.unread.add(survivor_id)
+
     @property
     def scored(self) -> set[str]:
         """The contacts to rescore."""
@@ -71,3 +88,10 @@ class IntakeBatch:
         self.engagements.setdefault(contact_id, []).append(
             (kind, parse_hubspot_time(value) or changed, changed)
         )
+
+
+def _move(per_contact: dict[str, list[_T]], old_id: str, new_id: str) -> None:
+    moved = per_contact.pop(old_id, None)
+    if moved is not None:
+        kept = per_contact.setdefault(new_id, [])
+        kept.extend(m for m in moved if m not in kept)

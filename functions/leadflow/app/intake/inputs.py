@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from leadflow.app.intake.starts import latest_journey_of
 from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties
 from leadflow.core.clock import Clock
 from leadflow.core.config import EngagementKind
@@ -53,7 +54,7 @@ class JourneyInputs:
         value = (props.get(Prop.DECISION) or "").strip().lower()
         reason = (props.get(Prop.DECISION_REASON) or "").strip().lower()
         decision = _decision(contact_id, value)
-        record = self._journeys.latest_journey(contact_id) if decision else None
+        record = latest_journey_of(self._journeys, contact_id, props) if decision else None
         if decision is None or record is None:
             return Delivered.IGNORED
         return self.decide(record, decision, reason, decided_at)
@@ -83,10 +84,12 @@ class JourneyInputs:
         self._hubspot.create_note(contact_id, f"leadflow: {refusal}.", self._clock(), lead_id)
         logger.info("decision refused", contact_id=contact_id, problem=refusal)
 
-    def engagement(self, contact_id: str, kind: EngagementKind, at: datetime, changed: datetime) -> Delivered:
+    def engagement(
+        self, contact_id: str, props: Properties, kind: EngagementKind, at: datetime, changed: datetime
+    ) -> Delivered:
         """A sales engagement at `at` (stamped on the contact at `changed`), for the contact's open journey
         if its team's SQL policy counts it."""
-        record = self._journeys.latest_journey(contact_id)
+        record = latest_journey_of(self._journeys, contact_id, props)
         if record is None or not is_open(record.status) or _stale(record, changed):
             return Delivered.IGNORED
         if not qualifies(record.sql_policy or "engagement_required", kind):

@@ -53,7 +53,7 @@ class LeadMoves:
         assert move.decision is not None
         decided = self._inputs.decide(record, move.decision, move.reason, moved_at, lead_id)
         engaged = (
-            self._inputs.engagement(record.contact_id, "lead_qualified", moved_at, moved_at)
+            self._inputs.engagement(record.contact_id, {}, "lead_qualified", moved_at, moved_at)
             if move.qualified
             else None
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadflow.app.ports import JourneyEngine, JourneyStore, Properties
-from leadflow.core.journey_record import execution_name, is_open
+from leadflow.core.journey_record import JourneyRecord, execution_name, is_open, mql_time
 from leadflow.core.journey_state import JourneyState
-from leadflow.core.lifecycle import MQL, Prop
+from leadflow.core.lifecycle import MQL, Prop, contact_ids
 from leadflow.observability import logger
 
 
@@ -27,12 +27,23 @@ def journey_of(contact_id: str, props: Properties) -> JourneyState | None:
     )
 
 
-def start_journey(journeys: JourneyStore, engine: JourneyEngine, state: JourneyState) -> bool:
-    """Start the journey unless another one of the contact's is open; whether it started now.
+def latest_journey_of(journeys: JourneyStore, contact_id: str, props: Properties) -> JourneyRecord | None:
+    """The contact's latest journey, an open one first. A contact HubSpot merged others into has
+    their journeys too: one may have begun under a merged-away id."""
+    found = [r for i in contact_ids(contact_id, props) if (r := journeys.latest_journey(i)) is not None]
+    running = [r for r in found if r.status is None or is_open(r.status)]
+    return max(running or found, key=lambda r: mql_time(r.journey_id), default=None)
+
+
+def start_journey(
+    journeys: JourneyStore, engine: JourneyEngine, state: JourneyState, props: Properties | None = None
+) -> bool:
+    """Start the journey unless another one of the contact's (`props` name the ids merged into it) is
+    open; whether it started now.
 
     The execution name is deterministic, so a redelivered MQL starts nothing the second time.
     """
-    latest = journeys.latest_journey(state.contact_id)
+    latest = latest_journey_of(journeys, state.contact_id, props or {})
     if latest and is_open(latest.status) and latest.journey_id != state.journey_id:
         # One journey at a time: HubSpot's lifecycle was moved by hand while one was open.
         logger.warning("a journey is already open; not starting another", contact_id=state.contact_id)

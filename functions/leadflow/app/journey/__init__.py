@@ -10,6 +10,7 @@ retries them on HubSpot rate limits and outages. The steps are grouped by concer
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from leadflow.app.journey import assignment, escalation, failure, outcomes, waits
 from leadflow.app.journey.context import RoutingError, StepContext
@@ -65,6 +66,10 @@ class JourneySteps:
     def close(self, state: JourneyState) -> JourneyState:
         """CloseJourney: recycled or rejected."""
         return outcomes.close(self.context, state)
+
+    def park(self, state: JourneyState) -> datetime:
+        """Any step, when HubSpot's daily quota ran out under it: parked until the quota resets."""
+        return failure.park(self.context, state)
 
     def record_failure(self, state: JourneyState, execution_arn: str) -> JourneyState:
         """RecordFailure: a step failed for good."""

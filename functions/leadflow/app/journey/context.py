@@ -25,7 +25,7 @@ from leadflow.core.clock import Clock, seconds_until
 from leadflow.core.config import LeadflowConfig, Member, TeamConfig
 from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus
 from leadflow.core.journey_state import Handoff, JourneyState, NextEscalation
-from leadflow.core.lifecycle import Prop
+from leadflow.core.lifecycle import LeadProp, Prop
 from leadflow.core.routing import Owner, member_by_email
 from leadflow.core.workflow_outcome import CallbackCompletion, journey_outcome
 from leadflow.observability import logger
@@ -131,8 +131,25 @@ class StepContext:
         """Write to the journey's lead (when it has one); a lead a rep deleted is noted and left alone."""
         lead_id = state.lead_id
         if lead_id and not self.unless_deleted(state, lambda: self.hubspot.update_lead(lead_id, properties)):
-            self.note(state, f"the lead {lead_id} was deleted in HubSpot; the journey goes on on the contact")
-            state.lead_id = None
+            self._lead_deleted(state, lead_id)
+
+    def linked(self, state: JourneyState, create: Callable[[str | None], str]) -> str:
+        """Create a record associated with the journey's lead (when it has one). HubSpot refuses an
+        association with a record it no longer has, so when the lead was deleted, the record is made
+        without it and the journey goes on on the contact: no extra call unless the create fails."""
+        lead_id = state.lead_id
+        try:
+            return create(lead_id)
+        except HubSpotError as exc:
+            retryable = exc.status in (None, 0, 429) or (exc.status or 0) >= 500
+            if not lead_id or retryable or lead_id in self.hubspot.read_leads([lead_id], [LeadProp.STAGE]):
+                raise
+        self._lead_deleted(state, lead_id)
+        return create(None)
+
+    def _lead_deleted(self, state: JourneyState, lead_id: str) -> None:
+        state.lead_id = None
+        self.note(state, f"the lead {lead_id} was deleted in HubSpot; the journey goes on on the contact")
 
     @staticmethod
     def unless_deleted(state: JourneyState, write: Callable[[], object]) -> bool:
@@ -149,7 +166,10 @@ class StepContext:
     def note(self, state: JourneyState, text: str) -> None:
         """A note on the contact's (and lead's) timeline: every routing decision and escalation explains
         itself."""
-        self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock(), state.lead_id)
+        self.linked(
+            state,
+            lambda lead: self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock(), lead),
+        )
 
     def notify(self, subject: str, text: str) -> None:
         """Tell the team's channels (best effort: a dead endpoint cannot stall a lead)."""
@@ -229,8 +249,11 @@ def _new_task(
     owner_id, (subject, body) = state.assignment.owner_id, task
     return ctx.task_once(
         state,
-        lambda: ctx.hubspot.create_task(
-            state.contact_id, owner_id, subject=subject, body=body, due_at=due_at, lead_id=state.lead_id
+        lambda: ctx.linked(
+            state,
+            lambda lead: ctx.hubspot.create_task(
+                state.contact_id, owner_id, subject=subject, body=body, due_at=due_at, lead_id=lead
+            ),
         ),
         recorded,
     )

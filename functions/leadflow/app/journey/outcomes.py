@@ -89,18 +89,17 @@ def _create_deal(ctx: StepContext, state: JourneyState, path: str) -> str:
         },
     )
     deal = ctx.config.deal_for(state.assignment.team)
-    deal_id = ctx.hubspot.create_deal(
-        state.contact_id,
-        props.get(Prop.COMPANY_ID) or None,
-        {
-            "dealname": deal_name(state.contact_id, props),
-            "pipeline": deal.pipeline,
-            "dealstage": deal.stage,
-            Prop.OWNER: state.assignment.owner_id,
-            "description": deal_description(state, props, path),
-            Prop.JOURNEY_ID: state.journey_id,
-        },
-        lead_id=state.lead_id,
+    properties = {
+        "dealname": deal_name(state.contact_id, props),
+        "pipeline": deal.pipeline,
+        "dealstage": deal.stage,
+        Prop.OWNER: state.assignment.owner_id,
+        "description": deal_description(state, props, path),
+        Prop.JOURNEY_ID: state.journey_id,
+    }
+    company_id = props.get(Prop.COMPANY_ID) or None
+    deal_id = ctx.linked(
+        state, lambda lead: ctx.hubspot.create_deal(state.contact_id, company_id, properties, lead_id=lead)
     )
     # Kept at once: a retried MarkSql finds it and does not create a second deal.
     ctx.store.remember(state.key, JourneyFields(deal_id=deal_id))
