@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
 from leadflow_cli.local.lambdas import FunctionError, LocalLambdas
 from leadflow_cli.local.template import SqsSource
+
+_log = logging.getLogger(__name__)
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -92,8 +95,11 @@ class SqsPoller:
         self.batches += 1
         try:
             answer = self._lambdas.invoke(self._source.function, event)
-        except FunctionError:
-            return  # every message becomes visible again after the visibility timeout
+        except FunctionError as exc:
+            # As Lambda logs an unhandled error; every message becomes visible again after the
+            # visibility timeout.
+            _log.error("%s failed on a batch of %d: %s", self._source.function, len(messages), exc)
+            return
         failed: set[str] = set()
         if self._source.report_failures and isinstance(answer, dict):
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures") or []}

@@ -1,14 +1,17 @@
-"""Load: 10,000 webhook events through the local runtime (`make soak`)."""
+"""Load: 10,000 webhook events through the local runtime (`make soak`), without and with HubSpot's
+rate limits."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import boto3
 import pytest
 
+from leadflow_cli.hubspot_standin.rate_limits import RateLimitPlan
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -47,10 +50,7 @@ def test_ten_thousand_events_are_scored_with_nothing_lost(
     wait_for(lambda: len(executions(runtime)) >= CONTACTS // MQL_EVERY, timeout_s=300, what="journeys")
     elapsed = time.perf_counter() - started
     scored = sum(1 for c in ids if store.get_object("contacts", c)["properties"].get("leadflow_fit_tier"))
-    dlq = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-        QueueUrl=runtime.queue_urls["LeadEventsDeadLetterQueue"],
-        AttributeNames=["ApproximateNumberOfMessages"],
-    )["Attributes"]["ApproximateNumberOfMessages"]
+    dlq = dead_letters(runtime)
     report = {
         "events": EVENTS,
         "contacts": CONTACTS,
@@ -66,3 +66,72 @@ def test_ten_thousand_events_are_scored_with_nothing_lost(
     assert scored == CONTACTS
     assert sorted(n.split("-")[1] for n in executions(runtime)) == sorted(ids[::MQL_EVERY])
     assert dlq == "0"
+
+
+BURST_MQLS = 500
+
+
+def test_a_burst_of_five_hundred_mqls_clears_under_a_190_per_ten_seconds_portal(
+    runtime_factory: Callable[..., LocalRuntime], sender_for: Callable[[LocalRuntime], HubSpotWebhookSender]
+) -> None:
+    """10,000 events with 500 new MQLs at once, against HubSpot's Professional limit (190 calls per
+    rolling ten seconds): every journey starts once and reaches its owner's task, nothing lands in the
+    dead-letter queue, and the time to clear is measured against the floor the limit sets."""
+    runtime = runtime_factory()
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = [store.create_object("contacts", dict(MQL_PROPS)) for _ in range(BURST_MQLS)]
+    cold = [store.create_object("contacts", dict(COLD_PROPS)) for _ in range(CONTACTS - BURST_MQLS)]
+    ids = hot + cold
+    store.reset_calls()
+    plan = RateLimitPlan(per_ten_seconds=190)
+    store.limit_rate(plan)
+    sender = sender_for(runtime)
+    events = [sender.event("contact.creation", c) for c in ids]
+    while len(events) < EVENTS:
+        c = cold[len(events) % len(cold)]
+        events.append(sender.event("contact.propertyChange", c, "jobtitle", f"Analyst {len(events)}"))
+    started = time.perf_counter()
+    for start in range(0, EVENTS, 100):
+        assert sender.send(events[start : start + 100]).status == 200
+
+    def handed_off() -> bool:
+        return all(
+            store.get_object("contacts", c)["properties"].get("hubspot_owner_id")
+            and store.associations("contacts", c, "tasks")
+            for c in hot
+        )
+
+    wait_for(handed_off, timeout_s=1800, every_s=2, what="every MQL to have its owner and task")
+    cleared = time.perf_counter() - started
+    runtime.wait_until_drained(timeout_s=600)
+    assert store.rate_limits is not None
+    calls = store.call_count()
+    searches = sum(n for route, n in store.calls_by_route().items() if "search" in route)
+    floor = (calls - searches) / (plan.per_ten_seconds / plan.window_s)
+    tasks_by_contact = Counter(
+        c for t in store.list_objects("tasks") for c, _ in store.associations("tasks", t["id"], "contacts")
+    )
+    report = {
+        "events": EVENTS,
+        "mqls": BURST_MQLS,
+        "seconds_to_clear": round(cleared, 1),
+        "floor_seconds": round(floor, 1),
+        "over_floor": round(cleared / floor, 2),
+        "hubspot_calls": calls,
+        "calls_per_mql": round(calls / BURST_MQLS, 2),
+        "rate_limited_429s": dict(store.rate_limits.refused),
+        "hubspot_calls_by_route": store.calls_by_route(),
+    }
+    print("\nBURST " + json.dumps(report))
+    assert sorted(n.split("-")[1] for n in executions(runtime)) == sorted(hot)
+    assert sorted(tasks_by_contact) == sorted(hot) and set(tasks_by_contact.values()) == {1}
+    assert dead_letters(runtime) == "0"
+
+
+def dead_letters(runtime: LocalRuntime) -> str:
+    return str(
+        boto3.client("sqs", region_name=REGION).get_queue_attributes(
+            QueueUrl=runtime.queue_urls["LeadEventsDeadLetterQueue"],
+            AttributeNames=["ApproximateNumberOfMessages"],
+        )["Attributes"]["ApproximateNumberOfMessages"]
+    )
