@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from hubspot.utils.signature import Signature
 
 from leadflow.webhooks.signature import (
     MAX_SKEW_MS,
     SignatureError,
     SignedRequest,
     decode_v3_uri,
+    sign_legacy,
     sign_v3,
     verify,
 )
@@ -137,3 +139,22 @@ def test_error_messages_never_contain_the_secret() -> None:
         with pytest.raises(SignatureError) as caught:
             verify(request, secret, NOW)
         assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_each_signature_is_the_one_hubspot_api_client_computes(version: str) -> None:
+    secret, uri, body, at = (
+        "s3cr3t",
+        "https://x.example/webhooks/hubspot?a=%3A",
+        '[{"eventId":1}]',
+        1764000000000,
+    )
+    ours = (
+        sign_v3(secret, "POST", uri, body, at)
+        if version == "v3"
+        else sign_legacy(secret, version, "POST", uri, body)
+    )
+    theirs = Signature.get_signature(
+        secret, body, version, http_uri=decode_v3_uri(uri) if version == "v3" else uri, timestamp=str(at)
+    )
+    assert ours == theirs

@@ -111,12 +111,8 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
     journey's HubSpot Lead (if any) goes to its Disqualified stage with the reason."""
     assert state.decision is not None and state.handoff is not None, "close runs after a decision"
     recycled = state.decision.decision is Decision.RECYCLE
-    # Everything but the stage first: a value HubSpot refuses fails the step before the stage moves.
     changes = {Prop.MQL_AT: "", Prop.DECISION_REASON: state.decision.reason}
-    ctx.hubspot.update_contact(
-        state.contact_id, changes | (_recycled(ctx, state) if recycled else _rejected(ctx, state))
-    )
-    _back_to_lead(ctx, state)
+    _back_to_lead(ctx, state, changes | (_recycled(ctx, state) if recycled else _rejected(ctx, state)))
     ctx.complete_task(state, state.handoff.task_id)
     status = JourneyStatus.RECYCLED if recycled else JourneyStatus.REJECTED
     state.outcome = "recycled" if recycled else "rejected"
@@ -135,11 +131,13 @@ def close(ctx: StepContext, state: JourneyState) -> JourneyState:
     return state
 
 
-def _back_to_lead(ctx: StepContext, state: JourneyState) -> None:
-    """Lifecycle stage back to `lead`. HubSpot only moves lifecyclestage forward, so it is cleared,
-    then set (https://developers.hubspot.com/docs/api/crm/contacts); when the set fails, the stage the
-    journey left it in is put back, so the contact is never left without one while the step retries."""
-    ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: ""})
+def _back_to_lead(ctx: StepContext, state: JourneyState, changes: dict[str, str]) -> None:
+    """The closing `changes`, and the lifecycle stage back to `lead`. HubSpot only moves lifecyclestage
+    forward, so it is cleared (with the changes: a value HubSpot refuses fails that one write whole,
+    before the stage moves), then set (https://developers.hubspot.com/docs/api/crm/contacts); when the
+    set fails, the stage the journey left it in is put back, so the contact is never left without one
+    while the step retries."""
+    ctx.hubspot.update_contact(state.contact_id, {**changes, Prop.LIFECYCLE: ""})
     try:
         ctx.hubspot.update_contact(state.contact_id, {Prop.LIFECYCLE: "lead"})
     except Exception:
