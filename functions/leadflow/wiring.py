@@ -199,7 +199,7 @@ def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
 
-    return JourneySteps(config(), hubspot(), store(), store(), engine(), notifier, queue, _clock)
+    return JourneySteps(config(), hubspot(), store(), store(), engine, notifier, queue, _clock)
 
 
 _BUILT = (settings, ready, _aws, config, hubspot, store, queue, engine, notifier)

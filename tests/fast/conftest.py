@@ -116,7 +116,9 @@ def make_world(change: Callable[[dict[str, Any]], Any] | None = None, start: dat
     )
     clock = ManualClock(start) if start else ManualClock()
     owners = {email: hubspot.crm.add_owner(email, email.split("@")[0].title(), "Rep") for email in TEAM}
-    steps = JourneySteps(config, hubspot, store, store, engine, lambda: notifier, lambda: queue, clock)
+    steps = JourneySteps(
+        config, hubspot, store, store, lambda: engine, lambda: notifier, lambda: queue, clock
+    )
     intake = LeadIntake(config, hubspot, engine, store, store, clock)
     return World(config, hubspot, store, engine, notifier, queue, clock, owners, steps, intake)
 

@@ -32,7 +32,7 @@ class JourneySteps:
         hubspot: HubSpot,
         store: JourneyStore,
         ledger: RoutingLedger,
-        engine: JourneyEngine,
+        engine: Callable[[], JourneyEngine],
         notifier: Callable[[], Notifier],
         queue: Callable[[], EventQueue],
         clock: Clock = utcnow,

@@ -43,8 +43,9 @@ class StepContext:
     hubspot: HubSpot
     store: JourneyStore
     ledger: RoutingLedger
-    engine: JourneyEngine
-    # Built on first use: most steps never notify nor release a workflow, and clients cost a cold start.
+    # Built on first use: most steps never resume a wait, notify nor release a workflow, and each
+    # client costs a cold start (a Step Functions client alone about 50 ms).
+    engine: Callable[[], JourneyEngine]
     notifier: Callable[[], Notifier]
     queue: Callable[[], EventQueue]
     clock: Clock

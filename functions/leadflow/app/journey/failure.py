@@ -17,7 +17,7 @@ from leadflow.observability import count, logger
 def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) -> JourneyState:
     """Record where and why the journey failed, alert, and leave the lead for a human to resume."""
     error = state.error or {}
-    failed = ctx.engine.failed_state(execution_arn) or "unknown"
+    failed = ctx.engine().failed_state(execution_arn) or "unknown"
     state.failure = Failure(
         state=failed,
         error=error.get("Error") or "unknown",

@@ -20,4 +20,4 @@ def await_input(ctx: StepContext, state: JourneyState, token: str, kind: WaitKin
     expires = ctx.clock().timestamp() + timeout if timeout else None
     parked = ctx.store.set_task_token(state.key, token, kind, expires)
     if parked and ctx.store.claim_task_token(state.key, token):
-        ctx.engine.resume(token, parked)
+        ctx.engine().resume(token, parked)
