@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from leadflow.app.hubspot_requests import authenticate
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
-from leadflow.app.intake.starts import journey_of, start_journey
+from leadflow.app.intake.starts import journey_of, latest_journey_of, start_journey
 from leadflow.app.ports import HubSpot, JourneyEngine, JourneyStore, Properties, SignalStore
 from leadflow.app.refusals import MalformedRequest
 from leadflow.core.clock import Clock
@@ -176,6 +176,6 @@ class WorkflowActions:
             self._hubspot.update_contact(tied.contact_id, stamp)
             logger.info("handed off by a workflow", contact_id=tied.contact_id, reason=stamp[Prop.MQL_REASON])
         if due is not None:
-            start_journey(self._journeys, self._engine, due)
+            start_journey(self._engine, due, latest_journey_of(self._journeys, due.contact_id, {}))
         count("WorkflowHandoffs")
         return {"outputFields": {"hs_execution_state": "BLOCK", "hs_expiration_duration": self._block}}

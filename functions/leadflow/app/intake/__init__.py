@@ -283,7 +283,7 @@ class LeadIntake:
             if (
                 card.is_mql
                 and self._rescoring.may_become_mql(contact_id, props, now)
-                and not self._running(contact_id, props)
+                and not self._running(contact_id, props, batch)
             ):
                 result.new_mqls += 1
                 change |= mql_stamp(card.reason, now)
@@ -294,18 +294,23 @@ class LeadIntake:
                 updates[contact_id] = change
         return updates
 
-    def _running(self, contact_id: str, props: Properties) -> bool:
+    def _running(self, contact_id: str, props: Properties, batch: IntakeBatch) -> bool:
         """Whether the journey store holds a journey of the contact still running (or starting), whatever
-        HubSpot's copy of its status says: a late or redelivered record cannot make a second MQL."""
-        latest = latest_journey_of(self._journeys, contact_id, props)
+        HubSpot's copy of its status says: a late or redelivered record cannot make a second MQL. The
+        record is kept for the journey's start later in the batch, which would read it again."""
+        latest = batch.latest[contact_id] = latest_journey_of(self._journeys, contact_id, props)
         return latest is not None and (latest.status is None or is_open(latest.status))
 
     def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
         # earlier after the write-back succeeded.
         due = journey_of(contact_id, props)
-        if due is not None and start_journey(self._journeys, self._engine, due, props):
-            result.journeys_started += 1
+        if due is not None:
+            known = contact_id in batch.latest
+            latest = (
+                batch.latest[contact_id] if known else latest_journey_of(self._journeys, contact_id, props)
+            )
+            result.journeys_started += start_journey(self._engine, due, latest)
         if contact_id in batch.decisions:
             result.decided(self._inputs.decision(contact_id, props, batch.decisions[contact_id]))
         for kind, at, changed in batch.engagements.get(contact_id, []):

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from leadflow.app.ports import Properties
 from leadflow.core.config import EngagementKind
+from leadflow.core.journey_record import JourneyRecord
 from leadflow.core.signals import Signal, parse_hubspot_time
 from leadflow.webhooks.events import WebhookEvent
 
@@ -42,6 +43,8 @@ class IntakeBatch:
     # Contacts whose work needs their properties as HubSpot holds them now: all but those that
     # only complete workflow records brought.
     unread: set[str] = field(default_factory=set)
+    # contact -> its latest journey, as read while deciding whether it is a new MQL
+    latest: dict[str, JourneyRecord | None] = field(default_factory=dict)
     # lead -> when it last moved, and the message ids carrying its moves
     leads: dict[str, tuple[datetime, list[str]]] = field(default_factory=dict)
 

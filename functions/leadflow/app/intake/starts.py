@@ -35,15 +35,12 @@ def latest_journey_of(journeys: JourneyStore, contact_id: str, props: Properties
     return max(running or found, key=lambda r: mql_time(r.journey_id), default=None)
 
 
-def start_journey(
-    journeys: JourneyStore, engine: JourneyEngine, state: JourneyState, props: Properties | None = None
-) -> bool:
-    """Start the journey unless another one of the contact's (`props` name the ids merged into it) is
-    open; whether it started now.
+def start_journey(engine: JourneyEngine, state: JourneyState, latest: JourneyRecord | None) -> bool:
+    """Start the journey unless `latest` (the contact's latest journey, see `latest_journey_of`) is
+    another one still open; whether it started now.
 
     The execution name is deterministic, so a redelivered MQL starts nothing the second time.
     """
-    latest = latest_journey_of(journeys, state.contact_id, props or {})
     if latest and is_open(latest.status) and latest.journey_id != state.journey_id:
         # One journey at a time: HubSpot's lifecycle was moved by hand while one was open.
         logger.warning("a journey is already open; not starting another", contact_id=state.contact_id)
