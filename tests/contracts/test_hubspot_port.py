@@ -112,6 +112,20 @@ def test_read_contacts_returns_only_existing_contacts_with_the_requested_propert
     assert "jobtitle" not in found[ada]
 
 
+def test_a_merged_away_contact_reads_as_its_survivor_under_the_id_asked_for(portal: Portal) -> None:
+    ada = portal.contact(email="ada@example.com", industry="COMPUTER_SOFTWARE")
+    duplicate = portal.contact(email="ada.l@example.com")
+    survivor = portal.crm.merge_contacts(duplicate, ada)
+    found = portal.port.read_contacts([ada], ["email", "industry"])
+    assert list(found) == [ada]
+    assert (found[ada]["hs_object_id"], found[ada]["email"], found[ada]["industry"]) == (
+        survivor,
+        "ada.l@example.com",  # the primary's values win
+        "COMPUTER_SOFTWARE",
+    )
+    assert sorted(found[ada][Prop.MERGED_IDS].split(";"), key=int) == sorted([ada, duplicate], key=int)
+
+
 def test_read_companies_returns_only_existing_companies_with_the_requested_properties(portal: Portal) -> None:
     acme = portal.crm.create_object("companies", {"name": "Acme", "domain": "acme.example"})
     found = portal.port.read_companies([acme, UNKNOWN], ["name", "numberofemployees"])

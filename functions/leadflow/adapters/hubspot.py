@@ -107,12 +107,11 @@ class HubSpotGateway:
             page = self._call(api.read, batch_read_input_simple_public_object_id=body)
             for record in page.results:
                 values = dict(record.properties)
-                found[str(record.id)] = values
-                # A merged-away id is answered with the surviving record under its own id; the
-                # caller asked by the old id, so it is found under that one too.
-                for merged in contact_ids(str(record.id), values)[1:]:
-                    if merged in chunk:
-                        found[merged] = values
+                # A merged-away id is answered with the surviving record under its own id; it is
+                # found under the id asked for (its `hs_object_id` names the survivor).
+                for asked in contact_ids(str(record.id), values):
+                    if asked in chunk:
+                        found[asked] = values
         return found
 
     def read_contacts(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
