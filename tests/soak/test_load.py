@@ -107,7 +107,9 @@ def test_a_burst_of_five_hundred_mqls_clears_under_a_190_per_ten_seconds_portal(
     assert store.rate_limits is not None
     calls = store.call_count()
     searches = sum(n for route, n in store.calls_by_route().items() if "search" in route)
-    floor = (calls - searches) / (plan.per_ten_seconds / plan.window_s)
+    refused = sum(store.rate_limits.refused.values())
+    # The floor: the calls HubSpot served (a 429 is answered but spends nothing), at the limit's rate.
+    floor = (calls - searches - refused) / (plan.per_ten_seconds / plan.window_s)
     tasks_by_contact = Counter(
         c for t in store.list_objects("tasks") for c, _ in store.associations("tasks", t["id"], "contacts")
     )
@@ -119,6 +121,7 @@ def test_a_burst_of_five_hundred_mqls_clears_under_a_190_per_ten_seconds_portal(
         "over_floor": round(cleared / floor, 2),
         "hubspot_calls": calls,
         "calls_per_mql": round(calls / BURST_MQLS, 2),
+        "served_calls_per_mql": round((calls - refused) / BURST_MQLS, 2),
         "rate_limited_429s": dict(store.rate_limits.refused),
         "hubspot_calls_by_route": store.calls_by_route(),
     }
