@@ -6,7 +6,7 @@ reach production half-understood.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from leadflow.core.clock import next_midnight
 from leadflow.core.conditions import Condition
 from leadflow.core.lifecycle import GATES, PACKET, Prop
 from leadflow.core.scoring_config import ScoringConfig, Strict, repeated
@@ -177,6 +178,11 @@ class PortalConfig(Strict):
         description="the portal's time zone (Settings > Account defaults): its daily API quota resets "
         "at midnight there",
     )
+
+    def quota_resets_at(self, now: datetime) -> datetime:
+        """When HubSpot's daily API quota next resets: midnight in the portal's time zone
+        (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines)."""
+        return next_midnight(now, self.time_zone)
 
 
 class SlaConfig(Strict):

@@ -18,7 +18,7 @@ from leadflow.adapters.queue import parse_message
 from leadflow.app.intake import IntakeResult
 from leadflow.app.ports import HubSpotQuotaExhausted
 from leadflow.app.workflow_callbacks import complete_callbacks
-from leadflow.core.clock import next_midnight, seconds_until
+from leadflow.core.clock import seconds_until
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.observability import count, logger, metrics
@@ -36,7 +36,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     signals: list[tuple[str, ContactSignal]] = []
     records: list[tuple[str, WorkflowRecord]] = []
     completions: list[tuple[str, CallbackCompletion]] = []
-    for message in SQSEvent(event).records:
+    sqs = SQSEvent(event)
+    for message in sqs.records:
         try:
             queued = parse_message(message.body)
         except ValidationError as exc:
@@ -58,7 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if completions:
         failed.extend(complete_callbacks(wiring.hubspot(), completions))
     if result.quota_exhausted:
-        _park(SQSEvent(event), set(result.failed_message_ids))
+        _park(sqs, set(result.failed_message_ids))
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)
     count("DecisionsReceived", result.decisions_delivered + result.decisions_parked)
@@ -67,11 +68,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _park(event: SQSEvent, message_ids: set[str]) -> None:
-    """HubSpot's daily quota is spent: nothing succeeds before it resets (midnight in the portal's time
-    zone, https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines), so the
-    messages stay out of sight until then instead of spending their receives towards the DLQ."""
+    """HubSpot's daily quota is spent: nothing succeeds before it resets, so the messages stay out of
+    sight until then instead of spending their receives towards the DLQ."""
     now = wiring.clock()()
-    until = next_midnight(now, wiring.config().portal.time_zone)
+    until = wiring.config().portal.quota_resets_at(now)
     handles = [r.receipt_handle for r in event.records if r.message_id in message_ids]
     wiring.queue().park(handles, seconds_until(now, until))
     logger.warning(

@@ -15,6 +15,8 @@ from leadflow.app.ports import (
     EventQueue,
     HubSpot,
     HubSpotError,
+    HubSpotRateLimited,
+    HubSpotUnavailable,
     JourneyEngine,
     JourneyStore,
     Notifier,
@@ -142,7 +144,7 @@ class StepContext:
         try:
             return create(lead_id)
         except HubSpotError as exc:
-            retryable = exc.status in (None, 0, 429) or (exc.status or 0) >= 500
+            retryable = isinstance(exc, (HubSpotRateLimited, HubSpotUnavailable))
             if not lead_id or retryable or lead_id in self.hubspot.read_leads([lead_id], [LeadProp.STAGE]):
                 raise
         self._lead_deleted(state, lead_id)

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from leadflow.app.journey.context import StepContext
 from leadflow.app.ports import HubSpotError
-from leadflow.core.clock import next_midnight
 from leadflow.core.journey_record import JourneyFields, JourneyStatus
 from leadflow.core.journey_state import Failure, JourneyState
 from leadflow.core.lifecycle import Prop
@@ -47,7 +46,7 @@ def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) ->
 def park(ctx: StepContext, state: JourneyState) -> datetime:
     """HubSpot's daily quota ran out under a step: say on the record until when the journey is parked
     (the state machine retries the step hourly until then). When the quota resets."""
-    until = next_midnight(ctx.clock(), ctx.config.portal.time_zone)
+    until = ctx.config.portal.quota_resets_at(ctx.clock())
     ctx.store.remember(state.key, JourneyFields(parked_until=until))
     logger.warning(
         "HubSpot's daily API quota is spent; the journey is parked", parked_until=until.isoformat()
