@@ -304,7 +304,8 @@ def _deliver_creations(
     )
     again = sender.send(batch)
     timeline.say(
-        f"HubSpot retries the same delivery -> {again.status}, duplicates {again.body.get('duplicates')}"
+        f"HubSpot retries the same delivery -> {again.status}, queued again; "
+        "the lead-events function drops the events it has done"
     )
     runtime.wait_until_drained()
     for lead in leads:

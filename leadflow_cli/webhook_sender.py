@@ -42,6 +42,11 @@ def post(url: str, body: str, headers: dict[str, str]) -> Delivery:
     return Delivery(status, parsed, elapsed)
 
 
+# HubSpot numbers events uniquely within a subscription, and leadflow drops an event whose identity it
+# has done before: every sender of this process draws from one sequence.
+_EVENT_IDS = itertools.count(1)
+
+
 class HubSpotWebhookSender:
     """Builds Webhooks API v3 events and POSTs them signed with the app's client secret."""
 
@@ -57,7 +62,6 @@ class HubSpotWebhookSender:
         self._secret = client_secret
         self._portal_id = portal_id
         self._subscription_id = subscription_id
-        self._event_ids = itertools.count(1)
         # HubSpot's clock: when events happen (the local runtime's, so they agree with the journeys').
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -72,7 +76,7 @@ class HubSpotWebhookSender:
     ) -> dict[str, Any]:
         """One event as HubSpot serialises it (a generic `object.*` one names its `object_type_id`)."""
         event: dict[str, Any] = {
-            "eventId": next(self._event_ids),
+            "eventId": next(_EVENT_IDS),
             "subscriptionId": self._subscription_id,
             "portalId": self._portal_id,
             "appId": 4242,

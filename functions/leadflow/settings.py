@@ -59,9 +59,9 @@ class Settings(BaseModel):
 # What each kind of function needs set before it can serve an event: plain settings, and secrets
 # (an environment variable locally, else a key of the stack's secret).
 NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "webhook": (("table_name", "queue_url"), ("hubspot_client_secret",)),
+    "webhook": (("queue_url",), ("hubspot_client_secret",)),
     "signals": (("queue_url",), ("signals_secret",)),
-    "lead_events": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
+    "lead_events": (("table_name", "queue_url", "state_machine_arn"), ("hubspot_access_token",)),
     "journey": (("table_name", "state_machine_arn"), ("hubspot_access_token",)),
     "workflow_actions": (
         ("table_name", "state_machine_arn"),

@@ -154,7 +154,6 @@ def webhook_intake() -> WebhookIntake:
     return WebhookIntake(
         config(),
         lambda: secret("hubspot_client_secret"),
-        store(),
         queue(),
         wall_ms,
         lambda: secret("workflow_api_key", required=False),
@@ -191,7 +190,7 @@ def intake() -> LeadIntake:
     """The lead-events use case."""
     from leadflow.app.intake import LeadIntake
 
-    return LeadIntake(config(), hubspot(), engine(), store(), store(), _clock)
+    return LeadIntake(config(), hubspot(), engine(), store(), store(), store(), _clock)
 
 
 @cache

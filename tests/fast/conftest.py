@@ -119,7 +119,7 @@ def make_world(change: Callable[[dict[str, Any]], Any] | None = None, start: dat
     steps = JourneySteps(
         config, hubspot, store, store, lambda: engine, lambda: notifier, lambda: queue, clock
     )
-    intake = LeadIntake(config, hubspot, engine, store, store, clock)
+    intake = LeadIntake(config, hubspot, engine, store, store, store, clock)
     return World(config, hubspot, store, engine, notifier, queue, clock, owners, steps, intake)
 
 

@@ -39,10 +39,14 @@ def bare_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     [
         (
             webhook.handler,
-            "webhook function cannot start: LEADFLOW_TABLE, LEADFLOW_QUEUE_URL, HUBSPOT_CLIENT_SECRET",
+            "webhook function cannot start: LEADFLOW_QUEUE_URL, HUBSPOT_CLIENT_SECRET",
         ),
         (signals.handler, "signals function cannot start: LEADFLOW_QUEUE_URL, LEADFLOW_SIGNALS_SECRET"),
-        (lead_events.handler, f"lead_events function cannot start: {TABLE_MACHINE_TOKEN}"),
+        (
+            lead_events.handler,
+            "lead_events function cannot start: LEADFLOW_TABLE, LEADFLOW_QUEUE_URL, "
+            "LEADFLOW_STATE_MACHINE_ARN, HUBSPOT_ACCESS_TOKEN",
+        ),
         (journey_steps.route, f"journey function cannot start: {TABLE_MACHINE_TOKEN}"),
     ],
 )

@@ -184,14 +184,18 @@ def test_a_created_mql_gets_its_handoff_packet_and_exactly_one_journey(world: Wo
     )
 
 
-def test_the_same_batch_processed_twice_stamps_once_and_starts_no_second_journey(world: World) -> None:
+def test_a_batch_done_before_is_dropped_and_one_not_remembered_starts_no_second_journey(
+    world: World,
+) -> None:
     contact = world.contact(**MQL_PROPS)
     batch = [("m1", created(world, contact))]
     world.intake.process(batch)
     stamp = mql_stamp(world, contact)
     world.clock.advance(minutes=5)
-    again = world.intake.process(batch)
-    assert again == IntakeResult(rescored=1)
+    assert world.intake.process(batch) == IntakeResult(duplicates=1)
+    assert world.hubspot.calls.count("read_contacts") == 1
+    world.store.events.clear()  # done but never remembered: the function stopped in between
+    assert world.intake.process(batch) == IntakeResult(rescored=1)
     assert mql_stamp(world, contact) == stamp
     assert len(world.engine.started) == 1
 
@@ -359,6 +363,33 @@ def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
     again = world.intake.process([batch[0]])
     assert (again.failed_message_ids, again.journeys_started, again.new_mqls) == ([], 1, 0)
     assert sorted(world.engine.started) == sorted([broken, execution_name(other, world.clock())])
+
+
+def test_only_the_events_of_messages_that_succeeded_are_remembered_as_done(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot, other = world.contact(**MQL_PROPS), world.contact(**MQL_PROPS)
+    world.hubspot.fail_next("read_contacts", HubSpotUnavailable("HubSpot is down"))
+    batch = [("m1", created(world, hot)), ("m2", created(world, other))]
+    with pytest.raises(HubSpotUnavailable):
+        world.intake.process(batch)
+    assert world.store.events == set()  # nothing was done, so nothing is dropped when it comes back
+    broken = execution_name(hot, world.clock())
+    real = world.engine.start
+
+    def start(name: str, payload: str) -> bool:
+        if name == broken:
+            raise RuntimeError("StartExecution throttled")
+        return real(name, payload)
+
+    monkeypatch.setattr(world.engine, "start", start)
+    first = world.intake.process(batch)
+    assert (first.failed_message_ids, first.duplicates) == (["m1"], 0)
+    assert world.store.events == {batch[1][1].dedupe_key}
+    monkeypatch.setattr(world.engine, "start", real)
+    again = world.intake.process(batch)  # HubSpot's retry of the whole delivery
+    assert (again.failed_message_ids, again.duplicates, again.journeys_started) == ([], 1, 1)
+    assert world.store.events == {e.dedupe_key for _, e in batch}
 
 
 # Signals --------------------------------------------------------------------------------------

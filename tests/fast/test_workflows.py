@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from leadflow.app.intake import IntakeResult
+from leadflow.app.intake.dedupe import record_key
 from leadflow.app.ports import HubSpotRateLimited, HubSpotUnavailable
 from leadflow.app.refusals import MalformedRequest, TryLater, Unauthenticated
 from leadflow.app.webhook_intake import WebhookIntake
@@ -92,16 +93,13 @@ def webhooks(world: World, queue: FakeQueue) -> WebhookIntake:
 
 
 def intake_with(world: World, queue: FakeQueue, key: str) -> WebhookIntake:
-    return WebhookIntake(
-        world.config, lambda: SECRET, world.store, queue, now_ms=lambda: NOW_MS, workflow_key=lambda: key
-    )
+    return WebhookIntake(world.config, lambda: SECRET, queue, now_ms=lambda: NOW_MS, workflow_key=lambda: key)
 
 
-def accepted(record: str, *, enqueued: int = 1, complete: bool, auth: str = "api_key") -> dict[str, object]:
+def accepted(record: str, *, complete: bool, auth: str = "api_key") -> dict[str, object]:
     return {
         "record": record,
-        "enqueued": enqueued,
-        "duplicates": 1 - enqueued,
+        "enqueued": 1,
         "complete": complete,
         "auth": auth,
     }
@@ -151,7 +149,7 @@ def test_a_contacts_api_body_queues_the_canonical_contact_with_values_and_when_e
             "changed_at": {"industry": NOW_MS - 5_000, "numemployees": NOW_MS - 60_000},
         }
     ]
-    assert len(world.store.events) == 1
+    assert world.store.events == set()  # the answer waits on the queue write alone
 
 
 def test_a_contacts_api_body_without_a_canonical_vid_names_its_vid(
@@ -219,19 +217,17 @@ def test_a_customized_body_may_name_its_record_under_each_accepted_id_key(
     assert (record.object_id, record.properties, record.complete) == ("505", {"industry": "INTERNET"}, False)
 
 
-def test_the_same_body_sent_twice_is_queued_once_and_a_changed_one_again(
+def test_the_same_body_sent_twice_is_done_once_by_the_intake_and_a_changed_one_again(
     world: World, queue: FakeQueue, webhooks: WebhookIntake
 ) -> None:
-    body = {"hs_object_id": "404", "industry": "INTERNET"}
-    assert webhooks.receive_record(keyed(body), {}) == accepted("404", complete=False)
-    assert webhooks.receive_record(keyed(body), {}) == accepted("404", enqueued=0, complete=False)
-    assert [r.properties for r in queue.records] == [{"industry": "INTERNET"}]
-    changed = {"hs_object_id": "404", "industry": "COMPUTER_SOFTWARE"}
-    assert webhooks.receive_record(keyed(changed), {}) == accepted("404", complete=False)
-    assert [r.properties for r in queue.records] == [
-        {"industry": "INTERNET"},
-        {"industry": "COMPUTER_SOFTWARE"},
-    ]
+    contact = world.contact(**COLD_PROPS)
+    body = {"hs_object_id": contact, "industry": "INTERNET"}
+    changed = {"hs_object_id": contact, "industry": "COMPUTER_SOFTWARE"}
+    for sent in (body, body, changed):
+        assert webhooks.receive_record(keyed(sent), {}) == accepted(contact, complete=False)
+    done = [world.intake.process([], (), [(f"m{i}", r)]) for i, r in enumerate(queue.records)]
+    assert [(r.rescored, r.duplicates) for r in done] == [(1, 0), (0, 1), (1, 0)]
+    assert world.store.events == {record_key(r) for r in queue.records}
     assert len(world.store.events) == 2
 
 
@@ -339,7 +335,7 @@ def test_a_malformed_record_is_refused_naming_the_problem(
     assert_nothing_queued(world, queue)
 
 
-def test_when_the_queue_is_down_the_record_is_not_remembered_and_its_retry_is_accepted(
+def test_when_the_queue_is_down_the_record_is_refused_and_its_retry_is_accepted(
     world: World, queue: FakeQueue, webhooks: WebhookIntake
 ) -> None:
     queue.down = True
@@ -404,7 +400,7 @@ def test_a_complete_record_is_scored_on_its_own_values_without_reading_the_conta
 def test_a_record_that_makes_an_mql_starts_exactly_one_journey(world: World) -> None:
     contact = world.contact()
     twice = process(world, record(contact, **MQL_PROPS), record(contact, **MQL_PROPS))
-    assert twice == IntakeResult(rescored=1, new_mqls=1, journeys_started=1)
+    assert twice == IntakeResult(rescored=1, new_mqls=1, journeys_started=1, duplicates=1)
     name = execution_name(contact, world.clock())
     assert list(world.engine.started) == [name]
     started = JourneyState.model_validate_json(world.engine.started[name])
@@ -980,7 +976,8 @@ def test_a_record_sent_again_later_makes_no_second_mql(world: World) -> None:
         world.clock(),
         JourneyFields(),
     )
-    assert process(world, late).new_mqls == 0
+    again = late.model_copy(update={"identity": "a later body of the same values"})
+    assert process(world, again).new_mqls == 0
     assert len(world.engine.started) == 1 and world.hubspot.contact(contact)[Prop.MQL_AT] == stamped
 
 

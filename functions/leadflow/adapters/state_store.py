@@ -1,7 +1,7 @@
 """leadflow's DynamoDB table: webhook dedupe keys, journey records and routing cursors.
 
 One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
-- `EVENT#<dedupe key>` / `EVENT`: a webhook event already enqueued (kept 25 hours,
+- `EVENT#<dedupe key>` / `EVENT`: a webhook event or workflow record already done (kept 25 hours,
   longer than HubSpot's 24 hours of retries);
 - `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
 - `ROUTING#<team>` / `CURSOR`: the team's round-robin counter;
@@ -51,7 +51,7 @@ class StateStore:
     # Webhook dedupe -----------------------------------------------------------------------
 
     def seen_events(self, keys: Iterable[str]) -> set[str]:
-        """Which of these dedupe keys were already enqueued (one BatchGetItem per 100 keys)."""
+        """Which of these dedupe keys were done already (one BatchGetItem per 100 keys)."""
         found: set[str] = set()
         for chunk in chunked(sorted(set(keys)), 100):
             request: dict[str, Any] = {
@@ -67,7 +67,7 @@ class StateStore:
         return found
 
     def remember_events(self, keys: Iterable[str]) -> None:
-        """Record dedupe keys as enqueued (BatchWriteItem, 25 per call, unprocessed retried)."""
+        """Record dedupe keys as done (BatchWriteItem, 25 per call, unprocessed retried)."""
         expires = str(int(time.time()) + DEDUPE_TTL_S)
         puts = [
             {

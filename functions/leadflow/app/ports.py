@@ -226,14 +226,14 @@ class SignalStore(Protocol):
 
 
 class DeliveryLedger(Protocol):
-    """The webhook events already enqueued (HubSpot delivers some twice)."""
+    """The webhook events and workflow records already done (HubSpot delivers some twice)."""
 
     def seen_events(self, keys: Iterable[str]) -> set[str]:
-        """Which of these dedupe keys were enqueued already."""
+        """Which of these dedupe keys were done already."""
         ...
 
     def remember_events(self, keys: Iterable[str]) -> None:
-        """Record dedupe keys as enqueued."""
+        """Record dedupe keys as done."""
         ...
 
 

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from leadflow.app.ports import EnqueueError
+from leadflow.observability import logger
+
 
 class RequestRefused(Exception):
     """A request leadflow does not act on; the message says why (never a secret)."""
@@ -22,3 +27,12 @@ class TooLarge(RequestRefused):
 
 class TryLater(RequestRefused):
     """Nothing was accepted, but the same request can succeed later (503, so the sender retries)."""
+
+
+def enqueue_or_try_later(send: Callable[[], object], what: str) -> None:
+    """Run a queue write; when the queue refuses it, TryLater naming `what`, so the sender retries."""
+    try:
+        send()
+    except EnqueueError as exc:
+        logger.error("enqueue failed; the sender will retry", error=str(exc))
+        raise TryLater(f"{what} could not be queued; retry later") from None

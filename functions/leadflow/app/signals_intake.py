@@ -11,8 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadflow.app.ports import EnqueueError, EventQueue
-from leadflow.app.refusals import MalformedRequest, TryLater, Unauthenticated
+from leadflow.app.ports import EventQueue
+from leadflow.app.refusals import MalformedRequest, Unauthenticated, enqueue_or_try_later
 from leadflow.core.signals import ContactSignal
 from leadflow.observability import count, logger
 from leadflow.webhooks.signature import SignatureError, SignedRequest, verify_leadflow
@@ -46,10 +46,6 @@ class SignalsIntake:
             body = SignalsBody.model_validate_json(request.body)
         except ValidationError as exc:
             raise MalformedRequest(f"invalid signals body at {describe(exc)}") from None
-        try:
-            self._queue.send(signals=body.signals)
-        except EnqueueError as exc:
-            logger.error("enqueue failed", error=str(exc))
-            raise TryLater("signals could not be queued; retry later") from None
+        enqueue_or_try_later(lambda: self._queue.send(signals=body.signals), "signals")
         count("SignalsReceived", len(body.signals))
         return {"accepted": len(body.signals)}

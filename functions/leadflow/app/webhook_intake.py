@@ -1,6 +1,8 @@
-"""HubSpot webhook deliveries: verified, validated, deduplicated and queued, without calling HubSpot.
+"""HubSpot webhook deliveries: verified, validated and queued, without calling HubSpot.
 
-Answering fast matters: HubSpot counts a slow answer as a failure and sends the delivery again.
+Answering fast matters: HubSpot counts a slow answer as a failure and sends the delivery again. So
+the answer waits on one queue write and nothing else: an event repeated within a delivery is queued
+once, and work HubSpot sends again is dropped by the lead-events function (`app.intake.dedupe`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import ValidationError
 
 from leadflow.app.hubspot_requests import authenticate
-from leadflow.app.ports import DeliveryLedger, EnqueueError, EventQueue
-from leadflow.app.refusals import MalformedRequest, TryLater, Unauthenticated
+from leadflow.app.ports import EventQueue
+from leadflow.app.refusals import MalformedRequest, Unauthenticated, enqueue_or_try_later
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.triage import triage
 from leadflow.observability import count, logger
@@ -55,7 +57,6 @@ class WebhookIntake:
         self,
         config: LeadflowConfig,
         client_secret: Callable[[], str],
-        deliveries: DeliveryLedger,
         queue: EventQueue,
         now_ms: Callable[[], int],
         workflow_key: Callable[[], str] = lambda: "",
@@ -67,7 +68,6 @@ class WebhookIntake:
         # Read per request: the secrets may rotate, and powertools caches them for minutes.
         self._secret = client_secret
         self._workflow_key = workflow_key
-        self._deliveries = deliveries
         self._queue = queue
         self._now_ms = now_ms
 
@@ -79,16 +79,9 @@ class WebhookIntake:
         version = self._verify(request)
         events = parse_events(request.body)
         acted = [e for e in events if triage(e, self._watched, self._engagements) is not None]
-        unique = {e.dedupe_key: e for e in reversed(acted)}  # the first copy of each event
-        seen = self._deliveries.seen_events(unique) if unique else set()
-        fresh = [e for key, e in reversed(unique.items()) if key not in seen]
+        fresh = list({e.dedupe_key: e for e in acted}.values())  # the first copy of each event
         if fresh:
-            try:
-                self._queue.send(fresh)
-            except EnqueueError as exc:
-                logger.error("enqueue failed; HubSpot will retry", error=str(exc))
-                raise TryLater("events could not be queued; retry later") from None
-            self._deliveries.remember_events(e.dedupe_key for e in fresh)
+            enqueue_or_try_later(lambda: self._queue.send(fresh), "events")
         count("WebhookEventsEnqueued", len(fresh))
         summary: dict[str, object] = {
             "received": len(events),
@@ -103,8 +96,8 @@ class WebhookIntake:
     def receive_record(self, request: SignedRequest, query: Mapping[str, Sequence[str]]) -> dict[str, object]:
         """A workflow's "Send a webhook" action: authenticate, read the enrolled record, queue it once.
 
-        HubSpot sends the same request again when an answer is late or a 5xx, so the same body is
-        queued once; the values leadflow does not read are not carried further.
+        HubSpot sends the same request again when an answer is late or a 5xx; the lead-events
+        function does the same body once. The values leadflow does not read are not carried further.
         """
         auth = self._authenticate(request, query)
         record = _record(request.body)
@@ -114,20 +107,11 @@ class WebhookIntake:
                 "changed_at": {k: v for k, v in record.changed_at.items() if k in self._kept},
             }
         )
-        key = f"workflow:{record.identity}"
-        duplicate = bool(self._deliveries.seen_events([key]))
-        if not duplicate:
-            try:
-                self._queue.send(records=[kept])
-            except EnqueueError as exc:
-                logger.error("enqueue failed; HubSpot will retry", error=str(exc))
-                raise TryLater("the record could not be queued; retry later") from None
-            self._deliveries.remember_events([key])
-        count("WorkflowRecordsEnqueued", 0 if duplicate else 1)
+        enqueue_or_try_later(lambda: self._queue.send(records=[kept]), "the record")
+        count("WorkflowRecordsEnqueued", 1)
         summary: dict[str, object] = {
             "record": record.object_id,
-            "enqueued": 0 if duplicate else 1,
-            "duplicates": int(duplicate),
+            "enqueued": 1,
             "complete": record.complete,
             "auth": auth,
         }

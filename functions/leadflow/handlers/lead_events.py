@@ -60,6 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         failed.extend(complete_callbacks(wiring.hubspot(), completions))
     if result.quota_exhausted:
         _park(sqs, set(result.failed_message_ids))
+    count("DuplicatesDropped", result.duplicates)
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)
     count("DecisionsReceived", result.decisions_delivered + result.decisions_parked)

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
 from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
+from leadflow.app.intake.dedupe import unseen
 from leadflow.app.intake.inputs import Delivered, JourneyInputs
 from leadflow.app.intake.lead_moves import LeadMoves
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
 from leadflow.app.intake.starts import journey_of, latest_journey_of, start_journey
 from leadflow.app.ports import (
+    DeliveryLedger,
     HubSpot,
     HubSpotError,
     HubSpotQuotaExhausted,
@@ -48,6 +50,7 @@ class IntakeResult:
 
     failed_message_ids: list[str] = field(default_factory=list)
     ignored: int = 0
+    duplicates: int = 0  # events and records done before, dropped
     rescored: int = 0
     new_mqls: int = 0
     journeys_started: int = 0
@@ -75,6 +78,7 @@ class LeadIntake:
         engine: JourneyEngine,
         journeys: JourneyStore,
         signals: SignalStore,
+        deliveries: DeliveryLedger,
         clock: Clock = utcnow,
     ) -> None:
         self._config = config
@@ -83,6 +87,7 @@ class LeadIntake:
         self._engine = engine
         self._journeys = journeys
         self._signals = signals
+        self._deliveries = deliveries
         self._clock = clock
         self._inputs = JourneyInputs(hubspot, journeys, engine, clock)
         self._lead_moves = LeadMoves(hubspot, journeys, self._inputs, config.journey.leads)
@@ -96,8 +101,21 @@ class LeadIntake:
         """Process one batch of webhook events, outside signals and workflow records.
 
         HubSpot failures raise, so the whole batch is retried; a failure for one contact
-        fails only the messages that carried its work.
+        fails only the messages that carried its work. An event or record done before is dropped,
+        and what this batch did is remembered only when nothing raised.
         """
+        fresh = unseen(self._deliveries, messages, records)
+        result = self._process(fresh.events, signals, fresh.records)
+        result.duplicates = fresh.dropped
+        fresh.done(self._deliveries, set(result.failed_message_ids))
+        return result
+
+    def _process(
+        self,
+        messages: Sequence[tuple[str, WebhookEvent]],
+        signals: Sequence[tuple[str, ContactSignal]],
+        records: Sequence[tuple[str, WorkflowRecord]],
+    ) -> IntakeResult:
         result = IntakeResult()
         batch = IntakeBatch()
         self._add_events(batch, messages, result)
