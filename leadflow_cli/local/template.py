@@ -3,6 +3,10 @@
 CloudFormation's short-form tags (!Ref, !GetAtt, !Sub ...) are not YAML that PyYAML
 knows; the loader below maps each to its long form. cfn-lint's decoder does the same
 but is a development tool, and the runtime must not depend on it.
+
+SAM's `!Ref <Function>.Alias` (the alias AutoPublishAlias creates, whose Ref is the alias ARN) is
+rewritten to that ARN, `<function ARN>:<alias>`: locally there is one copy of each function, and an
+invocation by a qualified ARN reaches it.
 """
 
 from __future__ import annotations
@@ -98,6 +102,23 @@ class Template:
         return text, dict(props.get("DefinitionSubstitutions", {}))
 
 
+def _with_alias_arns(value: Any, aliases: dict[str, Any]) -> Any:
+    """`value` with every `{"Ref": "<Function>.Alias"}` as the alias ARN, `<function ARN>:<alias>`."""
+    if isinstance(value, dict):
+        ref = value.get("Ref") if len(value) == 1 else None
+        if isinstance(ref, str) and ref.endswith(".Alias") and ref.removesuffix(".Alias") in aliases:
+            function = ref.removesuffix(".Alias")
+            alias = aliases[function]
+            if alias is None:
+                raise TemplateError(f"!Ref {ref}: {function} has no AutoPublishAlias")
+            arn = {"Fn::GetAtt": [function, "Arn"]}
+            return {"Fn::Sub": ["${Arn}:${Alias}", {"Arn": arn, "Alias": alias}]}
+        return {k: _with_alias_arns(v, aliases) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_alias_arns(v, aliases) for v in value]
+    return value
+
+
 def load_template(path: str | Path) -> Template:
     """Parse a SAM template file."""
     path = Path(path)
@@ -105,8 +126,13 @@ def load_template(path: str | Path) -> Template:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     except (OSError, yaml.YAMLError) as exc:
         raise TemplateError(f"cannot read {path}: {exc}") from None
-    resources: dict[str, dict[str, Any]] = doc.get("Resources") or {}
     globals_fn = (doc.get("Globals") or {}).get("Function", {})
+    aliases = {
+        logical_id: (res.get("Properties") or {}).get("AutoPublishAlias", globals_fn.get("AutoPublishAlias"))
+        for logical_id, res in (doc.get("Resources") or {}).items()
+        if res.get("Type") == "AWS::Serverless::Function"
+    }
+    resources: dict[str, dict[str, Any]] = _with_alias_arns(doc.get("Resources") or {}, aliases)
     global_env = dict((globals_fn.get("Environment") or {}).get("Variables") or {})
     functions: dict[str, FunctionSpec] = {}
     routes: list[ApiRoute] = []
