@@ -31,6 +31,7 @@ from leadflow.core.journey_state import JourneyState
 from leadflow.core.triage import LEAD_PROPERTIES
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
+from leadflow_cli.local import engine_patches
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
@@ -154,24 +155,21 @@ class LocalRuntime:
         aws = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         aws.start()
         self._patches.append(aws)
-        lambdas = self.lambdas
 
         def invoke(
             backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response: Any
         ) -> Any:
-            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
-                # Asynchronous, as on AWS: the caller (a waitForTaskToken state) goes on waiting
-                # while the function runs, so a function that completes the task at once is safe.
-                worker = threading.Thread(target=lambdas.invoke_json, args=(function_name, body), daemon=True)
-                self._async_invocations.append(worker)
-                worker.start()
-                return b""
-            payload, errored = lambdas.invoke_json(function_name, body)
+            asynchronous = (headers or {}).get("X-Amz-Invocation-Type") == "Event"
+            payload, errored = self._invoke(function_name, body, asynchronous)
             if errored:
                 response["x-amz-function-error"] = "Unhandled"
             return payload
 
-        patches = [mock.patch.object(LambdaBackend, "invoke", invoke), *self._waits.patches()] + [
+        patches = [
+            mock.patch.object(LambdaBackend, "invoke", invoke),
+            *self._waits.patches(),
+            *engine_patches.patches(self._invoke),
+        ] + [
             mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
             for name in _DYNAMODB_WRITES
         ]
@@ -227,6 +225,18 @@ class LocalRuntime:
                 poller.start()
         self.api.start()
         return self
+
+    def _invoke(self, function_name: str, body: bytes | str | None, asynchronous: bool) -> tuple[bytes, bool]:
+        """Run a function on a JSON payload as Lambda's Invoke API does: (payload, function errored)."""
+        if asynchronous:
+            # As on AWS: the caller (a waitForTaskToken state) goes on waiting while the function
+            # runs, so a function that completes the task at once is safe.
+            run = self.lambdas.invoke_json
+            worker = threading.Thread(target=run, args=(function_name, body), daemon=True)
+            self._async_invocations.append(worker)
+            worker.start()
+            return b"", False
+        return self.lambdas.invoke_json(function_name, body)
 
     def stop(self) -> None:
         """Stop serving, abort running journeys and restore the process environment."""

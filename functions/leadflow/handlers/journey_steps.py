@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from leadflow import wiring
+from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
 from leadflow.app.journey import JourneySteps
 from leadflow.app.ports import HubSpotQuotaExhausted
 from leadflow.core.journey_record import WaitKind

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from leadflow import wiring
+from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
 from leadflow.adapters.queue import parse_message
 from leadflow.app.intake import IntakeResult
 from leadflow.app.ports import HubSpotQuotaExhausted

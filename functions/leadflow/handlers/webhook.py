@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadflow import wiring
+from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
 from leadflow.handlers.http import api, hubspot_request, json_response
 from leadflow.observability import logger, metrics
 

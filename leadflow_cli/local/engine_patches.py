@@ -1,0 +1,116 @@
+"""Where the local runtime changes the embedded Step Functions engine, and why.
+
+Under a burst of journeys, moto's engine spent most of the local runtime's CPU on work that is not
+the journey's, with every execution thread contending for one interpreter:
+- It parsed the state machine's ASL with its ANTLR grammar at every StartExecution: half the CPU.
+  The parse is a pure function of the definition, so each definition is parsed once per runtime.
+- Each Task invoked its Lambda function through a new boto3 client and moto's HTTP emulation of the
+  Lambda API (request signing, routing, serialising) before reaching the function: 40% of each
+  Task's time. A Task now calls the function directly, with the same payload, the same answer and
+  the same error, and asynchronously when the state asks for InvocationType Event.
+Nothing an execution does changes: the same states, retries, catches and payloads.
+
+The parsed program is shared by every execution of a definition. Its components keep no state of
+their own while evaluating: what an execution accumulates (the attempt count of a Retry, variables,
+the history) lives in the execution's environment, under keys each component draws lazily once.
+Those keys are drawn before the program is shared, so two executions racing through a Retry for the
+first time cannot each draw one.
+
+moto also lists an execution before it sets it RUNNING: ListExecutions in that moment raised
+AttributeError, and a second StartExecution of the same name and input was refused instead of
+answered with the execution. Step Functions answers RUNNING from the moment StartExecution returns
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), and so does
+the local runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution import Execution
+
+# Runs a function: (name or ARN, JSON payload, asynchronously?) -> (answer payload, function errored?)
+Invoke = Callable[[str, bytes | None, bool], tuple[bytes, bool]]
+
+
+def _components(node: Any, seen: set[int]) -> Iterator[EvalComponent]:
+    """Every evaluation component reachable from `node` (components' attributes, lists and dicts)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, Component):
+        if isinstance(node, EvalComponent):
+            yield node
+        children: Any = vars(node).values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    elif isinstance(node, dict):
+        children = node.values()
+    else:
+        return
+    for child in children:
+        yield from _components(child, seen)
+
+
+def _parse_once() -> Callable[[str], Any]:
+    parse = AmazonStateLanguageParser.parse
+    parsed: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def cached(definition: str) -> Any:
+        with lock:
+            if definition not in parsed:
+                program, tree = parse(definition)
+                for component in _components(program, set()):
+                    _ = component.heap_key
+                parsed[definition] = (program, tree)
+            return parsed[definition]
+
+    return cached
+
+
+def _direct(invoke: Invoke) -> Callable[..., dict[str, Any]]:
+    def invoke_lambda_function(
+        parameters: dict[str, Any], region: str, state_credentials: Any
+    ) -> dict[str, Any]:
+        asynchronous = parameters.get("InvocationType") == "Event"
+        payload, errored = invoke(parameters["FunctionName"], parameters.get("Payload"), asynchronous)
+        # Lambda's Invoke answer, as the engine reads it: 202 and no payload for an Event.
+        answer: dict[str, Any] = {
+            "StatusCode": 202 if asynchronous else 200,
+            "Payload": json.loads(payload) if payload else "",
+        }
+        if errored:
+            answer["FunctionError"] = "Unhandled"
+        return answer
+
+    return invoke_lambda_function
+
+
+def _running_from_the_start() -> Callable[..., None]:
+    init = Execution.__init__
+
+    def created(self: Execution, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.exec_status = ExecutionStatus.RUNNING
+
+    return created
+
+
+def patches(invoke: Invoke) -> list[Any]:
+    """The patches: each definition parsed once, Tasks calling their functions through `invoke`, and an
+    execution running from its start."""
+    return [
+        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())),
+        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", _direct(invoke)),
+        mock.patch.object(Execution, "__init__", _running_from_the_start()),
+    ]
