@@ -111,8 +111,13 @@ def test_without_the_runtime_library_the_module_imports_and_registers_nothing() 
 def test_priming_imports_the_functions_modules_and_builds_nothing_secret_or_connected(
     handler: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
     monkeypatch.setenv("_HANDLER", handler)
     priming = snapstart.PRIMING[handler.rpartition(".")[0]]
+    # A provider another test of this process made is not the priming's.
+    for name in list(DEFAULT_PROVIDERS):
+        monkeypatch.delitem(DEFAULT_PROVIDERS, name)
 
     snapstart.before_snapshot()
 
@@ -122,8 +127,6 @@ def test_priming_imports_the_functions_modules_and_builds_nothing_secret_or_conn
     # No adapter or use case: no client with credentials, no connection pool, no secret read.
     assert not any(built(name) for name in snapstart._cached_builders() if name not in snapstart.KEPT)
     assert getattr(wiring._aws(), "_credentials", None) is None
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
     assert "secrets" not in DEFAULT_PROVIDERS
 
 
