@@ -342,11 +342,9 @@ def test_an_open_journey_of_another_mql_stops_a_second_journey_from_starting(wor
     assert not world.hubspot.contact(contact).get(Prop.MQL_AT)
 
 
-def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hot, other = world.contact(**MQL_PROPS), world.contact(**MQL_PROPS)
-    broken = execution_name(hot, world.clock())
+def refuse_start_of(world: World, monkeypatch: pytest.MonkeyPatch, contact: str) -> str:
+    """StartExecution fails for the contact's journey (throttled) until `monkeypatch.undo()`; its name."""
+    broken = execution_name(contact, world.clock())
     real = world.engine.start
 
     def start(name: str, payload: str) -> bool:
@@ -355,11 +353,19 @@ def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
         return real(name, payload)
 
     monkeypatch.setattr(world.engine, "start", start)
+    return broken
+
+
+def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot, other = world.contact(**MQL_PROPS), world.contact(**MQL_PROPS)
+    broken = refuse_start_of(world, monkeypatch, hot)
     batch = [("m1", created(world, hot)), ("m2", created(world, other))]
     first = world.intake.process(batch)
     assert (first.failed_message_ids, first.journeys_started) == (["m1"], 1)
     assert mql_stamp(world, hot)[0] == MQL  # the write-back happened before the start failed
-    monkeypatch.setattr(world.engine, "start", real)
+    monkeypatch.undo()
     again = world.intake.process([batch[0]])
     assert (again.failed_message_ids, again.journeys_started, again.new_mqls) == ([], 1, 0)
     assert sorted(world.engine.started) == sorted([broken, execution_name(other, world.clock())])
@@ -374,19 +380,11 @@ def test_only_the_events_of_messages_that_succeeded_are_remembered_as_done(
     with pytest.raises(HubSpotUnavailable):
         world.intake.process(batch)
     assert world.store.events == set()  # nothing was done, so nothing is dropped when it comes back
-    broken = execution_name(hot, world.clock())
-    real = world.engine.start
-
-    def start(name: str, payload: str) -> bool:
-        if name == broken:
-            raise RuntimeError("StartExecution throttled")
-        return real(name, payload)
-
-    monkeypatch.setattr(world.engine, "start", start)
+    refuse_start_of(world, monkeypatch, hot)
     first = world.intake.process(batch)
     assert (first.failed_message_ids, first.duplicates) == (["m1"], 0)
     assert world.store.events == {batch[1][1].dedupe_key}
-    monkeypatch.setattr(world.engine, "start", real)
+    monkeypatch.undo()
     again = world.intake.process(batch)  # HubSpot's retry of the whole delivery
     assert (again.failed_message_ids, again.duplicates, again.journeys_started) == ([], 1, 1)
     assert world.store.events == {e.dedupe_key for _, e in batch}
