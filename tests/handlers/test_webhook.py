@@ -144,3 +144,17 @@ def test_base64_encoded_bodies_are_verified_on_their_raw_bytes(runtime_factory, 
     )
     assert answer["statusCode"] == 200, answer
     assert len(queued_bodies(runtime)) == 1
+
+
+def test_a_path_or_method_the_function_does_not_serve_is_a_404_or_405_naming_it(runtime_factory) -> None:  # type: ignore[no-untyped-def]
+    runtime = runtime_factory(consume_queues=False)
+    context = LocalContext("WebhookFunction", "arn:aws:lambda:::function:WebhookFunction")
+
+    def answer(method: str, path: str) -> tuple[int, str]:
+        event = {"resource": path, "path": path, "httpMethod": method, "headers": {}, "body": "[]"}
+        got = webhook.handler({**event, "requestContext": {"stage": STAGE, "requestId": "r"}}, context)
+        return got["statusCode"], json.loads(got["body"])["error"]
+
+    assert answer("GET", "/webhooks/hubspot") == (405, "/webhooks/hubspot takes POST, not GET")
+    assert answer("POST", "/webhooks/other") == (404, "no route /webhooks/other")
+    assert queued_bodies(runtime) == []

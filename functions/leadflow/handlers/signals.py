@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
-from leadflow.handlers.http import api, json_response, signed_request
+from leadflow.handlers.http import Answer, Api, json_response, signed_request
 from leadflow.observability import logger, metrics
 
-app = api()
+app = Api()
 
 
 @app.post("/signals")
-def receive_signals() -> Response[str]:
+def receive_signals(event: APIGatewayProxyEvent) -> Answer:
     """Verify and queue outside signals."""
-    event = app.current_event
     # leadflow's own signature covers the timestamp and the body, not the URL.
     return json_response(202, wiring.signals_intake().receive(signed_request(event, [event.path])))
 
@@ -28,4 +27,4 @@ def receive_signals() -> Response[str]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
     wiring.ready("signals")
-    return app.resolve(event, context)
+    return app.resolve(event)

@@ -5,27 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
-from leadflow.handlers.http import api, hubspot_request, json_response
+from leadflow.handlers.http import Answer, Api, hubspot_request, json_response
 from leadflow.observability import logger, metrics
 
-app = api()
+app = Api()
 
 
 @app.post("/webhooks/hubspot")
-def receive_hubspot_webhook() -> Response[str]:
+def receive_hubspot_webhook(event: APIGatewayProxyEvent) -> Answer:
     """Verify a Webhooks API v3 delivery and enqueue the events leadflow acts on."""
-    return json_response(200, wiring.webhook_intake().receive(hubspot_request(app.current_event)))
+    return json_response(200, wiring.webhook_intake().receive(hubspot_request(event)))
 
 
 @app.post("/workflows/webhook")
-def receive_workflow_webhook() -> Response[str]:
+def receive_workflow_webhook(event: APIGatewayProxyEvent) -> Answer:
     """Authenticate a workflow's "Send a webhook" request and queue the record it carries."""
-    event = app.current_event
     query = event.multi_value_query_string_parameters or {}
     return json_response(200, wiring.webhook_intake().receive_record(hubspot_request(event), query))
 
@@ -35,4 +34,4 @@ def receive_workflow_webhook() -> Response[str]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
     wiring.ready("webhook")
-    return app.resolve(event, context)
+    return app.resolve(event)

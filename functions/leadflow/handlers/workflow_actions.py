@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
-from leadflow.handlers.http import api, hubspot_request, json_response
+from leadflow.handlers.http import Answer, Api, hubspot_request, json_response
 from leadflow.observability import logger, metrics
 
-app = api()
+app = Api()
 
 
 @app.post("/workflows/actions/score")
-def score() -> Response[str]:
+def score(event: APIGatewayProxyEvent) -> Answer:
     """ "Score with leadflow": the contact's score card."""
-    return json_response(200, wiring.workflow_actions().score(hubspot_request(app.current_event)))
+    return json_response(200, wiring.workflow_actions().score(hubspot_request(event)))
 
 
 @app.post("/workflows/actions/handoff")
-def hand_off() -> Response[str]:
+def hand_off(event: APIGatewayProxyEvent) -> Answer:
     """ "Hand off with leadflow": the workflow waits for the contact's journey to end."""
-    return json_response(200, wiring.workflow_actions().hand_off(hubspot_request(app.current_event)))
+    return json_response(200, wiring.workflow_actions().hand_off(hubspot_request(event)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -33,4 +33,4 @@ def hand_off() -> Response[str]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
     wiring.ready("workflow_actions")
-    return app.resolve(event, context)
+    return app.resolve(event)
