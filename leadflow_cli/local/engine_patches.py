@@ -25,7 +25,7 @@ the local runtime.
 
 from __future__ import annotations
 
-import json
+import io
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -84,10 +84,11 @@ def _direct(invoke: Invoke) -> Callable[..., dict[str, Any]]:
     ) -> dict[str, Any]:
         asynchronous = parameters.get("InvocationType") == "Event"
         payload, errored = invoke(parameters["FunctionName"], parameters.get("Payload"), asynchronous)
-        # Lambda's Invoke answer, as the engine reads it: 202 and no payload for an Event.
+        # Lambda's Invoke answer (202 and no payload for an Event), its payload decoded by the
+        # engine's own reader, as the boto3 path did.
         answer: dict[str, Any] = {
             "StatusCode": 202 if asynchronous else 200,
-            "Payload": json.loads(payload) if payload else "",
+            "Payload": lambda_eval_utils._from_payload(io.BytesIO(payload)),
         }
         if errored:
             answer["FunctionError"] = "Unhandled"
