@@ -197,11 +197,6 @@ def before_snapshot() -> None:
     )
 
 
-def _cached_builders() -> dict[str, Any]:
-    """wiring's functools caches, by name."""
-    return {name: fn for name, fn in vars(wiring).items() if callable(getattr(fn, "cache_clear", None))}
-
-
 def after_restore() -> None:
     """Renew what must be unique or fresh in each restored copy (see the module docstring)."""
     # No argument: seeded from os.urandom (the kernel's generator), not from the snapshotted state.
@@ -209,14 +204,8 @@ def after_restore() -> None:
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None:
         parameters.clear_caches()
-    builders = _cached_builders()
-    built = False
-    for name, builder in builders.items():
-        if name not in KEPT:
-            built = built or builder.cache_info().currsize > 0
-            builder.cache_clear()
-    if built:
-        builders["_aws"].cache_clear()
+    if wiring.reset(keep=KEPT):
+        wiring.BUILDERS["_aws"].cache_clear()
 
 
 _registered_with: list[Any] = []

@@ -7,8 +7,9 @@ most of its cold start (the webhook never loads the HubSpot client, for instance
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from leadflow.core.clock import Clock, utcnow
 from leadflow.settings import NEEDS, SettingsError, settings
@@ -201,11 +202,22 @@ def steps() -> JourneySteps:
     return JourneySteps(config(), hubspot(), store(), store(), engine, notifier, queue, _clock)
 
 
-_BUILT = (settings, ready, _aws, config, hubspot, store, queue, engine, notifier)
-_USE_CASES = (webhook_intake, signals_intake, workflow_actions, intake, steps)
+# Every cached builder, by name: what `reset` forgets.
+BUILDERS: Final = {
+    b.__name__: b
+    for b in (
+        *(settings, ready, _aws, config, hubspot, store, queue, engine, notifier),
+        *(webhook_intake, signals_intake, workflow_actions, intake, steps),
+    )
+}
 
 
-def reset() -> None:
-    """Forget every built object, so the next call reads the environment (and the clock) again."""
-    for built in (*_BUILT, *_USE_CASES):
-        built.cache_clear()
+def reset(keep: Collection[str] = ()) -> bool:
+    """Forget every built object but those named in `keep`, so the next call reads the environment
+    (and the clock) again; whether any forgotten one had been built."""
+    built = False
+    for name, builder in BUILDERS.items():
+        if name not in keep:
+            built = built or builder.cache_info().currsize > 0
+            builder.cache_clear()
+    return built

@@ -125,7 +125,7 @@ def test_priming_imports_the_functions_modules_and_builds_nothing_secret_or_conn
     assert built("config") is priming.config
     assert built("_aws")
     # No adapter or use case: no client with credentials, no connection pool, no secret read.
-    assert not any(built(name) for name in snapstart._cached_builders() if name not in snapstart.KEPT)
+    assert not any(built(name) for name in wiring.BUILDERS if name not in snapstart.KEPT)
     assert getattr(wiring._aws(), "_credentials", None) is None
     assert "secrets" not in DEFAULT_PROVIDERS
 
@@ -221,7 +221,7 @@ def test_after_restore_what_the_initialisation_built_is_built_again_from_a_fresh
 
 
 def test_the_kept_builders_are_wirings() -> None:
-    assert set(snapstart._cached_builders()) >= snapstart.KEPT
+    assert set(wiring.BUILDERS) >= snapstart.KEPT
 
 
 def test_every_function_of_the_template_has_its_priming() -> None:
