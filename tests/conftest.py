@@ -31,7 +31,8 @@ COLD_PROPS = {"industry": "RETAIL", "numemployees": "1-5"}
 def make_runtime(**options: Any) -> LocalRuntime:
     """A runtime on a free port with the repository's template."""
     options.setdefault("port", 0)
-    return LocalRuntime(LocalOptions(template=ROOT / "template.yaml", **options))
+    options.setdefault("template", ROOT / "template.yaml")
+    return LocalRuntime(LocalOptions(**options))
 
 
 def seed_team(store: StandInStore) -> dict[str, str]:

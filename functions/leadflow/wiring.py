@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +41,21 @@ def use_clock(clock: Clock | None) -> None:
 def clock() -> Clock:
     """The clock the use cases read business time from."""
     return _clock
+
+
+_invocation: ContextVar[Any] = ContextVar("leadflow_lambda_context", default=None)
+
+
+def invoked(context: Any) -> None:
+    """Note the Lambda context of the invocation running on this thread: its HubSpot calls spend no
+    more than the time it has left."""
+    _invocation.set(context)
+
+
+def time_left() -> float | None:
+    """Seconds until the running invocation's timeout (None outside an invocation)."""
+    context = _invocation.get()
+    return None if context is None else context.get_remaining_time_in_millis() / 1000
 
 
 def wall_ms() -> int:
@@ -111,7 +127,7 @@ def hubspot() -> HubSpotGateway:
     """The HubSpot adapter (one client, one connection pool per API)."""
     from leadflow.adapters.hubspot import HubSpotGateway
 
-    return HubSpotGateway(secret("hubspot_access_token"), settings().hubspot_base_url)
+    return HubSpotGateway(secret("hubspot_access_token"), settings().hubspot_base_url, time_left)
 
 
 @cache

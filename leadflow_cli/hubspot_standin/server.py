@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -185,6 +186,7 @@ class HubSpotStandIn:
         self, request: Request, endpoint: str, args: Mapping[str, Any], route: str
     ) -> Response | None:
         """The answer to an admitted request: a fault the plan draws, or the endpoint's own."""
+        time.sleep(self.store.delay(route))
         fault = self.store.draw_fault(route)
         if fault == "drop":
             return None

@@ -92,6 +92,9 @@ class FaultPlan:
     lose_answer_once: tuple[str, ...] = ()
     # Routes answered 503 for their first N requests (an outage of one API, e.g. callbacks).
     down_for: tuple[tuple[str, int], ...] = ()
+    # Routes whose first N requests wait S seconds before anything is done (a slow HubSpot):
+    # (route, N, S).
+    slow_for: tuple[tuple[str, int, float], ...] = ()
 
 
 # HubSpot's default lead pipeline and stages, as portals return them: the docs name no ids, these are
@@ -284,6 +287,12 @@ class StandInStore:
                 self._answers_lost.add(route)
                 return True
             return False
+
+    def delay(self, route: str) -> float:
+        """How long the fault plan holds this request of `route` before serving it (counted calls)."""
+        with self._lock:
+            calls = self._calls[route]
+            return next((s for r, n, s in self.faults.slow_for if r == route and calls <= n), 0.0)
 
     def draw_fault(self, route: str = "") -> str | None:
         """Which fault, if any, the fault plan picks for the next request (counted in faults_served)."""

@@ -4,17 +4,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from leadflow_cli.local.template import TemplateError
 
+# What `!Ref AWS::NoValue` resolves to: the property it sets is left out.
+NO_VALUE: Final = object()
+
 
 class Intrinsics:
-    """Ref, Fn::GetAtt, Fn::Sub and Fn::Join over the local runtime's resources."""
+    """Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If (with the template's Conditions) over the local
+    runtime's resources."""
 
-    def __init__(self, refs: Mapping[str, str], attributes: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        refs: Mapping[str, str],
+        attributes: Mapping[str, Mapping[str, str]],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
         self._refs = refs
         self._attrs = attributes
+        self._conditions = conditions or {}
+
+    def condition(self, name: str) -> bool:
+        """Whether one of the template's Conditions holds."""
+        if name not in self._conditions:
+            raise TemplateError(f"Condition {name}: no such condition")
+        return self._holds(self._conditions[name])
+
+    def _holds(self, value: Any) -> bool:
+        ((key, arg),) = value.items()
+        if key == "Condition":
+            return self.condition(str(arg))
+        if key == "Fn::Equals":
+            left, right = (self.resolve(v) for v in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        if key == "Fn::And":
+            return all(self._holds(v) for v in arg)
+        if key == "Fn::Or":
+            return any(self._holds(v) for v in arg)
+        raise TemplateError(f"{key} is not a condition function the local runtime knows")
 
     def ref(self, name: str) -> str:
         """The value of !Ref name (a parameter, a pseudo parameter or a resource)."""
@@ -46,7 +77,10 @@ class Intrinsics:
         if isinstance(value, dict) and len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref":
-                return self.ref(str(arg))
+                return NO_VALUE if arg == "AWS::NoValue" else self.ref(str(arg))
+            if key == "Fn::If":
+                name, then, otherwise = arg
+                return self.resolve(then if self.condition(str(name)) else otherwise)
             if key == "Fn::GetAtt":
                 name, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
                 return self.get_att(name, attribute)
@@ -58,7 +92,8 @@ class Intrinsics:
                 separator, items = arg
                 return str(separator).join(str(self.resolve(i)) for i in items)
         if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+            resolved = {k: self.resolve(v) for k, v in value.items()}
+            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not NO_VALUE]
         return value

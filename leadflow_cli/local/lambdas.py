@@ -1,17 +1,48 @@
-"""Runs the template's Lambda functions in this process, as Lambda would run them."""
+"""Runs the template's Lambda functions in this process, as Lambda would run them.
+
+As on AWS, and unlike the emulator's own Lambda: an invocation that outlives the function's
+`Timeout` fails with Lambda's timeout error (`Sandbox.Timedout`, "Task timed out after N seconds")
+while the caller moves on, and an invocation beyond the function's reserved concurrency is throttled
+(TooManyRequestsException). A timed-out invocation cannot be stopped here, so it is marked: the AWS
+calls it still tries fail (its sandbox would be frozen on AWS), which the IAM guard enforces.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 Handler = Callable[[Any, Any], Any]
+
+# A function's timeout when the template sets none (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+DEFAULT_TIMEOUT_S = 3.0
+
+
+@dataclass
+class Invocation:
+    """One running invocation: which function, and until when it may run (time.monotonic())."""
+
+    function: str
+    deadline: float
+    timed_out: bool = False
+
+
+_current: ContextVar[Invocation | None] = ContextVar("leadflow_local_invocation", default=None)
+
+
+def current_invocation() -> Invocation | None:
+    """The invocation this thread runs, if it runs one."""
+    return _current.get()
 
 
 @dataclass
@@ -25,18 +56,45 @@ class LocalContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = "local"
     log_stream_name: str = "local"
+    deadline: float | None = None  # time.monotonic() the invocation must end by; None: no limit
 
     def get_remaining_time_in_millis(self) -> int:
-        """Lambda's remaining time; locally there is no limit worth reporting."""
-        return 300_000
+        """Milliseconds until the function's timeout (five minutes when it has none)."""
+        if self.deadline is None:
+            return 300_000
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 class FunctionError(Exception):
-    """A handler raised; carries the Lambda error payload."""
+    """A handler raised or timed out; carries the Lambda error payload."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload.get("errorMessage", ""))
         self.payload = payload
+
+
+class Throttled(ClientError):
+    """The function is at its reserved concurrency: Lambda's Invoke answers 429 TooManyRequestsException
+    (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors)."""
+
+    def __init__(self, function: str) -> None:
+        answer: Any = {
+            "Error": {
+                "Code": "TooManyRequestsException",
+                "Message": f"Rate Exceeded. {function} is at its reserved concurrency",
+            },
+            "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            "ResponseMetadata": {"HTTPStatusCode": 429, "RequestId": str(uuid.uuid4())},
+        }
+        super().__init__(answer, "Invoke")
+
+
+@dataclass
+class _Function:
+    handler: str
+    timeout_s: float
+    reserved: int | None
+    running: int = 0
 
 
 class LocalLambdas:
@@ -45,23 +103,30 @@ class LocalLambdas:
     def __init__(self, region: str, account: str) -> None:
         self._region = region
         self._account = account
-        self._handlers: dict[str, str] = {}
+        self._functions: dict[str, _Function] = {}
         self._loaded: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
+        self.throttles: dict[str, int] = {}
+        self.timeouts: dict[str, int] = {}
+        # Invocations that timed out and still run (a Python thread cannot be stopped).
+        self.overrunning: list[threading.Thread] = []
 
     def arn(self, name: str) -> str:
         """The ARN a function has locally."""
         return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
 
-    def register(self, name: str, handler: str) -> None:
-        """Make a function invokable by name or ARN; `handler` is "module.function"."""
-        self._handlers[name] = handler
+    def register(
+        self, name: str, handler: str, timeout_s: float = DEFAULT_TIMEOUT_S, reserved: int | None = None
+    ) -> None:
+        """Make a function invokable by name or ARN; `handler` is "module.function", `timeout_s` its
+        Timeout, `reserved` its reserved concurrency (None: unreserved)."""
+        self._functions[name] = _Function(handler, timeout_s, reserved)
 
     def _handler(self, name: str) -> Handler:
         with self._lock:
             if name not in self._loaded:
-                module_name, _, attr = self._handlers[name].rpartition(".")
+                module_name, _, attr = self._functions[name].handler.rpartition(".")
                 self._loaded[name] = getattr(importlib.import_module(module_name), attr)
             return self._loaded[name]
 
@@ -69,19 +134,60 @@ class LocalLambdas:
         """The function name behind a name, ARN, or ARN with qualifier; KeyError when unknown."""
         parts = name_or_arn.split(":")
         name = parts[6] if name_or_arn.startswith("arn:") and len(parts) >= 7 else name_or_arn
-        if name not in self._handlers:
+        if name not in self._functions:
             raise KeyError(name_or_arn)
         return name
 
     def invoke(self, name_or_arn: str, event: Any) -> Any:
-        """Run a function on an event; raises FunctionError with Lambda's payload when it fails."""
+        """Run a function on an event; raises FunctionError with Lambda's payload when it fails or times
+        out, and Throttled when it is at its reserved concurrency."""
         name = self.name_of(name_or_arn)
         handler = self._handler(name)
+        function = self._functions[name]
         with self._lock:
+            if function.reserved is not None and function.running >= function.reserved:
+                self.throttles[name] = self.throttles.get(name, 0) + 1
+                raise Throttled(name)
+            function.running += 1
             self.invocations[name] = self.invocations.get(name, 0) + 1
         try:
-            return handler(event, LocalContext(name, self.arn(name)))
-        except Exception as exc:
+            return self._run(name, function.timeout_s, handler, event)
+        finally:
+            with self._lock:
+                function.running -= 1
+
+    def _run(self, name: str, timeout_s: float, handler: Handler, event: Any) -> Any:
+        """The handler on a thread of its own, waited for until the function's timeout."""
+        invocation = Invocation(name, time.monotonic() + timeout_s)
+        context = LocalContext(name, self.arn(name), deadline=invocation.deadline)
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            _current.set(invocation)
+            try:
+                outcome["result"] = handler(event, context)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"lambda-{name}", daemon=True)
+        worker.start()
+        worker.join(timeout_s)
+        if worker.is_alive():
+            invocation.timed_out = True
+            with self._lock:
+                self.timeouts[name] = self.timeouts.get(name, 0) + 1
+                self.overrunning.append(worker)
+            # Lambda's answer for a function that ran out of time (errorType as the current runtimes give
+            # it; Step Functions' guide calls the same failure Lambda.Unknown).
+            raise FunctionError(
+                {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {context.aws_request_id} Error: "
+                    f"Task timed out after {timeout_s:.2f} seconds",
+                }
+            )
+        if "error" in outcome:
+            exc = outcome["error"]
             raise FunctionError(
                 {
                     "errorType": type(exc).__name__,
@@ -89,6 +195,7 @@ class LocalLambdas:
                     "stackTrace": traceback.format_exception(exc)[-5:],
                 }
             ) from exc
+        return outcome.get("result")
 
     def invoke_json(self, name_or_arn: str, body: bytes | str | None) -> tuple[bytes, bool]:
         """Invoke with a JSON payload as Lambda's Invoke API does: (payload, function_errored)."""

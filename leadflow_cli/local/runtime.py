@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,16 +32,20 @@ from leadflow.core.journey_state import JourneyState
 from leadflow.core.triage import LEAD_PROPERTIES
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
-from leadflow_cli.local import engine_patches
+from leadflow_cli.local import aws_calls, engine_patches, iam, sqs_patches
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
 from leadflow_cli.local.intrinsics import Intrinsics
-from leadflow_cli.local.lambdas import LocalLambdas
+from leadflow_cli.local.lambdas import DEFAULT_TIMEOUT_S, LocalLambdas, Throttled, current_invocation
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.sqs_source import SqsPoller
 from leadflow_cli.local.template import Template, TemplateError, load_template
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
+
+_log = logging.getLogger(__name__)
+# How often an asynchronous invocation is tried again while its function is throttled.
+ASYNC_THROTTLE_RETRIES: Final = 200
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -73,6 +78,10 @@ class LocalOptions:
     aws_port: int | None = None
     # Overrides every queue's VisibilityTimeout, so redelivery after a failure is seen in seconds.
     visibility_timeout_s: int | None = None
+    # Overrides every function's Timeout, so a timeout is seen in seconds.
+    function_timeout_s: float | None = None
+    # Values of the template's parameters (e.g. {"JourneyConcurrency": "2"}), beside the local defaults.
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 # Every request that writes; batch_write_item and the PartiQL ones write through the backend too.
@@ -128,6 +137,8 @@ class LocalRuntime:
         self.clock = LocalClock(self.options.time_scale)
         self._waits = EngineWaits(self.clock)
         self._app_webhooks: HubSpotWebhookSender | None = None
+        # Failures the functions' AWS calls meet (reliability tests): `aws_faults.fail(...)`.
+        self.aws_faults = aws_calls.AwsFaults()
 
     # Lifecycle ----------------------------------------------------------------------------
 
@@ -169,6 +180,7 @@ class LocalRuntime:
             mock.patch.object(LambdaBackend, "invoke", invoke),
             *self._waits.patches(),
             *engine_patches.patches(self._invoke),
+            *sqs_patches.patches(),
         ] + [
             mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
             for name in _DYNAMODB_WRITES
@@ -206,8 +218,19 @@ class LocalRuntime:
             "SignalsSecret": os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET,
             "WorkflowApiKey": os.environ.get("LEADFLOW_WORKFLOW_API_KEY") or DEFAULT_WORKFLOW_KEY,
             "PublicUrl": public_url,
+            **opts.parameters,
         }
         intrinsics = self._create_resources(parameters)
+        policies = iam.function_policies(opts.template, parameters, REGION, intrinsics)
+        guard = iam.IamGuard(
+            iam.Permissions(policies),
+            current_invocation,
+            REGION,
+            ACCOUNT,
+            lambda function: f"arn:aws:sts::{ACCOUNT}:assumed-role/{STACK}-{function}Role/{function}",
+        )
+        self._patches.append(aws_calls.intercept([guard.check, self.aws_faults.check]))
+        self._patches[-1].start()
         env = self._function_environment(intrinsics)
         env.update(
             HUBSPOT_BASE_URL=hubspot_url,
@@ -231,12 +254,22 @@ class LocalRuntime:
         if asynchronous:
             # As on AWS: the caller (a waitForTaskToken state) goes on waiting while the function
             # runs, so a function that completes the task at once is safe.
-            run = self.lambdas.invoke_json
-            worker = threading.Thread(target=run, args=(function_name, body), daemon=True)
+            worker = threading.Thread(target=self._invoke_event, args=(function_name, body), daemon=True)
             self._async_invocations.append(worker)
             worker.start()
             return b"", False
         return self.lambdas.invoke_json(function_name, body)
+
+    def _invoke_event(self, function_name: str, body: bytes | str | None) -> None:
+        """An asynchronous invocation: Lambda queues the event and retries it while the function is
+        throttled (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html)."""
+        for attempt in range(ASYNC_THROTTLE_RETRIES):
+            try:
+                self.lambdas.invoke_json(function_name, body)
+                return
+            except Throttled:
+                time.sleep(min(1.0, 0.05 * 2**attempt) * random.random())  # noqa: S311 - jitter
+        _log.error("%s stayed throttled; its asynchronous event is dropped", function_name)
 
     def stop(self) -> None:
         """Stop serving, abort running journeys and restore the process environment."""
@@ -285,10 +318,11 @@ class LocalRuntime:
         for name, declared in tpl.parameters.items():
             refs[name] = parameters.get(name, str(declared.get("Default", "")))
         attrs: dict[str, dict[str, str]] = {}
-        for logical_id, spec in tpl.functions.items():
-            self.lambdas.register(logical_id, spec.handler)
+        for logical_id in tpl.functions:
             refs[logical_id] = logical_id
             attrs[logical_id] = {"Arn": self.lambdas.arn(logical_id)}
+        intrinsics = Intrinsics(refs, attrs, tpl.conditions)
+        self._register_functions(intrinsics)
 
         sqs = boto3.client("sqs", region_name=REGION)
         for logical_id in tpl.of_type("AWS::SQS::Queue"):
@@ -298,7 +332,6 @@ class LocalRuntime:
             ]
             self.queue_urls[logical_id] = refs[logical_id] = url
             attrs[logical_id] = {"Arn": arn, "QueueName": f"{STACK}-{logical_id}", "QueueUrl": url}
-        intrinsics = Intrinsics(refs, attrs)
         for logical_id, res in tpl.of_type("AWS::SQS::Queue").items():
             props = intrinsics.resolve(res.get("Properties", {}))
             queue_attrs = {
@@ -360,6 +393,18 @@ class LocalRuntime:
                 SqsPoller(source, sqs, self.queue_urls[source.queue], arn, self.lambdas, REGION)
             )
         return intrinsics
+
+    def _register_functions(self, intrinsics: Intrinsics) -> None:
+        for logical_id, spec in self.template.functions.items():
+            timeout = float(intrinsics.resolve(spec.timeout) or DEFAULT_TIMEOUT_S)
+            # Left out when the template's `!If` says AWS::NoValue: the function is unreserved.
+            reserved = intrinsics.resolve({"Value": spec.reserved_concurrency}).get("Value")
+            self.lambdas.register(
+                logical_id,
+                spec.handler,
+                self.options.function_timeout_s or timeout,
+                None if reserved is None else int(reserved),
+            )
 
     def _function_environment(self, intrinsics: Intrinsics) -> dict[str, str]:
         # All functions share this process's environment, so two functions may not disagree.
@@ -439,10 +484,16 @@ class LocalRuntime:
         return str(answer["executionArn"])
 
     @staticmethod
+    def history(execution_arn: str) -> list[dict[str, Any]]:
+        """An execution's whole history so far, oldest first (every page)."""
+        sfn: Any = boto3.client("stepfunctions", region_name=REGION)
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        return [event for page in pages for event in page["events"]]
+
+    @staticmethod
     def states_entered(execution_arn: str) -> list[str]:
-        """Every state an execution entered so far, in order (its whole history, one call)."""
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        """Every state an execution entered so far, in order."""
+        events = LocalRuntime.history(execution_arn)
         return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
     def _running_executions(self) -> int:

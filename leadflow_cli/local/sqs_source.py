@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from leadflow_cli.local.lambdas import FunctionError, LocalLambdas
+from leadflow_cli.local.lambdas import FunctionError, LocalLambdas, Throttled
 from leadflow_cli.local.template import SqsSource
 
 _log = logging.getLogger(__name__)
@@ -95,9 +95,9 @@ class SqsPoller:
         self.batches += 1
         try:
             answer = self._lambdas.invoke(self._source.function, event)
-        except FunctionError as exc:
-            # As Lambda logs an unhandled error; every message becomes visible again after the
-            # visibility timeout.
+        except (FunctionError, Throttled) as exc:
+            # As Lambda logs an unhandled error (or backs off a throttled function); every message becomes
+            # visible again after the visibility timeout.
             _log.error("%s failed on a batch of %d: %s", self._source.function, len(messages), exc)
             return
         failed: set[str] = set()

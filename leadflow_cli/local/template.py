@@ -68,11 +68,14 @@ class SqsSource:
 
 @dataclass
 class FunctionSpec:
-    """A Lambda function: its handler and its (unresolved) environment."""
+    """A Lambda function: its handler, and its environment, timeout and reserved concurrency as the
+    template writes them (intrinsic functions unresolved)."""
 
     logical_id: str
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
+    timeout: Any = None
+    reserved_concurrency: Any = None
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Template:
 
     root: Path
     parameters: dict[str, dict[str, Any]]
+    conditions: dict[str, Any]
     resources: dict[str, dict[str, Any]]
     functions: dict[str, FunctionSpec]
     routes: list[ApiRoute]
@@ -142,7 +146,13 @@ def load_template(path: str | Path) -> Template:
             continue
         props = res.get("Properties", {})
         env = {**global_env, **((props.get("Environment") or {}).get("Variables") or {})}
-        functions[logical_id] = FunctionSpec(logical_id, str(props["Handler"]), env)
+        functions[logical_id] = FunctionSpec(
+            logical_id,
+            str(props["Handler"]),
+            env,
+            props.get("Timeout", globals_fn.get("Timeout")),
+            props.get("ReservedConcurrentExecutions", globals_fn.get("ReservedConcurrentExecutions")),
+        )
         for event_id, ev in (props.get("Events") or {}).items():
             ev_props = ev.get("Properties", {})
             if ev.get("Type") == "Api":
@@ -161,7 +171,15 @@ def load_template(path: str | Path) -> Template:
                         in (ev_props.get("FunctionResponseTypes") or []),
                     )
                 )
-    return Template(path.parent, doc.get("Parameters") or {}, resources, functions, routes, sources)
+    return Template(
+        path.parent,
+        doc.get("Parameters") or {},
+        doc.get("Conditions") or {},
+        resources,
+        functions,
+        routes,
+        sources,
+    )
 
 
 def route_pattern(path: str) -> re.Pattern[str]:

@@ -298,6 +298,22 @@ def test_a_token_that_is_not_the_current_one_cannot_claim_the_wait(store: Store)
     assert store.claim_task_token(KEY, "token-new") is True
 
 
+def test_a_claimed_token_given_back_is_the_wait_s_again_and_can_be_claimed_once_more(store: Store) -> None:
+    token = waiting(store)
+    assert store.claim_task_token(KEY, token) is True
+    store.restore_task_token(KEY, token)
+    assert store.park(KEY, "decision", '{"decision": "accept"}', NOW) == token
+    assert store.claim_task_token(KEY, token) is True
+
+
+def test_a_token_given_back_never_replaces_the_token_of_a_newer_wait(store: Store) -> None:
+    old = waiting(store)
+    assert store.claim_task_token(KEY, old) is True
+    store.set_task_token(KEY, "token-new", "decision", None)
+    store.restore_task_token(KEY, old)
+    assert stored(store).task_token == "token-new"
+
+
 def test_claiming_a_token_of_a_journey_without_a_record_fails_and_writes_nothing(store: Store) -> None:
     assert store.claim_task_token(KEY, "token-1") is False
     assert store.journey(KEY) is None

@@ -32,7 +32,7 @@ def test_webhooks_carry_a_lead_from_mql_through_acceptance_to_an_sql_with_a_deal
     sfn = boto3.client("stepfunctions", region_name=REGION)
 
     def waits(arn: str) -> int:
-        events = sfn.get_execution_history(executionArn=arn)["events"]
+        events = runtime.history(arn)
         return sum(1 for e in events if e["type"] == "TaskSubmitted" and "waitForTaskToken" in str(e))
 
     def waiting_execution() -> str | None:

@@ -334,6 +334,11 @@ class FakeStore:
             self._set(key, JourneyFields(), task_token=None)
             return True
 
+    def restore_task_token(self, key: JourneyKey, token: str) -> None:
+        with self._lock:
+            if self._current(key).task_token is None:
+                self._set(key, JourneyFields(), task_token=token)
+
     def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         with self._lock:
             record = self._set(key, JourneyFields(), **{f"pending_{kind}": input_json})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyStatus
@@ -50,7 +51,7 @@ def test_a_failure_is_recorded_with_its_state_and_cause_and_the_team_is_told_wha
         {"errorMessage": "HubSpot answered 400: 'partners' was not one of the allowed options"}
     )
     state.error = {"Error": "HubSpotError", "Cause": cause}
-    state = world.steps.record_failure(state, "arn:execution")
+    state = world.steps.record_failure(state, "arn:execution", state.mql_at)
     assert state.failure is not None and state.error is None
     assert (state.failure.state, state.failure.error) == ("MarkSql", "HubSpotError")
     record = world.record(state)
@@ -66,11 +67,22 @@ def test_a_failure_is_recorded_with_its_state_and_cause_and_the_team_is_told_wha
     assert f"leadflow journey {state.contact_id} --resume" in text
 
 
+def test_a_failed_journey_waits_for_its_repair_until_a_day_before_its_execution_turns_one_year_old(
+    world: World,
+) -> None:
+    state = world.handed_off()
+    state.error = {"Error": "HubSpotError", "Cause": "HubSpot answered 400"}
+    started = world.clock() - timedelta(days=100)
+    state = world.steps.record_failure(state, "arn:execution", started)
+    assert state.failure is not None
+    assert state.failure.repair_timeout_seconds == (365 - 100 - 1) * 86400
+
+
 def test_a_failure_without_a_cause_or_a_reachable_hubspot_is_still_recorded(world: World) -> None:
     state = world.handed_off()
     state.error = {"Error": "RuntimeError", "Cause": None}
     world.hubspot.fail_next("update_contact", HubSpotError("HubSpot answered 503"))
-    state = world.steps.record_failure(state, "arn:unknown")
+    state = world.steps.record_failure(state, "arn:unknown", state.mql_at)
     record = world.record(state)
     assert (record.status, record.failed_state, record.cause) == (JourneyStatus.FAILED, "unknown", "")
     assert "no details" in world.notifier.sent[0][1]

@@ -576,7 +576,7 @@ def hand_off(actions: WorkflowActions, contact: str, callback: str = "cb-1", **m
     return actions.hand_off(v2_signed(HANDOFF_URI, execution(contact, callback, **more)))["outputFields"]
 
 
-BLOCK = {"hs_execution_state": "BLOCK", "hs_expiration_duration": "P31D"}
+BLOCK = {"hs_execution_state": "BLOCK", "hs_expiration_duration": "P30D"}
 
 
 def not_mql(reason: str) -> dict[str, str]:
@@ -657,7 +657,7 @@ def test_handing_off_an_mql_stamps_it_starts_its_journey_and_blocks_the_workflow
 
 def test_the_block_lasts_the_longest_a_journey_can_take_or_the_configured_handoff_days() -> None:
     shipped = make_world()
-    assert handoff_days(shipped.config) == 31
+    assert handoff_days(shipped.config) == 30  # 12 SLA hours around the clock, 14 + 14 days, one more
     world = make_world(lambda c: c.update(workflows={"handoff_days": 2.5}))
     contact = world.contact(**MQL_PROPS)
     assert hand_off(actions_of(world), contact)["hs_expiration_duration"] == "P3D"
@@ -914,7 +914,7 @@ def test_a_failed_journey_releases_its_workflows_as_failed_and_a_later_one_waits
     arn = f"arn:aws:states:eu-west-1:123456789012:execution:lead-journey:{state.journey_id}"
     world.engine.failed_states[arn] = "HandOff"
     state.error = {"Error": "HubSpotUnavailable", "Cause": "HubSpot answered 503"}
-    state = world.steps.record_failure(state, arn)
+    state = world.steps.record_failure(state, arn, state.mql_at)
     assert world.queue.completions == released(world, ["cb-1"], outcome="failed", error="HubSpotUnavailable")
     assert world.record(state).callbacks == frozenset()
     assert hand_off(actions_of(world), state.contact_id, "cb-2") == BLOCK  # a failed journey is still open

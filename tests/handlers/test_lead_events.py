@@ -25,13 +25,16 @@ CONTEXT = LocalContext(
 )
 
 
-def sqs_event(bodies: list[Any]) -> dict[str, Any]:
+def sqs_event(bodies: list[Any], first_received_ms: int | None = None) -> dict[str, Any]:
+    """A Lambda SQS event of these bodies (events, or whole message bodies), first received now unless
+    said otherwise."""
+    first_ms = str(first_received_ms if first_received_ms is not None else int(time.time() * 1000))
     return {
         "Records": [
             {
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "r",
-                "attributes": {},
+                "attributes": {"ApproximateReceiveCount": "1", "ApproximateFirstReceiveTimestamp": first_ms},
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
@@ -151,28 +154,85 @@ def test_company_properties_are_read_once_per_batch_and_scored(
     assert "their company is a target account" in detail and "company revenue 25000000" in detail
 
 
+def _received(runtime: LocalRuntime, body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message sent to the lead-events queue and received, with the Lambda event that carries it."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = runtime.queue_urls["LeadEventsQueue"]
+    sqs.send_message(QueueUrl=url, MessageBody=body)
+    (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30, AttributeNames=["All"])["Messages"]
+    event = sqs_event([body], int(message["Attributes"]["ApproximateFirstReceiveTimestamp"]))
+    event["Records"][0].update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"])
+    return message, event
+
+
+def _queued(runtime: LocalRuntime) -> list[Any]:
+    """The emulator's messages of the lead-events queue (visible or not)."""
+    url = runtime.queue_urls["LeadEventsQueue"]
+    return list(sqs_backends[ACCOUNT][REGION].queues[url.rsplit("/", 1)[1]]._messages)
+
+
+def _quota_spent_on_an_mql(runtime: LocalRuntime) -> tuple[str, str]:
+    """A new MQL's creation event, HubSpot's daily quota spent: (contact id, the message body)."""
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot = store.create_object("contacts", dict(MQL_PROPS))
+    store.limit_rate(RateLimitPlan(daily=0))
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    return hot, json.dumps({"events": [sender.event("contact.creation", hot)]})
+
+
 def test_a_spent_daily_quota_parks_the_batch_on_the_queue_until_the_reset(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime = runtime_factory(consume_queues=False, time_scale=None)
-    store = runtime.standin.store  # type: ignore[union-attr]
-    hot = store.create_object("contacts", dict(MQL_PROPS))
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = runtime.queue_urls["LeadEventsQueue"]
-    body = json.dumps(
-        {"events": [HubSpotWebhookSender("http://unused", "unused").event("contact.creation", hot)]}
-    )
-    sqs.send_message(QueueUrl=url, MessageBody=body)
-    (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]
-    event = sqs_event([body])
-    event["Records"][0].update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"])
-    store.limit_rate(RateLimitPlan(daily=0))
+    hot, body = _quota_spent_on_an_mql(runtime)
+    message, event = _received(runtime, body)
 
     answer = lead_events.handler(event, CONTEXT)
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
-    assert store.get_object("contacts", hot)["properties"].get("lifecyclestage") in (None, "")
-    (queued,) = sqs_backends[ACCOUNT][REGION].queues[url.rsplit("/", 1)[1]]._messages
+    assert runtime.standin.store.get_object("contacts", hot)["properties"].get("lifecyclestage") in (None, "")  # type: ignore[union-attr]
+    (queued,) = _queued(runtime)
     now = runtime.clock.now()
-    hidden_s = queued.visible_at / 1000 - time.time()
-    assert abs(hidden_s - (next_midnight(now, "UTC") - now).total_seconds()) < 60
+    first_received_s = int(message["Attributes"]["ApproximateFirstReceiveTimestamp"]) / 1000
+    # Until midnight, or as long as SQS allows: 12 hours from the first receive, less a minute.
+    allowed_until = min(
+        time.time() + (next_midnight(now, "UTC") - now).total_seconds(), first_received_s + 12 * 3600 - 60
+    )
+    assert abs(queued.visible_at / 1000 - allowed_until) < 60
+
+
+def test_a_message_whose_twelve_hours_are_spent_is_sent_again_instead_of_walking_to_the_dlq(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False, time_scale=None)
+    _, body = _quota_spent_on_an_mql(runtime)
+    message, event = _received(runtime, body)
+    # First received 11 h 55 min ago: SQS would refuse to keep it out of sight until the reset.
+    event["Records"][0]["attributes"]["ApproximateFirstReceiveTimestamp"] = str(
+        int((time.time() - 11 * 3600 - 55 * 60) * 1000)
+    )
+
+    answer = lead_events.handler(event, CONTEXT)
+
+    # The original is done with (Lambda deletes it); a copy waits its delay, with its own 12 hours.
+    assert answer == {"batchItemFailures": []}
+    copies = [m for m in _queued(runtime) if m.id != message["MessageId"]]
+    assert [m.body for m in copies] == [body]
+    assert 890_000 < copies[0].delayed_until - time.time() * 1000 <= 900_000
+
+
+def test_a_park_sqs_refuses_is_read_from_the_answer_and_the_message_sent_again(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False, time_scale=None)
+    _, body = _quota_spent_on_an_mql(runtime)
+    message, event = _received(runtime, body)
+    (queued,) = _queued(runtime)
+    # The emulator counts the 12 hours from the send: sent long ago, its park is refused (HTTP 200,
+    # the entry under Failed).
+    queued.sent_timestamp -= int(11.99 * 3600 * 1000)
+
+    answer = lead_events.handler(event, CONTEXT)
+
+    assert answer == {"batchItemFailures": []}
+    assert [m.body for m in _queued(runtime) if m.id != message["MessageId"]] == [body]

@@ -12,7 +12,9 @@ import pytest
 
 from leadflow_cli.local.receiver import NotificationReceiver
 from leadflow_cli.local.runtime import REGION, LocalRuntime
+from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.conftest import MQL_PROPS
+from tests.handlers.test_lead_events import sqs_event
 from tests.journey.helpers import (
     config_file,
     decide,
@@ -442,6 +444,65 @@ def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
     (deal,) = store.list_objects("deals")
     assert (deal["properties"]["pipeline"], deal["properties"]["dealstage"]) == ("partners", "intro")
     assert journey_record(contact).status == "sql"
+
+
+def test_a_failed_journey_nobody_repairs_ends_itself_before_step_functions_one_year_limit(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    partners = config_file(
+        tmp_path,
+        lambda c: c["routing"]["teams"]["enterprise"].update(deal={"pipeline": "partners", "stage": "intro"}),
+    )
+    runtime = runtime_factory(consume_queues=False, time_scale=None, config_file=partners)
+    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
+    waiting_for(runtime, contact, "repair")
+    runtime.advance(days=363)
+    assert still_running(runtime, arn)
+    runtime.advance(days=2)
+    ended = finished(arn)
+    # Step Functions would end it after a year with no Catch; the journey's own timeout is caught.
+    assert (ended["status"], ended["error"]) == ("FAILED", "JourneyRepairExpired")
+    assert states(arn)[-2:] == ["AwaitRepair", "RepairExpired"]
+
+
+def test_a_decision_whose_resume_aws_throttled_resumes_the_journey_on_redelivery_not_at_the_deadline(
+    runtime: LocalRuntime,
+) -> None:
+    contact, _arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    runtime.standin.store.update_object("contacts", contact, {"leadflow_decision": "accept"})  # type: ignore[union-attr]
+    at_ms = int(runtime.clock.now().timestamp() * 1000)
+    event = sqs_event(
+        [
+            HubSpotWebhookSender("http://unused", "unused").event(
+                "contact.propertyChange", contact, "leadflow_decision", "accept", occurred_at_ms=at_ms
+            )
+        ]
+    )
+    runtime.aws_faults.fail("states", "SendTaskSuccess", "ThrottlingException")
+    failed = runtime.lambdas.invoke("LeadEventsFunction", event)
+    assert [f["itemIdentifier"] for f in failed["batchItemFailures"]] == [event["Records"][0]["messageId"]]
+    # SQS delivers the message again: the wait is resumed now, not after the SLA runs out.
+    assert runtime.lambdas.invoke("LeadEventsFunction", event) == {"batchItemFailures": []}
+    assert waiting_for(runtime, contact, "engagement").status == "sal"
+
+
+@pytest.mark.parametrize(
+    ("function", "state"), [("RouteFunction", "Route"), ("AwaitInputFunction", "AwaitDecision")]
+)
+def test_an_aws_throttle_inside_a_step_is_retried_by_the_state_not_sent_to_the_failure_branch(
+    runtime: LocalRuntime, function: str, state: str
+) -> None:
+    runtime.aws_faults.fail(
+        "dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", function=function
+    )
+    contact, arn = start(runtime)
+    waiting_for(runtime, contact, "decision")
+    assert "RecordFailure" not in states(arn)
+    history = runtime.history(arn)
+    assert [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"] == [
+        "AwsUnavailable"
+    ]
 
 
 def test_a_wait_that_cannot_register_its_token_fails_into_the_failure_branch(

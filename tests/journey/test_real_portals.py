@@ -129,6 +129,18 @@ def test_a_deleted_task_does_not_stop_the_accept(runtime: LocalRuntime) -> None:
 # HubSpot's daily API quota ----------------------------------------------------------------------
 
 
+def test_a_step_failed_after_a_day_of_hourly_retries_is_named_from_its_whole_history(
+    runtime: LocalRuntime,
+) -> None:
+    crm(runtime).limit_rate(RateLimitPlan(daily=0))  # spent all day, every day
+    contact, arn = start(runtime)
+    for _ in range(31):  # Route's 30 hourly retries, each a few events after its one entry
+        runtime.advance(hours=1)
+    record = waiting_for(runtime, contact, "repair")
+    assert len(runtime.history(arn)) > 100
+    assert (record.failed_state, record.error) == ("Route", "HubSpotQuotaExhausted")
+
+
 def test_a_spent_daily_quota_parks_the_step_visibly_until_the_reset_then_it_runs(
     runtime: LocalRuntime,
 ) -> None:

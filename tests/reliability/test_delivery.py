@@ -65,7 +65,7 @@ def failures(runtime: LocalRuntime) -> list[str]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     report = []
     for execution in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]:
-        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        events = runtime.history(execution["executionArn"])
         errors = [
             f"{d.get('error')}: {str(d.get('cause'))[:300]}"
             for e in events
@@ -134,12 +134,9 @@ def test_a_decision_delivered_three_times_resumes_the_journey_once(
         what="SAL",
     )
     runtime.wait_until_drained()
-    sfn = boto3.client("stepfunctions", region_name=REGION)
     (name,) = executions(runtime)
     arn = f"{runtime.journey_arn.replace(':stateMachine:', ':execution:')}:{name}"
-    history = sfn.get_execution_history(executionArn=arn)["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered.count("MarkSal") == 1
+    assert runtime.states_entered(arn).count("MarkSal") == 1
 
 
 @HANDOFFS

@@ -127,3 +127,35 @@ def test_a_file_error_names_the_file(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ConfigError, match=str(path)):
         load_config(path)
+
+
+def test_business_hours_take_at_most_whole_working_weeks_holidays_and_the_first_day() -> None:
+    data = minimal()
+    data["routing"]["teams"]["sales"]["calendar"] = {
+        "timezone": "Europe/Berlin",
+        "hours": "09:00-17:00",
+        "holidays": ["2026-12-24", "2026-12-25"],
+    }
+    calendar = parse_config(data).routing.teams["sales"].calendar
+    assert calendar is not None
+    # 12 hours are two working days of eight: within one week, plus the holidays and the day it starts.
+    assert calendar.most_days_for(12) == 7 + 2 + 1
+    assert calendar.most_days_for(48) == 14 + 2 + 1
+
+
+def test_a_configuration_whose_journey_could_outlast_a_step_functions_execution_is_refused() -> None:
+    data = minimal()
+    data["sla"] = {"fallback_days": 300}
+    data["routing"]["teams"]["sales"]["qualification_days"] = 60
+    with pytest.raises(ConfigError) as refused:
+        parse_config(data)
+    message = str(refused.value)
+    assert "a journey could take 361 days" in message
+    assert "sla.fallback_days" in message and "qualification_days" in message and "a year" in message
+
+
+def test_the_longest_journey_counts_the_slowest_teams_ladder_the_fallback_and_the_longest_window() -> None:
+    data = minimal()
+    data["sla"] = {"decision_hours": 24, "escalation": [], "fallback_days": 10}
+    data["routing"]["teams"]["sales"]["qualification_days"] = 20
+    assert parse_config(data).longest_journey_days == 1 + 10 + 20

@@ -78,7 +78,7 @@ def test_a_hand_off_blocks_until_the_journey_reaches_sql_and_resumes_with_its_ou
 ) -> None:
     hot = contact(runtime, MQL_PROPS)
     workflows, execution = hand_off(runtime, hot)
-    assert execution.state == "BLOCKED" and execution.outputs["hs_expiration_duration"] == "P31D"
+    assert execution.state == "BLOCKED" and execution.outputs["hs_expiration_duration"] == "P30D"
     waiting_for(runtime, hot, "decision")
     decide(runtime, hot, "accept")
     waiting_for(runtime, hot, "engagement")
@@ -202,7 +202,7 @@ def test_an_expired_block_lets_the_workflow_go_on_and_its_late_completion_is_dro
     hot = contact(runtime, MQL_PROPS)
     workflows, execution = hand_off(runtime, hot)
     waiting_for(runtime, hot, "decision")
-    runtime.advance(days=32)  # past the block's P31D: HubSpot lets the workflow go on without an outcome
+    runtime.advance(days=32)  # past the block's P30D: HubSpot lets the workflow go on without an outcome
     assert workflows.finish(execution).state == "EXPIRED"
     decide(runtime, hot, "reject", "not_icp")  # the journey ends after the workflow stopped waiting
     runtime.settle()

@@ -22,7 +22,7 @@ from hubspot.crm.contacts import (
 )
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
 
-from leadflow.adapters.hubspot_errors import HubSpotRetry, translate
+from leadflow.adapters.hubspot_errors import CALL_BUDGET, CallBudget, HubSpotRetry, translate
 from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
@@ -32,6 +32,10 @@ from leadflow.observability import logger
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
 REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
+# What a function keeps for itself after its last HubSpot call (writing the outcome, answering), and
+# the least time worth starting a call with.
+CALL_RESERVE_S: Final = 2.0
+MIN_CALL_S: Final = 1.0
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
 DEAL_TO_CONTACT: Final = 3
@@ -59,7 +63,12 @@ def hubspot_ms(moment: datetime) -> str:
 class HubSpotGateway:
     """Everything leadflow asks of HubSpot (the HubSpot port), batched to the API's limits."""
 
-    def __init__(self, access_token: str, base_url: str = "https://api.hubapi.com") -> None:
+    def __init__(
+        self,
+        access_token: str,
+        base_url: str = "https://api.hubapi.com",
+        time_left: Callable[[], float | None] = lambda: None,
+    ) -> None:
         # Reads and updates are idempotent: retry 429 (honouring Retry-After), 5xx and dropped
         # connections. Creates are retried only when HubSpot provably did nothing: 429, or a
         # connection that failed before the request went out (read=0); anything else is left to
@@ -77,6 +86,7 @@ class HubSpotGateway:
         self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
         self._owners_cache: tuple[float, list[Owner]] | None = None
         self._apis: dict[tuple[str, bool], Any] = {}
+        self._time_left = time_left
 
     def _api(self, path: str, creates: bool = False) -> Any:
         """One generated API (`crm.contacts.batch_api`), built once: each builds its own connection pool."""
@@ -86,15 +96,36 @@ class HubSpotGateway:
         return self._apis[key]
 
     def _call(self, fn: Any, *args: Any, sent: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
-        """Call the generated client; its errors as leadflow's (`sent`: the properties written)."""
+        """Call the generated client; its errors as leadflow's (`sent`: the properties written).
+
+        Inside a Lambda invocation the call, its retries and their waits end CALL_RESERVE_S before the
+        function's timeout: Lambda's timeout would reach the journey as an error that says nothing of
+        HubSpot, while HubSpotUnavailable is retried like any outage.
+        """
         # (connect, read) seconds: the generated client waits forever unless told otherwise.
-        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_S)
+        timeout, budget = self._budget()
+        kwargs.setdefault("_request_timeout", timeout)
+        token = CALL_BUDGET.set(budget)
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             if type(exc).__module__.startswith(("hubspot", "urllib3")):
                 raise translate(exc, sent) from exc
             raise
+        finally:
+            CALL_BUDGET.reset(token)
+
+    def _budget(self) -> tuple[tuple[float, float], CallBudget | None]:
+        """Each attempt's (connect, read) timeout, and the budget of the whole call (None: no deadline)."""
+        left = self._time_left()
+        if left is None:
+            return REQUEST_TIMEOUT_S, None
+        usable = left - CALL_RESERVE_S
+        if usable < MIN_CALL_S:
+            raise HubSpotUnavailable(f"HubSpot not called: {left:.1f} s left before the function times out")
+        connect = min(REQUEST_TIMEOUT_S[0], usable / 2)
+        read = min(REQUEST_TIMEOUT_S[1], usable - connect)
+        return (connect, read), CallBudget(time.monotonic() + usable, connect + read)
 
     def _read(self, api: Any, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -27,6 +30,19 @@ RATE_LIMIT_WAITS: Final = 2
 _VALIDATION_PREFIX: Final = "Property values were not valid: "
 
 
+@dataclass(frozen=True)
+class CallBudget:
+    """The time one HubSpot call may take, retries and waits included: it must end by `deadline`
+    (time.monotonic()), and one attempt takes at most `attempt_s`."""
+
+    deadline: float
+    attempt_s: float
+
+
+# The budget of the HubSpot call running on this thread (None: no limit), read by HubSpotRetry.
+CALL_BUDGET: ContextVar[CallBudget | None] = ContextVar("hubspot_call_budget", default=None)
+
+
 class HubSpotRetry(Retry):
     """urllib3's Retry as HubSpot's rate limits want it.
 
@@ -36,6 +52,9 @@ class HubSpotRetry(Retry):
     the wait is a random part of that window, which spreads the callers out. A spent daily quota
     is not retried at all: nothing changes before it resets.
     """
+
+    # What the next sleep waits, decided when the attempt failed (the rate-limit wait is random).
+    _wait: float = 0.0
 
     def increment(
         self,
@@ -52,7 +71,26 @@ class HubSpotRetry(Retry):
             if _daily_quota_spent(response) or limited >= RATE_LIMIT_WAITS:
                 # With raise_on_status off, urllib3 hands the 429 itself to the client.
                 raise MaxRetryError(_pool, url or "", "HubSpot rate limit")  # type: ignore[arg-type]
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        retry._wait = retry._next_wait(response)
+        budget = CALL_BUDGET.get()
+        if budget is not None and time.monotonic() + retry._wait + budget.attempt_s > budget.deadline:
+            # The wait and one more attempt would outlast the function: its caller's retry (the journey's
+            # Retry, SQS redelivery) takes over instead of Lambda's timeout.
+            raise MaxRetryError(_pool, url or "", "no time left for another attempt")  # type: ignore[arg-type]
+        return retry
+
+    def _next_wait(self, response: BaseHTTPResponse | None) -> float:
+        if response is not None and self.respect_retry_after_header:
+            after = self.get_retry_after(response)
+            if after is not None:
+                return after
+        return self.get_backoff_time()
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """Wait as `increment` decided, so what was checked against the deadline is what is waited."""
+        if self._wait > 0:
+            time.sleep(self._wait)
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         given = super().get_retry_after(response)

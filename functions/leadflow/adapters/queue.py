@@ -12,10 +12,11 @@ from typing import Any, Final
 
 from pydantic import BaseModel, Field, model_validator
 
-from leadflow.app.ports import EnqueueError
-from leadflow.core.batching import packed
+from leadflow.app.ports import EnqueueError, ReceivedMessage
+from leadflow.core.batching import chunked, packed
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
+from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 
@@ -23,9 +24,15 @@ from leadflow.webhooks.workflow_records import WorkflowRecord
 MESSAGE_BYTES: Final = 60_000
 BATCH_BYTES: Final = 250_000
 BATCH_ENTRIES: Final = 10
-# SQS keeps a received message invisible for at most 12 hours
-# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+# SQS keeps a received message invisible for at most 12 hours in all, and refuses a
+# ChangeMessageVisibility past that (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html).
+# Counted here from the message's first receive, the strictest reading, less a margin for the clocks
+# of SQS and Lambda.
 MAX_VISIBILITY_S: Final = 12 * 3600
+PARK_MARGIN_S: Final = 60
+# The longest a message sent with DelaySeconds stays out of sight
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+MAX_DELAY_S: Final = 900
 
 
 class QueuedEvents(BaseModel):
@@ -80,15 +87,53 @@ class SqsEventQueue:
                 raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
         return calls
 
-    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
-        """Keep received messages out of sight for `seconds` (capped at SQS's 12 hours)."""
-        timeout = max(0, min(seconds, MAX_VISIBILITY_S))
-        for start in range(0, len(receipt_handles), BATCH_ENTRIES):
+    def park(self, messages: Sequence[ReceivedMessage], seconds: int, now_ms: int) -> set[str]:
+        """Keep received messages out of sight for `seconds`, within the 12 hours SQS allows each from its
+        first receive; the ids of those sent again as new messages instead (delete their originals).
+
+        A message whose 12 hours are nearly spent, or whose park SQS refuses, is sent again with a delay
+        (a new message, whose own 12 hours start when it is first received), so a wait longer than SQS's
+        cap spends one receive per 12 hours instead of walking the message to the dead-letter queue. What
+        can be neither parked nor sent again comes back after the queue's visibility timeout.
+        """
+        park: list[tuple[ReceivedMessage, int]] = []
+        resend: list[ReceivedMessage] = []
+        for message in messages:
+            allowed = MAX_VISIBILITY_S - PARK_MARGIN_S - (now_ms - message.first_received_ms) // 1000
+            if allowed >= min(seconds, MAX_DELAY_S):
+                park.append((message, min(seconds, allowed)))
+            else:
+                resend.append(message)
+        for batch in chunked(park, BATCH_ENTRIES):
             entries = [
-                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout}
-                for i, handle in enumerate(receipt_handles[start : start + BATCH_ENTRIES])
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": timeout}
+                for i, (m, timeout) in enumerate(batch)
             ]
-            self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+            answer = self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+            resend += [batch[int(f["Id"])][0] for f in _failed(answer, "parking")]
+        return self._resend(resend, min(seconds, MAX_DELAY_S))
+
+    def _resend(self, messages: Sequence[ReceivedMessage], delay_s: int) -> set[str]:
+        """Send copies of messages, visible after `delay_s`; the ids of those whose copy SQS took."""
+        sent: set[str] = set()
+        for batch in chunked(messages, BATCH_ENTRIES):
+            entries = [
+                {"Id": str(i), "MessageBody": m.body, "DelaySeconds": delay_s} for i, m in enumerate(batch)
+            ]
+            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            refused = {int(f["Id"]) for f in _failed(answer, "sending again")}
+            sent |= {m.message_id for i, m in enumerate(batch) if i not in refused}
+        return sent
+
+
+def _failed(answer: dict[str, Any], doing: str) -> list[dict[str, Any]]:
+    """The entries a batch call refused: SQS answers 200 and lists them under `Failed`
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibilityBatch.html)."""
+    failed: list[dict[str, Any]] = answer.get("Failed") or []
+    if failed:
+        codes = sorted({f.get("Code", "?") for f in failed})
+        logger.warning(f"SQS refused {doing} messages", refused=len(failed), codes=codes)
+    return failed
 
 
 def parse_message(body: str) -> QueuedEvents:

@@ -287,6 +287,20 @@ class StateStore:
             return False
         return True
 
+    def restore_task_token(self, key: JourneyKey, token: str) -> None:
+        """Give back a claimed token whose resume failed, so the input's redelivery can resume the wait;
+        unless a new wait has registered its own token meanwhile (conditional)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(key),
+                UpdateExpression="SET task_token = :t",
+                ConditionExpression="attribute_not_exists(task_token)",
+                ExpressionAttributeValues={":t": {"S": token}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return
+
     def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         """Keep an input of `kind` until the journey acts on it; returns the token of a live wait for it.
 

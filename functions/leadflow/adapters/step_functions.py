@@ -6,6 +6,8 @@ from typing import Any, Final
 
 # The ASL state that records failures (its own entry is skipped when looking for the failed state).
 FAILURE_HANDLER: Final = "RecordFailure"
+# GetExecutionHistory's largest page (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+HISTORY_PAGE: Final = 1000
 
 
 class StepFunctionsEngine:
@@ -45,18 +47,26 @@ class StepFunctionsEngine:
         return True
 
     def failed_state(self, execution_arn: str) -> str | None:
-        """The state whose failure the execution is now handling (read from its history, newest first)."""
+        """The state whose failure the execution is now handling: the newest state entered before the
+        failure handler, read from the history newest first, page by page (a step retried for hours
+        leaves hundreds of events after its entry)."""
+        pages = self._sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": HISTORY_PAGE}
+        )
         try:
-            events = self._sfn.get_execution_history(
-                executionArn=execution_arn, reverseOrder=True, maxResults=50
-            )["events"]
+            for page in pages:
+                # Sorted here as well: an emulator that ignores reverseOrder must not name the first state.
+                newest_first = sorted(page["events"], key=lambda e: int(e["id"]), reverse=True)
+                entered = [
+                    str(e["stateEnteredEventDetails"]["name"])
+                    for e in newest_first
+                    if "stateEnteredEventDetails" in e
+                ]
+                # The newest entry is the failure handler itself; the one before it is the state that failed.
+                found = next((name for name in entered if name != FAILURE_HANDLER), None)
+                if found:
+                    return found
         except self._sfn.exceptions.ClientError:
             # Recording the failure matters more than naming its state.
             return None
-        # Sorted here as well: an emulator that ignores reverseOrder must not name the first state.
-        newest_first = sorted(events, key=lambda e: int(e["id"]), reverse=True)
-        entered = [
-            e["stateEnteredEventDetails"]["name"] for e in newest_first if "stateEnteredEventDetails" in e
-        ]
-        # The newest entry is the failure handler itself; the one before it is the state that failed.
-        return next((name for name in entered if name != FAILURE_HANDLER), None)
+        return None

@@ -8,6 +8,7 @@ cases import only these, so their logic never needs a socket to be tested.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -52,6 +53,11 @@ class HubSpotQuotaExhausted(HubSpotRateLimited):
 
 class HubSpotUnavailable(HubSpotError):
     """HubSpot answered 5xx or the connection failed: retry with backoff."""
+
+
+class AwsUnavailable(Exception):
+    """An AWS call was throttled or failed on AWS's side after the SDK's own retries: retry later (the
+    journey's Retry matches this class name)."""
 
 
 class HubSpot(Protocol):
@@ -180,6 +186,10 @@ class JourneyStore(Protocol):
         """Clear the token if it still is `token` (exactly one claimer wins)."""
         ...
 
+    def restore_task_token(self, key: JourneyKey, token: str) -> None:
+        """Give back a claimed token whose resume failed, unless the journey waits on another by now."""
+        ...
+
     def park(self, key: JourneyKey, kind: InputKind, input_json: str, now: float) -> str | None:
         """Keep an input until the journey acts on it; the token of a live wait for it, if any."""
         ...
@@ -257,6 +267,16 @@ class JourneyEngine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message as the lead-events function received it: enough to hold it back, or send it again."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    first_received_ms: int  # SQS's ApproximateFirstReceiveTimestamp (epoch ms)
+
+
 class EnqueueError(RuntimeError):
     """The queue did not accept every event; the caller answers 5xx so the sender retries."""
 
@@ -274,8 +294,9 @@ class EventQueue(Protocol):
         """Enqueue events, signals, workflow records and callback completions; the send calls made."""
         ...
 
-    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
-        """Keep received messages out of sight for `seconds` (at most 12 hours), when they come back."""
+    def park(self, messages: Sequence[ReceivedMessage], seconds: int, now_ms: int) -> set[str]:
+        """Keep received messages out of sight for `seconds`, within what SQS allows each of them; the ids
+        of those sent again as new messages instead (their receipt is done with: delete the original)."""
         ...
 
 

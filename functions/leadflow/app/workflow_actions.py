@@ -53,12 +53,10 @@ def score_outputs(card: ScoreCard) -> dict[str, str]:
 
 def handoff_days(config: LeadflowConfig) -> int:
     """How long "Hand off with leadflow" blocks a workflow: `workflows.handoff_days`, else the longest
-    a journey can take (its waits, business hours counted at a third of the clock, plus a day)."""
+    a journey can take, plus a day."""
     if config.workflows.handoff_days is not None:
         return math.ceil(config.workflows.handoff_days)
-    hours = config.sla.decision_hours + sum(step.hours for step in config.sla.escalation)
-    qualifying = max(team.qualification_days for team in config.routing.teams.values())
-    return math.ceil(config.sla.fallback_days + qualifying + 3 * hours / 24) + 1
+    return math.ceil(config.longest_journey_days) + 1
 
 
 class WorkflowActions:

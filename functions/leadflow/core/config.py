@@ -6,9 +6,10 @@ reach production half-understood.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -18,6 +19,11 @@ from leadflow.core.clock import next_midnight
 from leadflow.core.conditions import Condition
 from leadflow.core.lifecycle import GATES, PACKET, Prop
 from leadflow.core.scoring_config import ScoringConfig, Strict, repeated
+
+# The longest a journey may be configured to take: Step Functions ends an execution after a year
+# (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), and the rest is kept
+# for what can lengthen any journey (a day of quota parking, throttled and failed steps, a repair).
+MAX_JOURNEY_DAYS: Final = 330
 
 
 class ConfigError(ValueError):
@@ -74,6 +80,13 @@ class CalendarConfig(Strict):
         if end <= start:
             raise ValueError(f"hours {self.hours!r} must end after they start")
         return self
+
+    def most_days_for(self, hours: float) -> float:
+        """The most calendar days `hours` business hours can take in this calendar: whole working days,
+        whole weeks of them, every holiday falling inside, and the day they start on."""
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in self.hours.split("-"))
+        working_days = math.ceil(hours * 60 / (end - start))
+        return math.ceil(working_days / len(set(self.days))) * 7 + len(self.holidays) + 1
 
 
 class Member(Strict):
@@ -325,6 +338,27 @@ class LeadflowConfig(Strict):
     journey: JourneyConfig = JourneyConfig()
     workflows: WorkflowsConfig = WorkflowsConfig()
     portal: PortalConfig = PortalConfig()
+
+    @property
+    def longest_journey_days(self) -> float:
+        """The most days a journey can take: the SLA and its escalation ladder in the slowest team's
+        business hours, the fallback owner's days, then the longest qualification window."""
+        hours = self.sla.decision_hours + sum(step.hours for step in self.sla.escalation)
+        teams = self.routing.teams.values()
+        ladder = max(team.calendar.most_days_for(hours) if team.calendar else hours / 24 for team in teams)
+        return ladder + self.sla.fallback_days + max(team.qualification_days for team in teams)
+
+    @model_validator(mode="after")
+    def _fits_an_execution(self) -> LeadflowConfig:
+        longest = self.longest_journey_days
+        if longest > MAX_JOURNEY_DAYS:
+            raise ValueError(
+                f"a journey could take {math.ceil(longest)} days (the SLA ladder, sla.fallback_days and "
+                f"the longest routing.teams.*.qualification_days), more than the {MAX_JOURNEY_DAYS} days a "
+                "journey may take: Step Functions ends an execution after a year, and retries and repairs "
+                "need the rest"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fast_track_defined(self) -> LeadflowConfig:

@@ -7,8 +7,8 @@ is visible in the execution history. What outlives the execution is the journey 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +74,13 @@ class Qualification(_Model):
     timeout_seconds: Annotated[int, Field(ge=1)]
 
 
+# Step Functions ends a Standard execution after a year, uncatchably
+# (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html); a journey waiting for a
+# repair gives up a day before, through its own Catch.
+EXECUTION_LIMIT: Final = timedelta(days=365)
+REPAIR_MARGIN: Final = timedelta(days=1)
+
+
 class Failure(_Model):
     """What went wrong, where: kept so a human can fix the cause and resume the journey."""
 
@@ -81,6 +88,15 @@ class Failure(_Model):
     error: str
     cause: str
     at: datetime
+    repair_timeout_seconds: Annotated[int, Field(ge=1)] = Field(
+        description="how long the journey waits for a repair: until a day before its execution's year ends"
+    )
+
+    @staticmethod
+    def repair_timeout(started_at: datetime, now: datetime) -> int:
+        """Seconds from `now` until a day before the execution that started at `started_at` reaches
+        Step Functions' one-year limit (at least one)."""
+        return max(1, int((started_at + EXECUTION_LIMIT - REPAIR_MARGIN - now).total_seconds()))
 
 
 class JourneyState(_Model):

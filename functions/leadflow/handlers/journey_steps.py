@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -10,7 +11,7 @@ from pydantic import TypeAdapter
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
 from leadflow.app.journey import JourneySteps
-from leadflow.app.ports import HubSpotQuotaExhausted
+from leadflow.app.ports import AwsUnavailable, HubSpotQuotaExhausted
 from leadflow.core.journey_record import WaitKind
 from leadflow.core.journey_state import EscalationStepName, JourneyState
 from leadflow.observability import logger, metrics
@@ -40,6 +41,7 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        wiring.invoked(context)
         steps = _steps()
         try:
             return run(steps, event).model_dump(mode="json")
@@ -47,6 +49,12 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
             # Shown on the journey until the quota resets; the state's Retry runs the step again.
             steps.park(_state(event.get("state", event)))
             raise
+        except Exception as exc:
+            # An AWS throttle or outage as AwsUnavailable, which the state's Retry names.
+            unavailable = _aws_unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     handler.__doc__ = run.__doc__
     return handler
@@ -62,8 +70,12 @@ mark_sql = _step(lambda steps, event: steps.mark_sql(_state(event["state"]), int
 escalate = _step(
     lambda steps, event: steps.escalate(_state(event["state"]), EscalationStep.validate_python(event["step"]))
 )
-# RecordFailure: a step failed for good ({execution, state}); record it and alert.
-record_failure = _step(lambda steps, event: steps.record_failure(_state(event["state"]), event["execution"]))
+# RecordFailure: a step failed for good ({execution, started, state}); record it and alert.
+record_failure = _step(
+    lambda steps, event: steps.record_failure(
+        _state(event["state"]), event["execution"], datetime.fromisoformat(event["started"])
+    )
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -76,8 +88,19 @@ def await_input(event: dict[str, Any], context: LambdaContext) -> None:
     (a retry is a new invocation with a new token). Only when that report cannot be sent does
     the error propagate, so Lambda retries the invocation.
     """
+    wiring.invoked(context)
     try:
         _steps().await_input(_state(event["state"]), event["token"], Wait.validate_python(event["kind"]))
     except Exception as exc:
         logger.exception("registering the wait failed")
-        wiring.engine().fail(event["token"], type(exc).__name__, str(exc))
+        error = _aws_unavailable(exc) or exc
+        wiring.engine().fail(event["token"], type(error).__name__, str(error))
+
+
+def _aws_unavailable(exc: Exception) -> AwsUnavailable | None:
+    """AwsUnavailable when `exc` is an AWS throttle or outage (a later retry may succeed), else None."""
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    from leadflow.adapters.aws_errors import is_transient
+
+    return AwsUnavailable(f"{type(exc).__name__}: {exc}") if is_transient(exc) else None

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
 from leadflow.adapters.queue import parse_message
 from leadflow.app.intake import IntakeResult
-from leadflow.app.ports import HubSpotQuotaExhausted
+from leadflow.app.ports import HubSpotQuotaExhausted, ReceivedMessage
 from leadflow.app.workflow_callbacks import complete_callbacks
 from leadflow.core.clock import seconds_until
 from leadflow.core.signals import ContactSignal
@@ -30,6 +30,7 @@ from leadflow.webhooks.workflow_records import WorkflowRecord
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point: returns the ids of the messages SQS must deliver again."""
+    wiring.invoked(context)
     wiring.ready("lead_events")
     failed: list[str] = []
     parsed: list[tuple[str, WebhookEvent]] = []
@@ -59,7 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if completions:
         failed.extend(complete_callbacks(wiring.hubspot(), completions))
     if result.quota_exhausted:
-        _park(sqs, set(result.failed_message_ids))
+        failed = [m for m in failed if m not in _park(sqs, set(result.failed_message_ids))]
     count("DuplicatesDropped", result.duplicates)
     count("LeadsRescored", result.rescored)
     count("MQLsCreated", result.new_mqls)
@@ -68,13 +69,27 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in dict.fromkeys(failed)]}
 
 
-def _park(event: SQSEvent, message_ids: set[str]) -> None:
+def _park(event: SQSEvent, message_ids: set[str]) -> set[str]:
     """HubSpot's daily quota is spent: nothing succeeds before it resets, so the messages stay out of
-    sight until then instead of spending their receives towards the DLQ."""
+    sight until then instead of spending their receives towards the DLQ. Returns the ids of those sent
+    again as new messages (done with here)."""
     now = wiring.clock()()
     until = wiring.config().portal.quota_resets_at(now)
-    handles = [r.receipt_handle for r in event.records if r.message_id in message_ids]
-    wiring.queue().park(handles, seconds_until(now, until))
+    held = [
+        ReceivedMessage(
+            r.message_id,
+            r.receipt_handle,
+            r.body,
+            int(r.attributes.approximate_first_receive_timestamp),
+        )
+        for r in event.records
+        if r.message_id in message_ids
+    ]
+    resent = wiring.queue().park(held, seconds_until(now, until), wiring.wall_ms())
     logger.warning(
-        "HubSpot's daily API quota is spent; messages parked", messages=len(handles), until=until.isoformat()
+        "HubSpot's daily API quota is spent; messages parked",
+        messages=len(held),
+        sent_again=len(resent),
+        until=until.isoformat(),
     )
+    return resent

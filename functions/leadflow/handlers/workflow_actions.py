@@ -32,5 +32,6 @@ def hand_off(event: APIGatewayProxyEvent) -> Answer:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point."""
+    wiring.invoked(context)
     wiring.ready("workflow_actions")
     return app.resolve(event)

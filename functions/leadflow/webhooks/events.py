@@ -37,4 +37,6 @@ class WebhookEvent(BaseModel):
         return f"{self.subscription_id}:{self.event_id}:{self.occurred_at}:{self.object_id}"
 
 
-WebhookBatch = TypeAdapter(Annotated[list[WebhookEvent], Field(max_length=100)])
+WebhookBatch: TypeAdapter[list[WebhookEvent]] = TypeAdapter(
+    Annotated[list[WebhookEvent], Field(max_length=100)]
+)

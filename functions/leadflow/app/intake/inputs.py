@@ -44,7 +44,14 @@ class JourneyInputs:
             token = self._journeys.park(record.key, kind, payload, self._clock().timestamp())
             if not token or not self._journeys.claim_task_token(record.key, token):
                 return Delivered.KEPT
-            if self._engine.resume(token, payload):
+            try:
+                resumed = self._engine.resume(token, payload)
+            except Exception:
+                # Throttled or unreachable: the wait goes on, so its token goes back for the redelivery of
+                # this input to claim (kept alone, the input would wait for the deadline's escalation).
+                self._journeys.restore_task_token(record.key, token)
+                raise
+            if resumed:
                 return Delivered.RESUMED
             # That wait had already timed out; the next wait of this kind takes the input.
         return Delivered.KEPT

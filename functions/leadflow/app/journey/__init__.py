@@ -71,6 +71,6 @@ class JourneySteps:
         """Any step, when HubSpot's daily quota ran out under it: parked until the quota resets."""
         return failure.park(self.context, state)
 
-    def record_failure(self, state: JourneyState, execution_arn: str) -> JourneyState:
-        """RecordFailure: a step failed for good."""
-        return failure.record_failure(self.context, state, execution_arn)
+    def record_failure(self, state: JourneyState, execution_arn: str, started_at: datetime) -> JourneyState:
+        """RecordFailure: a step failed for good (in the execution that started at `started_at`)."""
+        return failure.record_failure(self.context, state, execution_arn, started_at)

@@ -13,15 +13,20 @@ from leadflow.core.lifecycle import Prop
 from leadflow.observability import count, logger
 
 
-def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) -> JourneyState:
-    """Record where and why the journey failed, alert, and leave the lead for a human to resume."""
+def record_failure(
+    ctx: StepContext, state: JourneyState, execution_arn: str, started_at: datetime
+) -> JourneyState:
+    """Record where and why the journey failed, alert, and leave the lead for a human to resume (until a
+    day before the execution, which started at `started_at`, would reach Step Functions' one-year limit)."""
     error = state.error or {}
     failed = ctx.engine().failed_state(execution_arn) or "unknown"
+    now = ctx.clock()
     state.failure = Failure(
         state=failed,
         error=error.get("Error") or "unknown",
         cause=(error.get("Cause") or "")[:1000],
-        at=ctx.clock(),
+        at=now,
+        repair_timeout_seconds=Failure.repair_timeout(started_at, now),
     )
     state.error = None
     fields = JourneyFields(failed_state=failed, error=state.failure.error, cause=state.failure.cause)
