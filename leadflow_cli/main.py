@@ -180,16 +180,18 @@ def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
     import boto3
 
     if args.local is not None:
-        from leadflow_cli.local.runtime import ACCOUNT, REGION, STACK
+        from leadflow_cli.local.runtime import REGION, STACK
 
         local = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)  # noqa: S106
         endpoint = f"http://127.0.0.1:{args.local}"
-        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK}-lead-journey"
+        sfn = local.client("stepfunctions", endpoint_url=endpoint)
+        # The runtime serves the template's one state machine, named as the template names it.
+        (machine,) = sfn.list_state_machines()["stateMachines"]
         return (
             local.client("dynamodb", endpoint_url=endpoint),
-            local.client("stepfunctions", endpoint_url=endpoint),
+            sfn,
             f"{STACK}-StateTable",
-            arn,
+            machine["stateMachineArn"],
         )
     if not args.stack:
         raise ConfigError("name a deployed stack with --stack NAME, or the local runtime with --local PORT")

@@ -43,7 +43,10 @@ class BackgroundServer:
     def stop(self) -> None:
         """Stop serving and release the port (a no-op when not started)."""
         if self._server is not None:
-            self._server.shutdown()
+            if (
+                self._thread is not None
+            ):  # shutdown() waits for serve_forever, which a bound-only server never ran
+                self._server.shutdown()
             self._server.server_close()
             self._server = None
         if self._thread is not None:

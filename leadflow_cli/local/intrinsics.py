@@ -13,8 +13,8 @@ NO_VALUE: Final = object()
 
 
 class Intrinsics:
-    """Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If (with the template's Conditions) over the local
-    runtime's resources."""
+    """Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select and Fn::If (with the template's
+    Conditions) over the local runtime's resources."""
 
     def __init__(
         self,
@@ -91,6 +91,12 @@ class Intrinsics:
             if key == "Fn::Join":
                 separator, items = arg
                 return str(separator).join(str(self.resolve(i)) for i in items)
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(str(separator))
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
         if isinstance(value, dict):
             resolved = {k: self.resolve(v) for k, v in value.items()}
             return {k: v for k, v in resolved.items() if v is not NO_VALUE}

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ ASYNC_THROTTLE_RETRIES: Final = 200
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 STACK: Final = "leadflow-local"
+STACK_ID: Final = (
+    f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/00000000-0000-4000-8000-000000000001"
+)
 DEFAULT_CLIENT_SECRET: Final = "leadflow-local-client-secret"  # noqa: S105 - documented local default
 DEFAULT_SIGNALS_SECRET: Final = "leadflow-local-signals-secret"  # noqa: S105 - documented local default
 DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
@@ -116,6 +120,18 @@ def _serialized(write: Any) -> Any:
     return run
 
 
+def _parameter(name: str, declared: dict[str, Any], value: str) -> str:
+    """A parameter's value, refused as CloudFormation refuses it when it breaks the template's constraints."""
+    pattern, allowed = declared.get("AllowedPattern"), declared.get("AllowedValues")
+    if pattern is not None and not re.fullmatch(str(pattern), value):
+        raise TemplateError(
+            f"parameter {name} {declared.get('ConstraintDescription') or 'breaks ' + pattern}"
+        )
+    if allowed is not None and value not in {str(v) for v in allowed}:
+        raise TemplateError(f"parameter {name} must be one of {', '.join(map(str, allowed))}")
+    return value
+
+
 class LocalRuntime:
     """The whole application on a laptop; use as a context manager."""
 
@@ -149,7 +165,15 @@ class LocalRuntime:
         self.stop()
 
     def start(self) -> Self:
-        """Start the emulator, create the template's resources and serve the API."""
+        """Start the emulator, create the template's resources and serve the API; when any of it fails,
+        what was started is stopped again before the error is raised."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Self:
         # werkzeug logs every request at INFO; the functions' own logs are what matter here.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # The engine logs every error a Catch handles (an SLA timeout is one) and every wait
@@ -311,12 +335,13 @@ class LocalRuntime:
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
             "AWS::StackName": STACK,
+            "AWS::StackId": STACK_ID,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "ServerlessRestApi": "local",
         }
         for name, declared in tpl.parameters.items():
-            refs[name] = parameters.get(name, str(declared.get("Default", "")))
+            refs[name] = _parameter(name, declared, parameters.get(name, str(declared.get("Default", ""))))
         attrs: dict[str, dict[str, str]] = {}
         for logical_id in tpl.functions:
             refs[logical_id] = logical_id

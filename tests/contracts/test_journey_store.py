@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from leadflow.adapters.state_store import MAX_SIGNALS, StateStore
+from leadflow.app.ports import AwsUnavailable
 from leadflow.core.journey_record import (
     FINAL_STATUSES,
     JourneyFields,
@@ -384,3 +385,63 @@ def test_seen_events_are_exactly_the_remembered_keys(store: Store) -> None:
     assert store.seen_events(keys) == set(keys[:150])
     assert store.seen_events(["event-3", "event-3", "event-200"]) == {"event-3"}
     assert store.seen_events([]) == set()
+
+
+# DynamoDB's batch answers (StateStore only) ---------------------------------------------------
+
+
+class Throttled:
+    """A DynamoDB client whose batch calls leave all but one item unprocessed, `times` times (as a
+    throttled table answers: 200, with the rest under UnprocessedItems/UnprocessedKeys); every call is
+    counted, and a run away caller is stopped."""
+
+    def __init__(self, client: Any, times: int) -> None:
+        self._client = client
+        self.exceptions = client.exceptions
+        self.left = times
+        self.calls = 0
+
+    def _limited(self, call: Any, requests: dict[str, Any], field: str, unprocessed: str) -> Any:
+        self.calls += 1
+        assert self.calls < 50, "asked again and again without giving up"
+        if self.left == 0:
+            return call(RequestItems=requests)
+        self.left -= 1
+        ((table, request),) = requests.items()
+        items = request[field] if field else request
+        first, rest = items[:1], items[1:]
+        answer = call(RequestItems={table: {**request, field: first} if field else first})
+        if rest:
+            answer[unprocessed] = {table: {**request, field: rest} if field else rest}
+        return answer
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:
+        return self._limited(self._client.batch_write_item, RequestItems, "", "UnprocessedItems")
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> Any:
+        return self._limited(self._client.batch_get_item, RequestItems, "Keys", "UnprocessedKeys")
+
+
+def test_what_dynamodb_leaves_unprocessed_is_asked_again_after_a_growing_backoff(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("leadflow.adapters.state_store.time.sleep", waits.append)
+    monkeypatch.setattr("leadflow.adapters.state_store.random.uniform", lambda low, high: high)
+    throttled = Throttled(dynamodb, times=3)
+    store = StateStore(throttled, TABLE)
+    keys = [f"event-{n}" for n in range(5)]
+    store.remember_events(keys)
+    assert waits == [0.1, 0.2, 0.4] and throttled.calls == 4
+    throttled.left = 2
+    assert store.seen_events(keys) == set(keys)
+
+
+def test_a_batch_dynamodb_keeps_leaving_unprocessed_fails_as_retryable_instead_of_looping(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("leadflow.adapters.state_store.time.sleep", lambda _: None)
+    throttled = Throttled(dynamodb, times=1000)
+    with pytest.raises(AwsUnavailable, match="left items unprocessed after 6 attempts"):
+        StateStore(throttled, TABLE).remember_events([f"event-{n}" for n in range(10)])
+    assert throttled.calls == 6

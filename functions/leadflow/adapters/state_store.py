@@ -14,11 +14,13 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Final
 
+from leadflow.app.ports import AwsUnavailable
 from leadflow.core.batching import chunked
 from leadflow.core.journey_record import (
     FINAL_STATUSES,
@@ -33,6 +35,11 @@ from leadflow.core.journey_record import (
 from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
+# Batch calls that leave items unprocessed are asked again this often, the waits doubling from
+# BATCH_BACKOFF_S up to BATCH_BACKOFF_CAP_S (full jitter): about 6 s at most in all.
+BATCH_ATTEMPTS: Final = 6
+BATCH_BACKOFF_S: Final = 0.1
+BATCH_BACKOFF_CAP_S: Final = 2.0
 MAX_SIGNALS: Final = 200
 NEVER: Final = 2**53  # a token expiry that is never reached (a wait without a timeout)
 
@@ -60,10 +67,8 @@ class StateStore:
                     "ProjectionExpression": "pk",
                 }
             }
-            while request:
-                answer = self._db.batch_get_item(RequestItems=request)
+            for answer in self._until_processed(self._db.batch_get_item, request, "UnprocessedKeys"):
                 found.update(item["pk"]["S"][len("EVENT#") :] for item in answer["Responses"][self._table])
-                request = answer.get("UnprocessedKeys") or {}
         return found
 
     def remember_events(self, keys: Iterable[str]) -> None:
@@ -78,10 +83,27 @@ class StateStore:
             for k in sorted(set(keys))
         ]
         for chunk in chunked(puts, 25):
-            pending: dict[str, Any] = {self._table: list(chunk)}
-            while pending:
-                answer = self._db.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
+            request: dict[str, Any] = {self._table: list(chunk)}
+            list(self._until_processed(self._db.batch_write_item, request, "UnprocessedItems"))
+
+    @staticmethod
+    def _until_processed(
+        call: Callable[..., dict[str, Any]], request: dict[str, Any], unprocessed: str
+    ) -> Iterator[dict[str, Any]]:
+        """Each answer of a batch call, asking again for what DynamoDB left unprocessed (throttled, or
+        over its size limits), after an exponential backoff with jitter as DynamoDB asks
+        (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html);
+        AwsUnavailable when some is still left after BATCH_ATTEMPTS calls."""
+        for attempt in range(BATCH_ATTEMPTS):
+            answer = call(RequestItems=request)
+            yield answer
+            request = answer.get(unprocessed) or {}
+            if not request:
+                return
+            if attempt + 1 < BATCH_ATTEMPTS:
+                backoff = min(BATCH_BACKOFF_CAP_S, BATCH_BACKOFF_S * 2**attempt)
+                time.sleep(random.uniform(0, backoff))  # noqa: S311 - spreading retries, not security
+        raise AwsUnavailable(f"DynamoDB left items unprocessed after {BATCH_ATTEMPTS} attempts")
 
     # Signals ------------------------------------------------------------------------------
 
@@ -91,14 +113,12 @@ class StateStore:
         for chunk in chunked(sorted(set(contact_ids)), 100):
             keys = [{"pk": {"S": f"CONTACT#{c}"}, "sk": {"S": "SIGNALS"}} for c in chunk]
             request: dict[str, Any] = {self._table: {"Keys": keys}}
-            while request:
-                answer = self._db.batch_get_item(RequestItems=request)
+            for answer in self._until_processed(self._db.batch_get_item, request, "UnprocessedKeys"):
                 for item in answer["Responses"][self._table]:
                     stored = [
                         Signal.model_validate_json(v["S"]) for v in item.get("signals", {}).get("L", [])
                     ]
                     found[item["pk"]["S"].removeprefix("CONTACT#")] = unique(stored)
-                request = answer.get("UnprocessedKeys") or {}
         return found
 
     def add_signals(self, contact_id: str, signals: Iterable[Signal]) -> None:
