@@ -166,7 +166,7 @@ def signals_intake() -> SignalsIntake:
     """The signals use case."""
     from leadflow.app.signals_intake import SignalsIntake
 
-    return SignalsIntake(lambda: secret("signals_secret"), queue(), wall_ms)
+    return SignalsIntake(lambda: secret("signals_secret"), queue(), wall_ms, _clock)
 
 
 @cache

@@ -89,7 +89,11 @@ def raw_body(event: APIGatewayProxyEvent) -> str:
             body = base64.b64decode(body, validate=True).decode("utf-8")
         except ValueError as exc:  # binascii.Error, UnicodeDecodeError and non-ASCII input alike
             raise MalformedRequest(f"body is not base64-encoded UTF-8: {exc}") from None
-    if len(body.encode()) > MAX_BODY_BYTES:
+    try:
+        size = len(body.encode())
+    except UnicodeEncodeError:
+        raise MalformedRequest("body is not UTF-8 text") from None
+    if size > MAX_BODY_BYTES:
         raise TooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     return body
 
