@@ -454,9 +454,15 @@ class FakeQueue:
     completions: list[CallbackCompletion] = field(default_factory=list)
     down: bool = False
     parked: list[tuple[list[str], int]] = field(default_factory=list)
+    resent: list[tuple[str, int]] = field(default_factory=list)
 
     def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
         self.parked.append((list(receipt_handles), seconds))
+
+    def resend(self, bodies: Sequence[str], delay_seconds: int) -> None:
+        if self.down:
+            raise EnqueueError("1 messages were not enqueued (ServiceUnavailable)")
+        self.resent += [(body, delay_seconds) for body in bodies]
 
     def send(
         self,

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field, model_validator
 
-from leadflow.app.ports import EnqueueError
+from leadflow.app.ports import DeadLetter, EnqueueError
 from leadflow.core.batching import packed
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
+from leadflow.observability import logger
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import WorkflowRecord
 
@@ -26,6 +28,9 @@ BATCH_ENTRIES: Final = 10
 # SQS keeps a received message invisible for at most 12 hours
 # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
 MAX_VISIBILITY_S: Final = 12 * 3600
+# A message is delayed 15 minutes at most
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html).
+MAX_DELAY_S: Final = 900
 
 
 class QueuedEvents(BaseModel):
@@ -73,11 +78,8 @@ class SqsEventQueue:
         calls = 0
         for batch in packed(bodies, BATCH_BYTES, BATCH_ENTRIES):
             entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
-            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            _sent_all(self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries))
             calls += 1
-            if answer.get("Failed"):
-                codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
-                raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
         return calls
 
     def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
@@ -89,6 +91,66 @@ class SqsEventQueue:
                 for i, handle in enumerate(receipt_handles[start : start + BATCH_ENTRIES])
             ]
             self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+
+    def resend(self, bodies: Sequence[str], delay_seconds: int) -> None:
+        """Queue message bodies again as new messages, delivered after `delay_seconds` (SQS: 0-900)."""
+        for batch in packed(list(bodies), BATCH_BYTES, BATCH_ENTRIES):
+            entries = [
+                {"Id": str(i), "MessageBody": body, "DelaySeconds": max(0, min(delay_seconds, MAX_DELAY_S))}
+                for i, body in enumerate(batch)
+            ]
+            _sent_all(self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries))
+
+
+class SqsDeadLetters:
+    """The lead-events dead-letter queue, where leadflow itself sets aside a message that can never
+    succeed, with the reason as a message attribute (the dead-letter port)."""
+
+    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+        self._sqs = sqs_client
+        self._url = queue_url
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Send each letter to the dead-letter queue; the ids of those SQS did not take."""
+        refused: list[str] = []
+        for start in range(0, len(letters), BATCH_ENTRIES):
+            batch = letters[start : start + BATCH_ENTRIES]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": letter.body,
+                    "MessageAttributes": {
+                        "leadflow.reason": {"DataType": "String", "StringValue": letter.reason or "unknown"},
+                        "leadflow.message_id": {"DataType": "String", "StringValue": letter.message_id},
+                    },
+                }
+                for i, letter in enumerate(batch)
+            ]
+            try:
+                answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            except (BotoCoreError, ClientError) as exc:
+                logger.error("the dead-letter queue refused a batch", error=type(exc).__name__)
+                refused += [letter.message_id for letter in batch]
+                continue
+            refused += [batch[int(f["Id"])].message_id for f in answer.get("Failed") or []]
+        return refused
+
+
+class LeftToRedrive:
+    """No dead-letter queue configured: nothing is set aside, so poison fails until SQS's redrive policy
+    moves it (after the queue's maxReceiveCount receives)."""
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Every letter is left to fail."""
+        return [letter.message_id for letter in letters]
+
+
+def _sent_all(answer: dict[str, Any]) -> None:
+    """SendMessageBatch answers 200 with the entries it refused (`Failed`): EnqueueError naming their
+    codes."""
+    if answer.get("Failed"):
+        codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
+        raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
 
 
 def parse_message(body: str) -> QueuedEvents:

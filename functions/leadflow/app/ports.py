@@ -8,6 +8,7 @@ cases import only these, so their logic never needs a socket to be tested.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -276,6 +277,28 @@ class EventQueue(Protocol):
 
     def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
         """Keep received messages out of sight for `seconds` (at most 12 hours), when they come back."""
+        ...
+
+    def resend(self, bodies: Sequence[str], delay_seconds: int) -> None:
+        """Queue message bodies again as new messages, seen after `delay_seconds` (at most 900);
+        EnqueueError when the queue did not take them all."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that can never succeed, and why."""
+
+    message_id: str
+    body: str
+    reason: str
+
+
+class DeadLetters(Protocol):
+    """Where messages that can never succeed are set aside, to be read (and sent again once fixed)."""
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Set the letters aside; the ids of those that could not be (they must fail instead)."""
         ...
 
 

@@ -109,7 +109,9 @@ class WebhookIntake:
         )
         size = len(kept.model_dump_json().encode())
         if size > MAX_RECORD_BYTES:
-            raise TooLarge(f"the record's properties come to {size} bytes, more than {MAX_RECORD_BYTES} to queue")
+            raise TooLarge(
+                f"the record's properties come to {size} bytes, more than {MAX_RECORD_BYTES} to queue"
+            )
         enqueue_or_try_later(lambda: self._queue.send(records=[kept]), "the record")
         count("WorkflowRecordsEnqueued", 1)
         summary: dict[str, object] = {

@@ -157,7 +157,9 @@ class WorkflowActions:
         elif not is_before_mql(stage := props.get(Prop.LIFECYCLE)) and stage != MQL:
             return {"outputFields": not_handed_off(f"lifecycle stage {stage} is past MQL")}
         else:
-            reason = clip(str(action.input_fields.get("reason") or "handed off by a HubSpot workflow"), MAX_REASON)
+            reason = clip(
+                str(action.input_fields.get("reason") or "handed off by a HubSpot workflow"), MAX_REASON
+            )
         stamp = {**packet(card), **mql_stamp(reason, now)}
         due = journey_of(contact_id, {**props, **stamp})
         assert due is not None, "a stamped MQL is due its journey"

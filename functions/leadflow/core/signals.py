@@ -8,7 +8,7 @@ from typing import Annotated, Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from leadflow.core.clock import EARLIEST, LATEST
+from leadflow.core.clock import EARLIEST
 from leadflow.core.text import clip, unstorable
 
 # What one signal from outside may weigh as stored. A contact's signals live in one DynamoDB item

@@ -68,7 +68,9 @@ def _value(raw: Any) -> str | None:
 def _changed(raw: Any, name: str) -> int | None:
     """When a property last changed, from its `versions` (the contacts API shape), if the body has them."""
     versions = raw.get("versions") if isinstance(raw, Mapping) else None
-    stamps = [v.get("timestamp") for v in versions if isinstance(v, Mapping)] if isinstance(versions, list) else []
+    stamps = (
+        [v.get("timestamp") for v in versions if isinstance(v, Mapping)] if isinstance(versions, list) else []
+    )
     ms = [t for t in (_epoch_ms(s, name) for s in stamps) if t is not None]
     return max(ms) if ms else None
 
@@ -82,7 +84,8 @@ def _epoch_ms(stamp: Any, name: str) -> int | None:
         return None
     if not EARLIEST_MS <= stamp < LATEST_MS:
         raise WorkflowRecordError(
-            f"properties.{name}.versions: timestamp {stamp!r:.30} is not epoch milliseconds between 2000 and 2100"
+            f"properties.{name}.versions: timestamp {stamp!r:.30} is not epoch milliseconds "
+            "between 2000 and 2100"
         )
     return int(stamp)
 
