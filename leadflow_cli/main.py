@@ -14,7 +14,7 @@ from typing import Any
 
 from leadflow.core.config import ConfigError
 from leadflow.core.journey_record import JourneyStatus
-from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow.settings import DEFAULT_CONFIG_FILE, SettingsError
 from leadflow_cli.local.template import TemplateError
 
 
@@ -88,11 +88,11 @@ def _config(args: argparse.Namespace) -> int:
 def _sign_signals(args: argparse.Namespace) -> int:
     import json
 
-    from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET
+    from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET, local_secret
     from leadflow_cli.webhook_sender import SignalsSender
 
     event = json.loads(args.event.read_text())
-    secret = os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET
+    secret = local_secret("LEADFLOW_SIGNALS_SECRET", DEFAULT_SIGNALS_SECRET)
     event["headers"] = {**event.get("headers", {}), **SignalsSender("", secret).signed_headers(event["body"])}
     print(json.dumps(event, indent=2))
     return 0
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, SettingsError) as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 2
 

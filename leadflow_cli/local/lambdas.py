@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import threading
 import traceback
 import uuid
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[[Any, Any], Any]
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,6 +84,8 @@ class LocalLambdas:
         try:
             return handler(event, LocalContext(name, self.arn(name)))
         except Exception as exc:
+            # As Lambda writes a function's unhandled error to its log: with the whole traceback.
+            _log.error("%s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc)
             raise FunctionError(
                 {
                     "errorType": type(exc).__name__,
