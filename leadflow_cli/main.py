@@ -98,6 +98,18 @@ def _sign_signals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign_hubspot(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, local_secret
+    from leadflow_cli.webhook_sender import signed_api_event
+
+    event = json.loads(args.event.read_text())
+    secret = local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+    print(json.dumps(signed_api_event(event, secret, os.environ.get("LEADFLOW_PUBLIC_URL", "")), indent=2))
+    return 0
+
+
 def _backtest(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime
@@ -380,6 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot's API base URL")
     actions.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     actions.set_defaults(run=_actions)
+    hubspot_sign = hubspot_sub.add_parser(
+        "sign",
+        help=(
+            "print an API Gateway event file signed v3 now, as HubSpot signs (HUBSPOT_CLIENT_SECRET, "
+            "over LEADFLOW_PUBLIC_URL or the event's own URL), for sam local invoke"
+        ),
+    )
+    hubspot_sign.add_argument("event", type=Path)
+    hubspot_sign.set_defaults(run=_sign_hubspot)
 
     signals = sub.add_parser("signals", help="tools for POST /signals")
     signals_sub = signals.add_subparsers(dest="signals_command", required=True)

@@ -25,7 +25,8 @@ def test_a_failed_journeys_notice_says_what_failed_without_code_paths(
         waiting_for(runtime, contact, "repair")
 
         ((notice,),) = [list(n.values()) for n in receiver.received]
-    assert notice.startswith(f"Journey {journey_record(contact).journey_id} (contact {contact}) failed at Route:")
+    journey = journey_record(contact).journey_id
+    assert notice.startswith(f"Journey {journey} (contact {contact}) failed at Route:")
     assert "RoutingError: " in notice and f"leadflow journey {contact} --resume" in notice
     assert not re.search(r'File "|\.py\b|line \d+|/work/|site-packages|stackTrace|Traceback', notice)
     assert "stackTrace" in journey_record(contact).cause  # the whole cause is kept for whoever repairs it
