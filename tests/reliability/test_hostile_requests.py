@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leadflow.handlers import lead_events, signals, webhook, workflow_actions
@@ -409,21 +409,33 @@ def test_a_signed_hostile_body_never_gets_a_5xx_and_a_refused_one_changes_nothin
         assert side_effects(runtime) == before
 
 
+def _queued(kind: str, items: list[Any]) -> str:
+    return json.dumps({kind: items})
+
+
+# What an earlier version may have queued: messages of the queue's shape with one field made hostile.
 queued = st.one_of(
-    st.lists(st.dictionaries(event_field, hostile_json, max_size=4), max_size=2).map(
-        lambda events: json.dumps({"events": events})
+    st.dictionaries(
+        st.sampled_from(["occurredAt", "objectId", "eventId", "propertyName", "propertyValue"]),
+        hostile_number | hostile_text,
+        max_size=1,
+    ).map(lambda c: _queued("events", valid_body("app webhook", **c))),
+    st.dictionaries(signal_field, hostile_json, max_size=1).map(
+        lambda c: _queued("signals", valid_body("signals", **c)["signals"])
     ),
-    st.lists(st.dictionaries(signal_field, hostile_json, max_size=4), max_size=2).map(
-        lambda signals: json.dumps({"signals": [{"contact_id": "101", "signal": s} for s in signals]})
+    st.dictionaries(st.sampled_from(["properties", "changed_at"]), hostile_json, max_size=1).map(
+        lambda c: _queued(
+            "records", [{"object_id": "101", "properties": {}, "complete": False, "identity": "r", **c}]
+        )
     ),
-    hostile_json.map(lambda value: json.dumps({"records": [value]})),
     hostile_json.map(json.dumps),
-    st.text(max_size=100),
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(poison=st.lists(queued, min_size=1, max_size=3))
+@example(poison=[_queued("events", valid_body("app webhook", occurredAt=10**20))])
+@example(poison=[_queued("signals", valid_body("signals", occurred_at="2026-11-24T09:00:00")["signals"])])
 def test_whatever_the_queue_holds_the_lead_events_function_does_its_neighbours_work(
     runtime: LocalRuntime, poison: list[str]
 ) -> None:
