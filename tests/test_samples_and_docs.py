@@ -38,9 +38,10 @@ def context(name: str) -> LocalContext:
 
 
 def test_every_function_has_a_sample_event_that_its_handler_serves(
+    # monkeypatch first: set up before the runtime, it is undone after the runtime restores the environment
+    monkeypatch: pytest.MonkeyPatch,
     runtime_factory: Callable[..., LocalRuntime],
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secrets = json.loads((EVENTS / "env.json").read_text())["Parameters"]
     for name in ("HUBSPOT_CLIENT_SECRET", "LEADFLOW_PUBLIC_URL"):  # as `--env-vars events/env.json` sets them
