@@ -1,4 +1,5 @@
-"""Request signatures: HubSpot's (v3, and v1/v2 when only those are sent) and leadflow's own.
+"""Request signatures: HubSpot's (v3, and v1/v2 when only those are sent and the endpoint's minimum
+allows them) and leadflow's own.
 
 The hashes are HubSpot's (https://developers.hubspot.com/docs/apps/legacy-apps/authentication/
 validating-requests): v1 is SHA-256 of secret + body, v2 of secret + method + URI + body, v3 the
@@ -6,8 +7,9 @@ base64 HMAC-SHA256 of method + URI + body + timestamp keyed by the secret. They 
 rather than taken from hubspot-api-client's `Signature`: importing `hubspot.utils.signature` imports
 the whole client (about 95 ms of the webhook's cold start) for three lines of hashing; a test checks
 them against the library's. Also decided here: the timestamp window in both directions, the
-percent-escape decoding HubSpot applies to the URI before signing v3, and the choice of version
-from the headers.
+percent-escape decoding HubSpot applies to the URI before signing v3, the choice of version
+from the headers, and what a timestamp header may look like (a 401 for anything else, never a
+crash).
 """
 
 from __future__ import annotations
