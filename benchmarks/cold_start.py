@@ -25,7 +25,7 @@ from benchmarks.report import Metric, median
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.local.runtime import DEFAULT_ACCESS_TOKEN, REGION
 from leadflow_cli.local.template import load_template
-from leadflow_cli.webhook_sender import SignalsSender
+from leadflow_cli.webhook_sender import SignalsSender, signed_api_event
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -70,8 +70,11 @@ def _wall_ms(args: list[str], stdin: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def cold_start_events(standin: HubSpotStandIn, signals_secret: str) -> dict[str, Any]:
-    """One event per function in template.yaml, each against records seeded in the stand-in."""
+def cold_start_events(
+    standin: HubSpotStandIn, signals_secret: str, client_secret: str = ""
+) -> dict[str, Any]:
+    """One event per function in template.yaml, each against records seeded in the stand-in (the app
+    webhook sample signed again now, v3 signatures expiring)."""
     store = standin.store
     owner = store.add_owner("ada@example.com", "Ada", "Lovelace")
     for email in ("grace@example.com", "linus@example.com", "queue@example.com"):
@@ -102,7 +105,9 @@ def cold_start_events(standin: HubSpotStandIn, signals_secret: str) -> dict[str,
     signals["headers"] = SignalsSender("", signals_secret).signed_headers(signals["body"])
     return {
         "SignalsFunction": signals,
-        "WebhookFunction": json.loads((EVENTS / "webhook_contact_creation.json").read_text()),
+        "WebhookFunction": signed_api_event(
+            json.loads((EVENTS / "webhook_contact_creation.json").read_text()), client_secret
+        ),
         "WorkflowActionsFunction": json.loads((EVENTS / "workflow_action_handoff.json").read_text()),
         "LeadEventsFunction": json.loads((EVENTS / "lead_events_sqs.json").read_text()),
         "RouteFunction": state,
@@ -170,7 +175,7 @@ def run(repeats: int = 5) -> list[Metric]:
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "PYTHONDONTWRITEBYTECODE": "",
             }
-            events = cold_start_events(standin, samples["LEADFLOW_SIGNALS_SECRET"])
+            events = cold_start_events(standin, samples["LEADFLOW_SIGNALS_SECRET"], secret)
             bare = median([_wall_ms([sys.executable, "-c", "pass"], "", env) for _ in range(repeats)])
             naive = median([_wall_ms([sys.executable, "-c", _NAIVE], "", env) for _ in range(repeats)]) - bare
             metrics = [Metric("cold_start_ms.naive_reference", naive, "ms")]

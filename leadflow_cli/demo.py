@@ -354,11 +354,9 @@ def _branch(name: str, workflows: Workflows, execution: Execution, timeline: Tim
 
 
 def _client_secret() -> str:
-    import os
+    from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, local_secret
 
-    from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET
-
-    return os.environ.get("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+    return local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
 
 
 def _executions(runtime: LocalRuntime) -> dict[str, dict[str, Any]]:

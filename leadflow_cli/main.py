@@ -14,7 +14,7 @@ from typing import Any
 
 from leadflow.core.config import ConfigError
 from leadflow.core.journey_record import JourneyStatus
-from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow.settings import DEFAULT_CONFIG_FILE, SettingsError
 from leadflow_cli.local.template import TemplateError
 
 
@@ -88,13 +88,25 @@ def _config(args: argparse.Namespace) -> int:
 def _sign_signals(args: argparse.Namespace) -> int:
     import json
 
-    from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET
+    from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET, local_secret
     from leadflow_cli.webhook_sender import SignalsSender
 
     event = json.loads(args.event.read_text())
-    secret = os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET
+    secret = local_secret("LEADFLOW_SIGNALS_SECRET", DEFAULT_SIGNALS_SECRET)
     event["headers"] = {**event.get("headers", {}), **SignalsSender("", secret).signed_headers(event["body"])}
     print(json.dumps(event, indent=2))
+    return 0
+
+
+def _sign_hubspot(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, local_secret
+    from leadflow_cli.webhook_sender import signed_api_event
+
+    event = json.loads(args.event.read_text())
+    secret = local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+    print(json.dumps(signed_api_event(event, secret, os.environ.get("LEADFLOW_PUBLIC_URL", "")), indent=2))
     return 0
 
 
@@ -382,6 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot's API base URL")
     actions.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     actions.set_defaults(run=_actions)
+    hubspot_sign = hubspot_sub.add_parser(
+        "sign",
+        help=(
+            "print an API Gateway event file signed v3 now, as HubSpot signs (HUBSPOT_CLIENT_SECRET, "
+            "over LEADFLOW_PUBLIC_URL or the event's own URL), for sam local invoke"
+        ),
+    )
+    hubspot_sign.add_argument("event", type=Path)
+    hubspot_sign.set_defaults(run=_sign_hubspot)
 
     signals = sub.add_parser("signals", help="tools for POST /signals")
     signals_sub = signals.add_subparsers(dest="signals_command", required=True)
@@ -405,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, SettingsError) as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 2
 

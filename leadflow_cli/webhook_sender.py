@@ -123,6 +123,27 @@ class HubSpotWebhookSender:
         return [self.send(events[i : i + 100]) for i in range(0, len(events), 100)]
 
 
+def signed_api_event(
+    event: dict[str, Any], secret: str, public_url: str = "", at_ms: int | None = None
+) -> dict[str, Any]:
+    """An API Gateway event for a HubSpot route with its signature made again, v3, now (or at `at_ms`):
+    over the URL the function checks it against (`public_url`, else the API's own URL in the event)
+    and the event's body. Older signature headers are dropped."""
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+    from leadflow.handlers.http import public_uris
+
+    uri = public_uris(APIGatewayProxyEvent(event), public_url)[0]
+    ts = at_ms if at_ms is not None else int(time.time() * 1000)
+    legacy = {"x-hubspot-signature", "x-hubspot-signature-version", "x-hubspot-signature-v3"}
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() not in legacy}
+    headers |= {
+        "X-HubSpot-Signature-v3": sign_v3(secret, event["httpMethod"], uri, event.get("body") or "", ts),
+        "X-HubSpot-Request-Timestamp": str(ts),
+    }
+    return {**event, "headers": headers}
+
+
 class SignalsSender:
     """Posts outside signals to leadflow's POST /signals, signed with the signals secret."""
 

@@ -19,6 +19,7 @@ from leadflow_cli.diagram import render_block
 from leadflow_cli.local.lambdas import LocalContext
 from leadflow_cli.local.runtime import LocalRuntime
 from leadflow_cli.local.template import load_template
+from leadflow_cli.main import main
 from leadflow_cli.webhook_sender import SignalsSender
 from scripts.lint_asl import graph_problems, lint
 from tests.conftest import MQL_PROPS, ROOT
@@ -37,9 +38,14 @@ def context(name: str) -> LocalContext:
 
 
 def test_every_function_has_a_sample_event_that_its_handler_serves(
+    # monkeypatch first: set up before the runtime, it is undone after the runtime restores the environment
+    monkeypatch: pytest.MonkeyPatch,
     runtime_factory: Callable[..., LocalRuntime],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     secrets = json.loads((EVENTS / "env.json").read_text())["Parameters"]
+    for name in ("HUBSPOT_CLIENT_SECRET", "LEADFLOW_PUBLIC_URL"):  # as `--env-vars events/env.json` sets them
+        monkeypatch.setenv(name, secrets[name])
     runtime = runtime_factory(
         consume_queues=False,
         client_secret=secrets["HUBSPOT_CLIENT_SECRET"],
@@ -48,9 +54,16 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     contact = runtime.standin.store.create_object("contacts", dict(MQL_PROPS))  # type: ignore[union-attr]
     assert contact == "101", "the samples name contact 101"
 
-    api = json.loads((EVENTS / "webhook_contact_creation.json").read_text())
+    # Signed v3, which expires: `leadflow hubspot sign` signs it again now, as the README says.
+    assert main(["hubspot", "sign", str(EVENTS / "webhook_contact_creation.json")]) == 0
+    api = json.loads(capsys.readouterr().out)
     answer = webhook.handler(api, context("WebhookFunction"))
-    assert (answer["statusCode"], json.loads(answer["body"])["signature"]) == (200, "v1")
+    assert (answer["statusCode"], json.loads(answer["body"])["signature"]) == (200, "v3")
+    stale = webhook.handler(load("webhook_contact_creation.json"), context("WebhookFunction"))
+    assert (stale["statusCode"], json.loads(stale["body"])["error"]) == (
+        401,
+        "invalid signature: request timestamp is outside the 5 minute window",
+    )
 
     sqs = json.loads((EVENTS / "lead_events_sqs.json").read_text())
     assert lead_events.handler(sqs, context("LeadEventsFunction")) == {"batchItemFailures": []}

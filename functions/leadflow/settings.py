@@ -31,6 +31,7 @@ class Settings(BaseModel):
     secret_arn: str = Field("", alias="LEADFLOW_SECRET_ARN")
     public_url: str = Field("", alias="LEADFLOW_PUBLIC_URL")
     queue_url: str = Field("", alias="LEADFLOW_QUEUE_URL")
+    dead_letter_queue_url: str = Field("", alias="LEADFLOW_DEAD_LETTER_QUEUE_URL")
     table_name: str = Field("", alias="LEADFLOW_TABLE")
     state_machine_arn: str = Field("", alias="LEADFLOW_STATE_MACHINE_ARN")
     config_file: Path = Field(DEFAULT_CONFIG_FILE, alias="LEADFLOW_CONFIG_FILE")

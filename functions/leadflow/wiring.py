@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from leadflow.adapters.step_functions import StepFunctionsEngine
     from leadflow.app.intake import LeadIntake
     from leadflow.app.journey import JourneySteps
+    from leadflow.app.lead_events import LeadEvents
+    from leadflow.app.ports import DeadLetters
     from leadflow.app.signals_intake import SignalsIntake
     from leadflow.app.webhook_intake import WebhookIntake
     from leadflow.app.workflow_actions import WorkflowActions
@@ -182,7 +184,7 @@ def signals_intake() -> SignalsIntake:
     """The signals use case."""
     from leadflow.app.signals_intake import SignalsIntake
 
-    return SignalsIntake(lambda: secret("signals_secret"), queue(), wall_ms)
+    return SignalsIntake(lambda: secret("signals_secret"), queue(), wall_ms, _clock)
 
 
 @cache
@@ -211,6 +213,24 @@ def intake() -> LeadIntake:
 
 
 @cache
+def dead_letters() -> DeadLetters:
+    """The lead-events dead-letter queue, where messages that can never succeed are set aside; without
+    one configured they fail until SQS's redrive moves them there."""
+    from leadflow.adapters.queue import LeftToRedrive, SqsDeadLetters
+
+    url = settings().dead_letter_queue_url
+    return SqsDeadLetters(aws_client("sqs"), url) if url else LeftToRedrive()
+
+
+@cache
+def lead_events() -> LeadEvents:
+    """The lead-events use case over one SQS batch."""
+    from leadflow.app.lead_events import LeadEvents
+
+    return LeadEvents(intake(), hubspot(), queue(), dead_letters())
+
+
+@cache
 def steps() -> JourneySteps:
     """The journey steps use case."""
     from leadflow.app.journey import JourneySteps
@@ -223,7 +243,7 @@ BUILDERS: Final = {
     b.__name__: b
     for b in (
         *(settings, ready, _aws, config, hubspot, store, queue, engine, notifier),
-        *(webhook_intake, signals_intake, workflow_actions, intake, steps),
+        *(webhook_intake, signals_intake, workflow_actions, intake, dead_letters, lead_events, steps),
     )
 }
 

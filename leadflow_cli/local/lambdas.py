@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import threading
 import time
 import traceback
@@ -23,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 Handler = Callable[[Any, Any], Any]
+_log = logging.getLogger(__name__)
 
 # A function's timeout when the template sets none (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
 DEFAULT_TIMEOUT_S = 3.0
@@ -188,6 +190,8 @@ class LocalLambdas:
             )
         if "error" in outcome:
             exc = outcome["error"]
+            # As Lambda writes a function's unhandled error to its log: with the whole traceback.
+            _log.error("%s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc)
             raise FunctionError(
                 {
                     "errorType": type(exc).__name__,

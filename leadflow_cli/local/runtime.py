@@ -31,6 +31,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from leadflow.core.journey_record import execution_name
 from leadflow.core.journey_state import JourneyState
 from leadflow.core.triage import LEAD_PROPERTIES
+from leadflow.settings import SettingsError
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
 from leadflow_cli.local import aws_calls, engine_patches, iam, sqs_patches
@@ -59,6 +60,23 @@ DEFAULT_SIGNALS_SECRET: Final = "leadflow-local-signals-secret"  # noqa: S105 - 
 DEFAULT_ACCESS_TOKEN: Final = "leadflow-local-access-token"  # noqa: S105 - the stand-in's token, not a secret
 DEFAULT_WORKFLOW_KEY: Final = "leadflow-local-workflow-key"  # documented local default
 DEFAULT_DEVELOPER_KEY: Final = "leadflow-local-developer-key"  # the stand-in's developer account key
+
+
+def local_secret(name: str, default: str) -> str:
+    """A secret of the local runtime: its environment variable, else the documented local default.
+
+    Set but empty is refused, naming the variable: it is a mistake (a `VAR=` left in a shell or an
+    .env file), and falling back to the published default would verify requests with a secret
+    everyone knows.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        raise SettingsError(
+            f"{name} is set but empty: give it a value, or unset it to use the local default {default!r}"
+        )
+    return value
 
 
 @dataclass
@@ -165,15 +183,21 @@ class LocalRuntime:
         self.stop()
 
     def start(self) -> Self:
-        """Start the emulator, create the template's resources and serve the API; when any of it fails,
-        what was started is stopped again before the error is raised."""
+        """Start the emulator, create the template's resources and serve the API. A secret's variable set
+        but empty is a SettingsError before anything starts; when anything else fails, what was started is
+        stopped again before the error is raised."""
+        secrets = {
+            "HubSpotClientSecret": self.client_secret,
+            "SignalsSecret": local_secret("LEADFLOW_SIGNALS_SECRET", DEFAULT_SIGNALS_SECRET),
+            "WorkflowApiKey": local_secret("LEADFLOW_WORKFLOW_API_KEY", DEFAULT_WORKFLOW_KEY),
+        }
         try:
-            return self._start()
+            return self._start(secrets)
         except BaseException:
             self.stop()
             raise
 
-    def _start(self) -> Self:
+    def _start(self, secrets: dict[str, str]) -> Self:
         # werkzeug logs every request at INFO; the functions' own logs are what matter here.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # The engine logs every error a Catch handles (an SLA timeout is one) and every wait
@@ -235,12 +259,9 @@ class LocalRuntime:
             hubspot_url = self.standin.base_url
         self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
         public_url = opts.public_url or os.environ.get("LEADFLOW_PUBLIC_URL") or self.api_url
-        secret = self.client_secret
         parameters = {
             "HubSpotAccessToken": opts.access_token or DEFAULT_ACCESS_TOKEN,
-            "HubSpotClientSecret": secret,
-            "SignalsSecret": os.environ.get("LEADFLOW_SIGNALS_SECRET") or DEFAULT_SIGNALS_SECRET,
-            "WorkflowApiKey": os.environ.get("LEADFLOW_WORKFLOW_API_KEY") or DEFAULT_WORKFLOW_KEY,
+            **secrets,
             "PublicUrl": public_url,
             **opts.parameters,
         }
@@ -478,7 +499,7 @@ class LocalRuntime:
     @property
     def client_secret(self) -> str:
         """The HubSpot app's client secret the functions verify signatures with."""
-        return self.options.client_secret or os.environ.get("HUBSPOT_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+        return self.options.client_secret or local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
 
     @property
     def api_url(self) -> str:

@@ -22,12 +22,8 @@ from tests.conftest import MQL_PROPS, ROOT
 from tests.handlers.test_lead_events import sqs_event
 from tests.journey.helpers import journey_record, start, states, waiting_for
 
-# The lead-events function's policy before it could park a batch: the SQS event source's own
-# permissions only.
-PARK_PERMISSIONS = """        - SQSSendMessagePolicy:
-            QueueName: !GetAtt LeadEventsQueue.QueueName
-        - Statement:
-            - Effect: Allow
+# The lead-events function's permission to park a batch, which the SQS event source's own policy lacks.
+PARK_PERMISSION = """            - Effect: Allow
               Action: [sqs:ChangeMessageVisibility]
               Resource: !GetAtt LeadEventsQueue.Arn
 """
@@ -39,7 +35,7 @@ def template_without(tmp_path: Path, text: str) -> Path:
     assert text in original
     shutil.copytree(ROOT / "statemachines", tmp_path / "statemachines")
     path = tmp_path / "template.yaml"
-    path.write_text(original.replace(text, "        - Statement:\n", 1), encoding="utf-8")
+    path.write_text(original.replace(text, "", 1), encoding="utf-8")
     return path
 
 
@@ -63,7 +59,7 @@ def _received_under_a_spent_quota(runtime: LocalRuntime) -> dict[str, Any]:
 def test_a_call_outside_the_functions_iam_policy_is_denied_as_aws_denies_it(
     runtime_factory: Callable[..., LocalRuntime], tmp_path: Path
 ) -> None:
-    template = template_without(tmp_path, PARK_PERMISSIONS)
+    template = template_without(tmp_path, PARK_PERMISSION)
     runtime = runtime_factory(consume_queues=False, time_scale=None, template=template)
     with pytest.raises(FunctionError) as denied:
         runtime.lambdas.invoke("LeadEventsFunction", _received_under_a_spent_quota(runtime))

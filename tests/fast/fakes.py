@@ -36,7 +36,14 @@ from leadflow.adapters.hubspot import (
 )
 from leadflow.adapters.hubspot_errors import hubspot_error, refused_properties
 from leadflow.adapters.state_store import MAX_SIGNALS
-from leadflow.app.ports import EnqueueError, HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
+from leadflow.app.ports import (
+    EnqueueError,
+    HubSpotError,
+    HubSpotRateLimited,
+    HubSpotUnavailable,
+    Properties,
+    ReceivedMessage,
+)
 from leadflow.core.journey_record import (
     InputKind,
     JourneyFields,
@@ -458,10 +465,16 @@ class FakeQueue:
     records: list[WorkflowRecord] = field(default_factory=list)
     completions: list[CallbackCompletion] = field(default_factory=list)
     down: bool = False
-    parked: list[tuple[list[str], int]] = field(default_factory=list)
+    resent: list[tuple[str, int]] = field(default_factory=list)
 
-    def park(self, receipt_handles: Sequence[str], seconds: int) -> None:
-        self.parked.append((list(receipt_handles), seconds))
+    def park(self, messages: Sequence[ReceivedMessage], seconds: int, now_ms: int) -> set[str]:
+        return set()
+
+    def resend(self, bodies: Mapping[str, str], delay_s: int) -> set[str]:
+        if self.down:
+            return set()
+        self.resent += [(body, delay_s) for body in bodies.values()]
+        return set(bodies)
 
     def send(
         self,

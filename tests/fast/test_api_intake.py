@@ -15,7 +15,7 @@ from leadflow.app.webhook_intake import WebhookIntake
 from leadflow.core.signals import ContactSignal
 from leadflow.webhooks.signature import MAX_SKEW_MS, SignedRequest, sign_leadflow, sign_v3
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.fast.conftest import World
+from tests.fast.conftest import World, configuration
 from tests.fast.fakes import FakeQueue
 
 SECRET = "secret"
@@ -167,14 +167,38 @@ def test_events_leadflow_ignores_are_answered_without_being_enqueued(
     assert_nothing_changed(world, queue)
 
 
+def legacy_webhooks(queue: FakeQueue, minimum: str = "v1") -> WebhookIntake:
+    """The webhook intake of a team that takes signatures down to `minimum` on its app webhooks."""
+    config = configuration(lambda data: data.setdefault("signatures", {}).update(webhooks=minimum))
+    return WebhookIntake(config, lambda: SECRET, queue, now_ms=lambda: NOW_MS)
+
+
 @pytest.mark.parametrize("version", [None, "v1", "v2", "V2"])
-def test_a_legacy_signed_delivery_is_accepted_and_names_its_version(
-    queue: FakeQueue, webhooks: WebhookIntake, version: str | None
+def test_a_legacy_signed_delivery_is_accepted_where_configured_and_names_its_version(
+    queue: FakeQueue, version: str | None
 ) -> None:
     body = json.dumps([sender().event("contact.creation", 101, occurred_at_ms=NOW_MS)])
-    answer = webhooks.receive(legacy_request(body, version))
+    answer = legacy_webhooks(queue).receive(legacy_request(body, version))
     assert (answer["signature"], answer["enqueued"]) == ((version or "v1").lower(), 1)
     assert len(queue.events) == 1
+
+
+@pytest.mark.parametrize(
+    ("minimum", "version", "message"),
+    [
+        ("v3", None, "no X-HubSpot-Signature-v3 header: this endpoint takes v3 signatures only"),
+        ("v3", "v2", "no X-HubSpot-Signature-v3 header: this endpoint takes v3 signatures only"),
+        ("v2", "v1", "v1 signatures are not accepted here, only v2 or later"),
+        ("v2", None, "v1 signatures are not accepted here, only v2 or later"),
+    ],
+)
+def test_a_signature_older_than_the_configured_minimum_is_unauthenticated(
+    world: World, queue: FakeQueue, minimum: str, version: str | None, message: str
+) -> None:
+    body = json.dumps([sender().event("contact.creation", 101, occurred_at_ms=NOW_MS)])
+    with pytest.raises(Unauthenticated, match=message):
+        legacy_webhooks(queue, minimum).receive(legacy_request(body, version))
+    assert_nothing_changed(world, queue)
 
 
 def test_a_v3_signature_over_the_decoded_uri_is_accepted(queue: FakeQueue, webhooks: WebhookIntake) -> None:
@@ -248,10 +272,10 @@ def unsigned() -> SignedRequest:
     ],
 )
 def test_a_delivery_not_provably_from_hubspot_is_unauthenticated_and_changes_nothing(
-    world: World, queue: FakeQueue, webhooks: WebhookIntake, request_of: Any, message: str
+    world: World, queue: FakeQueue, request_of: Any, message: str
 ) -> None:
     with pytest.raises(Unauthenticated, match=message):
-        webhooks.receive(request_of())
+        legacy_webhooks(queue).receive(request_of())
     assert_nothing_changed(world, queue)
 
 
@@ -395,7 +419,7 @@ def test_without_a_signals_secret_nothing_is_accepted(queue: FakeQueue) -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ("{not json", "invalid signals body at body: Invalid JSON"),
+        ("{not json", "invalid signals body: body is not JSON"),
         ({"signals": []}, "signals: List should have at least 1 item"),
         ({"signals": [signal(contact_id="101")] * 101}, "signals: List should have at most 100 items"),
         ({"signals": [signal(contact_id="abc")]}, "signals.0.contact_id: String should match pattern"),

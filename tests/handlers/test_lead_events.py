@@ -124,7 +124,19 @@ def test_one_batch_read_and_one_batch_update_per_hundred_contacts(
     assert store.calls_by_route() == {"contacts.batch_read": 2, "contacts.batch_update": 2}
 
 
-def test_malformed_messages_are_reported_as_failures_and_the_rest_processed(
+def dead_letters(runtime: LocalRuntime) -> list[tuple[str, dict[str, str]]]:
+    """The messages in the dead-letter queue: each body, with its message attributes."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = runtime.queue_urls["LeadEventsDeadLetterQueue"]
+    got = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
+    ).get("Messages", [])
+    return [
+        (m["Body"], {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}) for m in got
+    ]
+
+
+def test_a_malformed_message_is_set_aside_with_its_reason_and_the_rest_processed(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime = runtime_factory(consume_queues=False)
@@ -133,8 +145,12 @@ def test_malformed_messages_are_reported_as_failures_and_the_rest_processed(
     sender = HubSpotWebhookSender("http://unused", "unused")
     event = sqs_event(["{broken", sender.event("contact.creation", contact)])
     answer = lead_events.handler(event, CONTEXT)
-    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert answer == {"batchItemFailures": []}
     assert store.get_object("contacts", contact)["properties"]["leadflow_score"]
+    ((body, attributes),) = dead_letters(runtime)
+    assert body == "{broken"
+    assert attributes["leadflow.message_id"] == event["Records"][0]["messageId"]
+    assert attributes["leadflow.reason"].startswith("not a lead-events message: body: Invalid JSON")
 
 
 def test_company_properties_are_read_once_per_batch_and_scored(

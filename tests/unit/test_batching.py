@@ -27,7 +27,7 @@ def event(object_id: int, value: str = "") -> WebhookEvent:
             "eventId": object_id,
             "subscriptionId": 1,
             "portalId": 2,
-            "occurredAt": 3,
+            "occurredAt": 1_795_510_800_000,
             "subscriptionType": "contact.propertyChange",
             "objectId": object_id,
             "propertyName": "industry",

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from leadflow.adapters.notify import Notifier
@@ -161,6 +162,52 @@ def test_newlines_in_the_subject_do_not_break_sns() -> None:
 
     assert result == {"sns": True}
     [envelope] = delivered(sqs, queue_url)
-    assert envelope["Subject"].startswith("Lead escalated:  jo@acme.io ")
+    assert envelope["Subject"].startswith("Lead escalated: jo@acme.io x")
     assert "\n" not in envelope["Subject"]
-    assert len(envelope["Subject"]) == 100
+    assert len(envelope["Subject"]) == 99 and envelope["Subject"].endswith("...")
+
+
+class StrictSns:
+    """SNS's Publish as AWS documents its Subject, which moto does not enforce: "ASCII text that begins
+    with a letter, number, or punctuation mark; must not include line breaks or control characters;
+    and must be less than 100 characters long" (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html)."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+
+    def publish(self, TopicArn: str, Message: str, Subject: str | None = None) -> dict[str, str]:
+        if Subject is not None:
+            printable = Subject.isascii() and Subject.isprintable()
+            if not (printable and len(Subject) < 100 and Subject[:1] not in ("", " ")):
+                raise ClientError(
+                    {"Error": {"Code": "InvalidParameter", "Message": "Invalid parameter: Subject"}},
+                    "Publish",
+                )
+            self.subjects.append(Subject)
+        return {"MessageId": "1"}
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "x" * 100,
+        "Zoë Müller (Zürich) is still waiting: decision due 09:00 " * 3,
+        "  \n\tLead escalated",
+        "Lead escalated for 山田太郎",
+    ],
+    ids=["100 characters", "accents, long", "leading space and line break", "no ASCII name"],
+)
+def test_a_subject_sns_would_refuse_is_sent_as_one_it_takes(subject: str) -> None:
+    sns = StrictSns()
+    assert Notifier(None, sns, "arn:aws:sns:us-east-1:123456789012:t").send(subject, "text") == {"sns": True}
+    (sent,) = sns.subjects
+    assert len(sent) < 100 and sent.isascii()
+
+
+def test_an_http_notification_shows_outside_text_as_written_never_as_slack_markup(
+    receiver: NotificationReceiver,
+) -> None:
+    Notifier(receiver.url, None, None).send("x", "Lead <!channel> from <https://evil.example|Acme> & co")
+    assert receiver.received == [
+        {"text": "Lead &lt;!channel&gt; from &lt;https://evil.example|Acme&gt; &amp; co"}
+    ]

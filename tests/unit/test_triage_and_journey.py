@@ -21,7 +21,7 @@ def event(kind: str, prop: str | None = None, value: str | None = None) -> Webho
             "eventId": 1,
             "subscriptionId": 2,
             "portalId": 3,
-            "occurredAt": 4,
+            "occurredAt": 1_795_510_800_000,
             "subscriptionType": kind,
             "objectId": 5,
             "propertyName": prop,
@@ -51,7 +51,7 @@ def test_triage(ev: WebhookEvent, expected: Action | None) -> None:
 
 
 def test_dedupe_key_is_hubspots_event_identity() -> None:
-    assert event("contact.creation").dedupe_key == "2:1:4:5"
+    assert event("contact.creation").dedupe_key == "2:1:1795510800000:5"
 
 
 def test_execution_name_is_deterministic_and_within_the_80_character_limit() -> None:

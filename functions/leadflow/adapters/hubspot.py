@@ -27,6 +27,7 @@ from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavaila
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
 from leadflow.core.routing import Owner
+from leadflow.core.text import as_html
 from leadflow.observability import logger
 
 BATCH_LIMIT: Final = 100
@@ -355,11 +356,16 @@ def associations(*links: tuple[str | None, int]) -> list[dict[str, Any]]:
 
 
 def task_properties(owner_id: str, subject: str, body: str, due_at: datetime) -> dict[str, str]:
-    """A high-priority to-do for the owner, due at `due_at` (HubSpot requires hs_timestamp on tasks)."""
+    """A high-priority to-do for the owner, due at `due_at` (HubSpot requires hs_timestamp on tasks).
+
+    The body is plain text (signal evidence, a workflow's reason, a rep's words among it); HubSpot
+    renders hs_task_body as HTML (fieldType html), so it goes as HTML showing that text, never markup
+    anyone outside could slip in.
+    """
     return {
         "hs_timestamp": hubspot_ms(due_at),
         "hs_task_subject": subject,
-        "hs_task_body": body,
+        "hs_task_body": as_html(body),
         "hs_task_status": "NOT_STARTED",
         "hs_task_priority": "HIGH",
         "hs_task_type": "TODO",
@@ -368,8 +374,9 @@ def task_properties(owner_id: str, subject: str, body: str, due_at: datetime) ->
 
 
 def note_properties(body: str, at: datetime) -> dict[str, str]:
-    """A timeline note written at `at`."""
-    return {"hs_timestamp": hubspot_ms(at), "hs_note_body": body}
+    """A timeline note written at `at`; hs_note_body is HTML too, so its plain text is escaped as a
+    task's is."""
+    return {"hs_timestamp": hubspot_ms(at), "hs_note_body": as_html(body)}
 
 
 DEAL_OWNER_PROPERTIES: Final = ("hubspot_owner_id", "hs_is_closed", "dealstage", "createdate")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any, Final
 
 import urllib3
@@ -15,14 +16,29 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from leadflow.observability import count, logger
 
-SNS_SUBJECT_LIMIT: Final = 100
-# SNS rejects a Subject with line breaks or any other control character.
-_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f]")
+# SNS's Publish takes a Subject that is "ASCII text that begins with a letter, number, or punctuation
+# mark; must not include line breaks or control characters; and must be less than 100 characters long"
+# (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): at most 99.
+SNS_SUBJECT_LIMIT: Final = 99
+_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f]+")
+_SPACES: Final = re.compile(r" {2,}")
 
 
 def sns_subject(subject: str) -> str:
-    """The subject as SNS accepts it: control characters (newlines) as spaces, at most 100 characters."""
-    return _CONTROL_CHARS.sub(" ", subject).strip()[:SNS_SUBJECT_LIMIT]
+    """The subject as SNS takes it: accents dropped to ASCII (others left out), control characters
+    (line breaks) as spaces, no leading space, at most 99 characters (cut ones end in "...")."""
+    ascii_text = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode()
+    text = _SPACES.sub(" ", _CONTROL_CHARS.sub(" ", ascii_text)).strip()
+    if len(text) > SNS_SUBJECT_LIMIT:
+        text = text[: SNS_SUBJECT_LIMIT - 3].rstrip() + "..."
+    return text
+
+
+def slack_text(text: str) -> str:
+    """Text as a Slack message shows it as written: `&`, `<` and `>` escaped, as Slack asks
+    (https://api.slack.com/reference/surfaces/formatting#escaping), so a contact's name or a rep's
+    reason cannot become a link or an @channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Notifier:
@@ -66,7 +82,7 @@ class Notifier:
             response = self._http.request(
                 "POST",
                 url,
-                body=json.dumps({"text": text}).encode(),
+                body=json.dumps({"text": slack_text(text)}).encode(),
                 headers={"Content-Type": "application/json"},
                 timeout=urllib3.Timeout(connect=connect, read=read),
                 # A redirected POST turns into a GET elsewhere: the message would be lost silently.

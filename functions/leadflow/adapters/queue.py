@@ -7,12 +7,13 @@ SendMessageBatch call and the lead-events function sees whole deliveries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field, model_validator
 
-from leadflow.app.ports import EnqueueError, ReceivedMessage
+from leadflow.app.ports import DeadLetter, EnqueueError, ReceivedMessage
 from leadflow.core.batching import chunked, packed
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
@@ -31,7 +32,7 @@ BATCH_ENTRIES: Final = 10
 MAX_VISIBILITY_S: Final = 12 * 3600
 PARK_MARGIN_S: Final = 60
 # The longest a message sent with DelaySeconds stays out of sight
-# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html).
 MAX_DELAY_S: Final = 900
 
 
@@ -80,11 +81,8 @@ class SqsEventQueue:
         calls = 0
         for batch in packed(bodies, BATCH_BYTES, BATCH_ENTRIES):
             entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
-            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            _sent_all(self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries))
             calls += 1
-            if answer.get("Failed"):
-                codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
-                raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
         return calls
 
     def park(self, messages: Sequence[ReceivedMessage], seconds: int, now_ms: int) -> set[str]:
@@ -111,19 +109,65 @@ class SqsEventQueue:
             ]
             answer = self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
             resend += [batch[int(f["Id"])][0] for f in _failed(answer, "parking")]
-        return self._resend(resend, min(seconds, MAX_DELAY_S))
+        return self.resend({m.message_id: m.body for m in resend}, min(seconds, MAX_DELAY_S))
 
-    def _resend(self, messages: Sequence[ReceivedMessage], delay_s: int) -> set[str]:
-        """Send copies of messages, visible after `delay_s`; the ids of those whose copy SQS took."""
+    def resend(self, bodies: Mapping[str, str], delay_s: int) -> set[str]:
+        """Queue messages again as new messages (their bodies, by message id), delivered after `delay_s`
+        (SQS takes 0-900); the ids of those SQS took."""
+        delay = max(0, min(delay_s, MAX_DELAY_S))
         sent: set[str] = set()
-        for batch in chunked(messages, BATCH_ENTRIES):
+        for batch in chunked(list(bodies.items()), BATCH_ENTRIES):
             entries = [
-                {"Id": str(i), "MessageBody": m.body, "DelaySeconds": delay_s} for i, m in enumerate(batch)
+                {"Id": str(i), "MessageBody": body, "DelaySeconds": delay}
+                for i, (_, body) in enumerate(batch)
             ]
             answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
             refused = {int(f["Id"]) for f in _failed(answer, "sending again")}
-            sent |= {m.message_id for i, m in enumerate(batch) if i not in refused}
+            sent |= {message_id for i, (message_id, _) in enumerate(batch) if i not in refused}
         return sent
+
+
+class SqsDeadLetters:
+    """The lead-events dead-letter queue, where leadflow itself sets aside a message that can never
+    succeed, with the reason as a message attribute (the dead-letter port)."""
+
+    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+        self._sqs = sqs_client
+        self._url = queue_url
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Send each letter to the dead-letter queue; the ids of those SQS did not take."""
+        refused: list[str] = []
+        for start in range(0, len(letters), BATCH_ENTRIES):
+            batch = letters[start : start + BATCH_ENTRIES]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": letter.body,
+                    "MessageAttributes": {
+                        "leadflow.reason": {"DataType": "String", "StringValue": letter.reason or "unknown"},
+                        "leadflow.message_id": {"DataType": "String", "StringValue": letter.message_id},
+                    },
+                }
+                for i, letter in enumerate(batch)
+            ]
+            try:
+                answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            except (BotoCoreError, ClientError) as exc:
+                logger.error("the dead-letter queue refused a batch", error=type(exc).__name__)
+                refused += [letter.message_id for letter in batch]
+                continue
+            refused += [batch[int(f["Id"])].message_id for f in _failed(answer, "setting aside")]
+        return refused
+
+
+class LeftToRedrive:
+    """No dead-letter queue configured: nothing is set aside, so poison fails until SQS's redrive policy
+    moves it (after the queue's maxReceiveCount receives)."""
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Every letter is left to fail."""
+        return [letter.message_id for letter in letters]
 
 
 def _failed(answer: dict[str, Any], doing: str) -> list[dict[str, Any]]:
@@ -134,6 +178,14 @@ def _failed(answer: dict[str, Any], doing: str) -> list[dict[str, Any]]:
         codes = sorted({f.get("Code", "?") for f in failed})
         logger.warning(f"SQS refused {doing} messages", refused=len(failed), codes=codes)
     return failed
+
+
+def _sent_all(answer: dict[str, Any]) -> None:
+    """SendMessageBatch answers 200 with the entries it refused (`Failed`): EnqueueError naming their
+    codes."""
+    if answer.get("Failed"):
+        codes = ", ".join(sorted({f.get("Code", "?") for f in answer["Failed"]}))
+        raise EnqueueError(f"{len(answer['Failed'])} messages were not enqueued ({codes})")
 
 
 def parse_message(body: str) -> QueuedEvents:

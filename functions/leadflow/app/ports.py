@@ -299,6 +299,28 @@ class EventQueue(Protocol):
         of those sent again as new messages instead (their receipt is done with: delete the original)."""
         ...
 
+    def resend(self, bodies: Mapping[str, str], delay_s: int) -> set[str]:
+        """Queue messages again as new messages (bodies by message id), seen after `delay_s` (at most
+        900); the ids of those the queue took."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that can never succeed, and why."""
+
+    message_id: str
+    body: str
+    reason: str
+
+
+class DeadLetters(Protocol):
+    """Where messages that can never succeed are set aside, to be read (and sent again once fixed)."""
+
+    def set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:
+        """Set the letters aside; the ids of those that could not be (they must fail instead)."""
+        ...
+
 
 class Notifier(Protocol):
     """Escalation and failure notifications (best effort: never raises)."""

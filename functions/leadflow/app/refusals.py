@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from leadflow.app.ports import EnqueueError
+from leadflow.app.ports import EnqueueError, HubSpotError, HubSpotRateLimited, HubSpotUnavailable
 from leadflow.observability import logger
 
 
@@ -27,6 +27,18 @@ class TooLarge(RequestRefused):
 
 class TryLater(RequestRefused):
     """Nothing was accepted, but the same request can succeed later (503, so the sender retries)."""
+
+
+class RefusedByHubSpot(RequestRefused):
+    """HubSpot refused what the request needs and would refuse it again: the record is gone, or the
+    portal will not take a value (422: HubSpot stops retrying, and the workflow shows the error)."""
+
+
+def hubspot_refusal(exc: HubSpotError) -> RequestRefused:
+    """How a request that met a HubSpot error is answered: later (a rate limit, an outage), or never."""
+    if isinstance(exc, HubSpotRateLimited | HubSpotUnavailable):
+        return TryLater("HubSpot is busy or unavailable; retry later")
+    return RefusedByHubSpot(f"HubSpot refused: {exc}")
 
 
 def enqueue_or_try_later(send: Callable[[], object], what: str) -> None:

@@ -27,13 +27,17 @@ from leadflow.core.journey_state import JourneyState
 from leadflow.core.lifecycle import GATES, MQL, Prop, is_before_mql
 from leadflow.core.scoring import ScoreCard
 from leadflow.core.signals import unique
+from leadflow.core.text import clip
 from leadflow.core.workflow_outcome import journey_outcome, not_handed_off
 from leadflow.observability import count, logger
 from leadflow.webhooks.action_requests import ActionRequest
+from leadflow.webhooks.json_body import JsonBodyError, read_json
 from leadflow.webhooks.signature import SignedRequest
 from leadflow.webhooks.validation import describe
 
 Answer = dict[str, dict[str, str]]
+# The hand-off's own MQL reason (its `reason` input): one line for the rep, not a document.
+MAX_REASON = 500
 
 
 def score_outputs(card: ScoreCard) -> dict[str, str]:
@@ -85,9 +89,11 @@ class WorkflowActions:
         self._block = f"P{handoff_days(config)}D"
 
     def _read(self, request: SignedRequest) -> ActionRequest:
-        authenticate(request, self._secret(), self._now_ms())
+        authenticate(request, self._secret(), self._now_ms(), self._config.signatures.workflow_actions)
         try:
-            action = ActionRequest.model_validate_json(request.body)
+            action = ActionRequest.model_validate(read_json(request.body, replace=True))
+        except JsonBodyError as exc:
+            raise MalformedRequest(f"invalid action request: {exc}") from None
         except ValidationError as exc:
             raise MalformedRequest(f"invalid action request at {describe(exc)}") from None
         if action.object.object_type.upper() != "CONTACT":
@@ -149,7 +155,9 @@ class WorkflowActions:
         elif not is_before_mql(stage := props.get(Prop.LIFECYCLE)) and stage != MQL:
             return {"outputFields": not_handed_off(f"lifecycle stage {stage} is past MQL")}
         else:
-            reason = str(action.input_fields.get("reason") or "handed off by a HubSpot workflow")
+            reason = clip(
+                str(action.input_fields.get("reason") or "handed off by a HubSpot workflow"), MAX_REASON
+            )
         stamp = {**packet(card), **mql_stamp(reason, now)}
         due = journey_of(contact_id, {**props, **stamp})
         assert due is not None, "a stamped MQL is due its journey"

@@ -29,5 +29,12 @@ def complete_callbacks(hubspot: HubSpot, completions: Sequence[tuple[str, Callba
             )
             failed.append(message_id)
             continue
+        except Exception:
+            # Whatever else goes wrong fails this completion alone; the others of the batch go on.
+            logger.exception(
+                "workflow callback failed; it will be retried", callback_id=completion.callback_id
+            )
+            failed.append(message_id)
+            continue
         count("WorkflowCallbacksCompleted" if done else "WorkflowCallbacksRefused")
     return failed

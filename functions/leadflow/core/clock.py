@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
+
+# The times leadflow takes from outside (a webhook event's occurredAt, a signal's occurred_at, a
+# record's version stamps): anything earlier or later is a sender's mistake, and arithmetic on it
+# can overflow (`datetime.fromtimestamp` of 10^17 seconds raises).
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
+EARLIEST_MS: Final = int(EARLIEST.timestamp() * 1000)
+LATEST_MS: Final = int(LATEST.timestamp() * 1000)
 
 
 def utcnow() -> datetime:

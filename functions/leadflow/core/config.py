@@ -328,6 +328,31 @@ class WorkflowsConfig(Strict):
     )
 
 
+SignatureVersion = Literal["v1", "v2", "v3"]
+
+
+class SignaturesConfig(Strict):
+    """The oldest HubSpot request signature each endpoint accepts.
+
+    v3 signs the method, the URL, the body and a timestamp, and leadflow refuses it after five
+    minutes; v2 signs the method, the URL and the body, but has no timestamp, so a captured request
+    can be sent again; v1 signs only the body, so it can be replayed to any endpoint. HubSpot sends
+    v3 with app webhooks, keeping v1 beside it for older apps, and documents v2 for workflow webhooks
+    and custom workflow actions, adding v3 where it can
+    (https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation).
+    """
+
+    webhooks: SignatureVersion = Field(
+        default="v3", description="POST /webhooks/hubspot, the app's webhook subscriptions"
+    )
+    workflow_webhook: SignatureVersion = Field(
+        default="v2", description="POST /workflows/webhook, a workflow's 'Send a webhook' action"
+    )
+    workflow_actions: SignatureVersion = Field(
+        default="v2", description="POST /workflows/actions/*, leadflow's custom workflow actions"
+    )
+
+
 class LeadflowConfig(Strict):
     """The whole configuration file."""
 
@@ -338,6 +363,7 @@ class LeadflowConfig(Strict):
     journey: JourneyConfig = JourneyConfig()
     workflows: WorkflowsConfig = WorkflowsConfig()
     portal: PortalConfig = PortalConfig()
+    signatures: SignaturesConfig = SignaturesConfig()
 
     @property
     def longest_journey_days(self) -> float:

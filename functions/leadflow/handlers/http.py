@@ -10,7 +10,16 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from leadflow.app.refusals import MalformedRequest, RequestRefused, TooLarge, TryLater, Unauthenticated
+from leadflow.app.ports import HubSpotError
+from leadflow.app.refusals import (
+    MalformedRequest,
+    RefusedByHubSpot,
+    RequestRefused,
+    TooLarge,
+    TryLater,
+    Unauthenticated,
+    hubspot_refusal,
+)
 from leadflow.settings import settings
 from leadflow.webhooks.called_url import called_urls
 from leadflow.webhooks.signature import SignedRequest
@@ -22,6 +31,7 @@ _STATUS: Final[dict[type[RequestRefused], int]] = {
     Unauthenticated: 401,
     MalformedRequest: 400,
     TooLarge: 413,
+    RefusedByHubSpot: 422,
     TryLater: 503,
 }
 
@@ -79,6 +89,8 @@ class Api:
             return route(request)
         except RequestRefused as exc:
             return _refused(exc)
+        except HubSpotError as exc:
+            return _refused(hubspot_refusal(exc))
 
 
 def raw_body(event: APIGatewayProxyEvent) -> str:
@@ -89,7 +101,11 @@ def raw_body(event: APIGatewayProxyEvent) -> str:
             body = base64.b64decode(body, validate=True).decode("utf-8")
         except ValueError as exc:  # binascii.Error, UnicodeDecodeError and non-ASCII input alike
             raise MalformedRequest(f"body is not base64-encoded UTF-8: {exc}") from None
-    if len(body.encode()) > MAX_BODY_BYTES:
+    try:
+        size = len(body.encode())
+    except UnicodeEncodeError:
+        raise MalformedRequest("body is not UTF-8 text") from None
+    if size > MAX_BODY_BYTES:
         raise TooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     return body
 

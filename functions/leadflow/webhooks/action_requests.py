@@ -12,15 +12,20 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.webhooks.events import HubSpotId, Name, PropertyValue
+
+# What the workflow's author filled in, with the personalization tokens HubSpot resolved in it: scalars.
+InputValue = PropertyValue | bool | int | float | None
+
 
 class ActionObject(BaseModel):
     """The enrolled record."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    object_id: int = Field(alias="objectId")
-    object_type: str = Field(alias="objectType")
-    properties: dict[str, str | None] = Field(default_factory=dict)
+    object_id: HubSpotId = Field(alias="objectId")
+    object_type: Annotated[str, Field(max_length=64)] = Field(alias="objectType")
+    properties: dict[Name, PropertyValue | None] = Field(default_factory=dict)
 
 
 class ActionRequest(BaseModel):
@@ -30,7 +35,7 @@ class ActionRequest(BaseModel):
 
     callback_id: Annotated[str, Field(alias="callbackId", min_length=1, max_length=200)]
     object: ActionObject
-    input_fields: dict[str, Any] = Field(default_factory=dict, alias="inputFields")
+    input_fields: dict[Name, InputValue] = Field(default_factory=dict, alias="inputFields")
     origin: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
 

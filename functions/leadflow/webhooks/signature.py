@@ -1,4 +1,5 @@
-"""Request signatures: HubSpot's (v3, and v1/v2 when only those are sent) and leadflow's own.
+"""Request signatures: HubSpot's (v3, and v1/v2 when only those are sent and the endpoint's minimum
+allows them) and leadflow's own.
 
 The hashes are HubSpot's (https://developers.hubspot.com/docs/apps/legacy-apps/authentication/
 validating-requests): v1 is SHA-256 of secret + body, v2 of secret + method + URI + body, v3 the
@@ -6,8 +7,9 @@ base64 HMAC-SHA256 of method + URI + body + timestamp keyed by the secret. They 
 rather than taken from hubspot-api-client's `Signature`: importing `hubspot.utils.signature` imports
 the whole client (about 95 ms of the webhook's cold start) for three lines of hashing; a test checks
 them against the library's. Also decided here: the timestamp window in both directions, the
-percent-escape decoding HubSpot applies to the URI before signing v3, and the choice of version
-from the headers.
+percent-escape decoding HubSpot applies to the URI before signing v3, the choice of version
+from the headers, and what a timestamp header may look like (a 401 for anything else, never a
+crash).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from leadflow.core.config import SignatureVersion
 
 MAX_SKEW_MS: Final = 5 * 60 * 1000
 
@@ -97,20 +101,32 @@ def sign_legacy(secret: str, version: str, method: str, uri: str, body: str) -> 
     return hashlib.sha256(signed.encode()).hexdigest()
 
 
-def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
+VERSIONS: Final[tuple[SignatureVersion, ...]] = ("v1", "v2", "v3")
+# A timestamp in milliseconds has 13 digits until the year 2286; anything much longer is not one, and
+# `int()` refuses strings of over 4,300 digits with a ValueError.
+_MAX_TIMESTAMP_DIGITS: Final = 16
+
+
+def timestamp_ms(raw: str | None, header: str) -> int:
+    """A signature's timestamp header as epoch milliseconds; SignatureError when it is missing or is
+    not a short string of ASCII digits."""
+    if raw is None or not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_TIMESTAMP_DIGITS):
+        raise SignatureError(f"{header} is missing or not a number of milliseconds")
+    return int(raw)
+
+
+def verify(request: SignedRequest, secret: str, now_ms: int, minimum: SignatureVersion = "v1") -> str:
     """Verify a request's signature and return the version that proved it.
 
-    Raises SignatureError when no supported signature is present, the v3 timestamp is
-    outside the five-minute window (either direction), or the signature does not match.
+    Raises SignatureError when no supported signature is present, only one older than `minimum`
+    is, the v3 timestamp is outside the five-minute window (either direction), or the signature
+    does not match.
     """
     if not secret:
         raise SignatureError("no client secret is configured")
     v3 = request.header("X-HubSpot-Signature-v3")
     if v3 is not None:
-        raw_ts = request.header("X-HubSpot-Request-Timestamp")
-        if raw_ts is None or not (raw_ts.isascii() and raw_ts.isdigit()):
-            raise SignatureError("X-HubSpot-Request-Timestamp is missing or not a number")
-        timestamp = int(raw_ts)
+        timestamp = timestamp_ms(request.header("X-HubSpot-Request-Timestamp"), "X-HubSpot-Request-Timestamp")
         if abs(now_ms - timestamp) > MAX_SKEW_MS:
             raise SignatureError("request timestamp is outside the 5 minute window")
         signed = [sign_v3(secret, request.method, uri, request.body, timestamp) for uri in request.uris]
@@ -119,10 +135,14 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
         return "v3"
     legacy = request.header("X-HubSpot-Signature")
     version = (request.header("X-HubSpot-Signature-Version") or "v1").lower()
+    if minimum == "v3":
+        raise SignatureError("no X-HubSpot-Signature-v3 header: this endpoint takes v3 signatures only")
     if legacy is None:
         raise SignatureError("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")
     if version not in ("v1", "v2"):
-        raise SignatureError(f"unsupported signature version {version!r}")
+        raise SignatureError(f"unsupported signature version {version[:10]!r}")
+    if VERSIONS.index(version) < VERSIONS.index(minimum):
+        raise SignatureError(f"{version} signatures are not accepted here, only {minimum} or later")
     signed = [sign_legacy(secret, version, request.method, uri, request.body) for uri in request.uris]
     if not _matches_one(signed, legacy.lower()):
         raise SignatureError(f"{version} signature does not match")
@@ -132,7 +152,9 @@ def verify(request: SignedRequest, secret: str, now_ms: int) -> str:
 def _matches_one(expected: list[str], given: str) -> bool:
     """Whether `given` is one of the expected signatures, each compared in constant time."""
     # Every candidate is compared, so the time taken says nothing about which one came close.
-    return any([hmac.compare_digest(e.encode(), given.encode()) for e in expected])
+    # A header is text from anyone: one that cannot be UTF-8 (a lone surrogate) just does not match.
+    sent = given.encode(errors="surrogatepass")
+    return any([hmac.compare_digest(e.encode(), sent) for e in expected])
 
 
 def sign_leadflow(secret: str, body: str, timestamp_ms: int) -> str:
@@ -150,10 +172,10 @@ def verify_leadflow(request: SignedRequest, secret: str, now_ms: int) -> None:
     if not secret:
         raise SignatureError("no signals secret is configured")
     signature = request.header("X-Leadflow-Signature")
-    raw_ts = request.header("X-Leadflow-Timestamp")
-    if signature is None or raw_ts is None or not (raw_ts.isascii() and raw_ts.isdigit()):
+    if signature is None:
         raise SignatureError("X-Leadflow-Signature and a numeric X-Leadflow-Timestamp are required")
-    if abs(now_ms - int(raw_ts)) > MAX_SKEW_MS:
+    timestamp = timestamp_ms(request.header("X-Leadflow-Timestamp"), "X-Leadflow-Timestamp")
+    if abs(now_ms - timestamp) > MAX_SKEW_MS:
         raise SignatureError("request timestamp is outside the 5 minute window")
-    if not hmac.compare_digest(sign_leadflow(secret, request.body, int(raw_ts)).encode(), signature.encode()):
+    if not _matches_one([sign_leadflow(secret, request.body, timestamp)], signature):
         raise SignatureError("signature does not match")

@@ -16,6 +16,9 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.core.clock import EARLIEST_MS, LATEST_MS
+from leadflow.core.text import property_value
+
 # Where a customized body may carry the record's id, in the order they are looked for:
 # HubSpot's own "Record ID" property first.
 RECORD_ID_KEYS: Final = ("hs_object_id", "objectId", "vid", "canonical-vid", "contact_id", "id")
@@ -41,12 +44,12 @@ class WorkflowRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    object_type: str = CONTACT
+    object_type: Annotated[str, Field(min_length=1, max_length=64)] = CONTACT
     object_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
     properties: dict[str, str]
     complete: bool
     identity: str = Field(description="the same body sent again has the same identity")
-    changed_at: dict[str, int] = Field(
+    changed_at: dict[str, Annotated[int, Field(ge=EARLIEST_MS, lt=LATEST_MS)]] = Field(
         default_factory=dict, description="epoch ms each property last changed, where the body says"
     )
 
@@ -59,27 +62,45 @@ def _value(raw: Any) -> str | None:
         return None
     if isinstance(raw, bool):
         return "true" if raw else "false"
-    return str(raw)
+    return str(property_value(str(raw)))
 
 
-def _changed(raw: Any) -> int | None:
+def _changed(raw: Any, name: str) -> int | None:
     """When a property last changed, from its `versions` (the contacts API shape), if the body has them."""
     versions = raw.get("versions") if isinstance(raw, Mapping) else None
-    stamps = [v.get("timestamp") for v in versions or () if isinstance(v, Mapping)]
-    ms = [int(t) for t in stamps if isinstance(t, (int, float)) or (isinstance(t, str) and t.isdigit())]
+    stamps = (
+        [v.get("timestamp") for v in versions if isinstance(v, Mapping)] if isinstance(versions, list) else []
+    )
+    ms = [t for t in (_epoch_ms(s, name) for s in stamps) if t is not None]
     return max(ms) if ms else None
+
+
+def _epoch_ms(stamp: Any, name: str) -> int | None:
+    """A version's timestamp (epoch ms, a number or a string of digits); None when it is no number, and
+    WorkflowRecordError when it is one outside the times leadflow takes."""
+    if isinstance(stamp, str) and stamp.isascii() and stamp.isdigit():
+        stamp = int(stamp[:20])
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    if not EARLIEST_MS <= stamp < LATEST_MS:
+        raise WorkflowRecordError(
+            f"properties.{name}.versions: timestamp {stamp!r:.30} is not epoch milliseconds "
+            "between 2000 and 2100"
+        )
+    return int(stamp)
 
 
 def _api_shape(props: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, int]]:
     values = {n: v for n, v in ((n, _value(r)) for n, r in props.items()) if v is not None}
-    changed = {n: t for n, t in ((n, _changed(r)) for n, r in props.items()) if t is not None}
+    changed = {n: t for n, t in ((n, _changed(r, n)) for n, r in props.items()) if t is not None}
     return values, changed
 
 
 def _record_id(raw: Any, where: str) -> str:
+    # ASCII digits only: str.isdigit() also takes other scripts' digits (`١٢٣`), which are no HubSpot id.
     text = _value(raw)
-    if text is None or not text.isdigit() or len(text) > 20:
-        raise WorkflowRecordError(f"{where} must be a numeric record id, not {raw!r}")
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 20:
+        raise WorkflowRecordError(f"{where} must be a numeric record id, not {str(raw)[:40]!r}")
     return text
 
 

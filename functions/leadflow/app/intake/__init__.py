@@ -9,15 +9,17 @@ brought is not read at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
+from typing import Final
 
 from leadflow.app.intake.batch import Fresh, IntakeBatch, event_time
 from leadflow.app.intake.dedupe import unseen
 from leadflow.app.intake.inputs import Delivered, JourneyInputs
+from leadflow.app.intake.isolation import Isolated, isolate
 from leadflow.app.intake.lead_moves import LeadMoves
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
+from leadflow.app.intake.result import IntakeResult
 from leadflow.app.intake.starts import journey_of, latest_journey_of, start_journey
 from leadflow.app.ports import (
     DeliveryLedger,
@@ -35,37 +37,16 @@ from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import is_open
 from leadflow.core.lifecycle import LeadProp, Prop, contact_ids
-from leadflow.core.signals import ContactSignal, parse_hubspot_time, unique
+from leadflow.core.signals import MAX_NEW_SIGNALS, ContactSignal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
-from leadflow.observability import logger
+from leadflow.observability import count, logger
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import LEAD_TYPES, WorkflowRecord
 
-__all__ = ["IntakeResult", "LeadIntake"]
+__all__ = ["IntakeResult", "Isolated", "LeadIntake"]
 
-
-@dataclass
-class IntakeResult:
-    """What one batch did, and which messages must come back."""
-
-    failed_message_ids: list[str] = field(default_factory=list)
-    ignored: int = 0
-    duplicates: int = 0  # events and records done before, dropped
-    rescored: int = 0
-    new_mqls: int = 0
-    journeys_started: int = 0
-    decisions_delivered: int = 0
-    decisions_parked: int = 0
-    decisions_refused: int = 0
-    engagements_delivered: int = 0
-    # HubSpot's daily API quota ran out under some of the work: its messages wait for the reset.
-    quota_exhausted: bool = False
-
-    def decided(self, outcome: Delivered) -> None:
-        """Count what became of a decision."""
-        self.decisions_delivered += outcome is Delivered.RESUMED
-        self.decisions_parked += outcome is Delivered.KEPT
-        self.decisions_refused += outcome is Delivered.REFUSED
+# The most contacts one account-level signal reaches: one page of HubSpot's search, so one search.
+ACCOUNT_REACH: Final = 100
 
 
 class LeadIntake:
@@ -92,20 +73,43 @@ class LeadIntake:
         self._inputs = JourneyInputs(hubspot, journeys, engine, clock)
         self._lead_moves = LeadMoves(hubspot, journeys, self._inputs, config.journey.leads)
 
+    def process_isolated(
+        self,
+        messages: Sequence[tuple[str, WebhookEvent]],
+        signals: Sequence[tuple[str, ContactSignal]] = (),
+        records: Sequence[tuple[str, WorkflowRecord]] = (),
+        time_left_ms: Callable[[], int] = lambda: 2**31,
+    ) -> Isolated:
+        """Process a batch as `process` does, splitting it when it raises until each message that raises
+        stands alone (`isolation`): the rest is done, and those are named with why."""
+        accounts: dict[str, list[str]] = {}  # one search per company, however often the batch is split
+
+        def run(ids: frozenset[str]) -> IntakeResult:
+            return self.process(
+                [m for m in messages if m[0] in ids],
+                [s for s in signals if s[0] in ids],
+                [r for r in records if r[0] in ids],
+                accounts,
+            )
+
+        return isolate([m for m, _ in [*messages, *signals, *records]], run, time_left_ms)
+
     def process(
         self,
         messages: Sequence[tuple[str, WebhookEvent]],
         signals: Sequence[tuple[str, ContactSignal]] = (),
         records: Sequence[tuple[str, WorkflowRecord]] = (),
+        accounts: dict[str, list[str]] | None = None,
     ) -> IntakeResult:
         """Process one batch of webhook events, outside signals and workflow records.
 
         HubSpot failures raise, so the whole batch is retried; a failure for one contact
         fails only the messages that carried its work. An event or record done before is dropped,
-        and what this batch did is remembered only when nothing raised.
+        and what this batch did is remembered only when nothing raised. `accounts` holds the
+        contacts of each company an account-level signal names, searched once.
         """
         fresh = unseen(self._deliveries, messages, records)
-        result = self._process(fresh.events, signals, fresh.records)
+        result = self._process(fresh.events, signals, fresh.records, {} if accounts is None else accounts)
         result.duplicates = fresh.dropped
         fresh.done(self._deliveries, set(result.failed_message_ids))
         return result
@@ -115,11 +119,12 @@ class LeadIntake:
         messages: Sequence[tuple[str, WebhookEvent]],
         signals: Sequence[tuple[str, ContactSignal]],
         records: Sequence[tuple[str, WorkflowRecord]],
+        accounts: dict[str, list[str]],
     ) -> IntakeResult:
         result = IntakeResult()
         batch = IntakeBatch()
         self._add_events(batch, messages, result)
-        self._add_signals(batch, signals)
+        self._add_signals(batch, signals, accounts)
         self._add_records(batch, records)
         self._act_on_leads(batch, result)
         if not batch.messages:
@@ -212,18 +217,34 @@ class LeadIntake:
             result.decided(decided)
             result.engagements_delivered += engaged is Delivered.RESUMED
 
-    def _add_signals(self, batch: IntakeBatch, signals: Sequence[tuple[str, ContactSignal]]) -> None:
+    def _add_signals(
+        self,
+        batch: IntakeBatch,
+        signals: Sequence[tuple[str, ContactSignal]],
+        accounts: dict[str, list[str]],
+    ) -> None:
         for message_id, item in signals:
-            # An account-level signal reaches every contact of the company (one search per company).
-            targets = (
-                [item.contact_id]
-                if item.contact_id
-                else self._hubspot.contacts_where(Prop.COMPANY_ID, item.company_id or "")
-            )
+            targets = [item.contact_id] if item.contact_id else self._account(item.company_id or "", accounts)
             for contact_id in targets:
                 batch.carried(contact_id, message_id)
                 batch.rescore.setdefault(contact_id, [])
                 batch.outside.setdefault(contact_id, []).append(item.signal)
+
+    def _account(self, company_id: str, accounts: dict[str, list[str]]) -> list[str]:
+        """The contacts an account-level signal reaches: those whose primary company it is, searched once
+        per company per batch, at most ACCOUNT_REACH of them (a signal about a larger account reaches the
+        first ACCOUNT_REACH HubSpot finds, and says so)."""
+        if company_id not in accounts:
+            found = self._hubspot.contacts_where(Prop.COMPANY_ID, company_id, limit=ACCOUNT_REACH)
+            if len(found) >= ACCOUNT_REACH:
+                logger.warning(
+                    f"an account-level signal reaches at most {ACCOUNT_REACH} contacts; company {company_id} "
+                    f"may have more, and those were not rescored",
+                    company_id=company_id,
+                )
+                count("AccountSignalsCapped")
+            accounts[company_id] = found
+        return accounts[company_id]
 
     def _add_records(self, batch: IntakeBatch, records: Sequence[tuple[str, WorkflowRecord]]) -> None:
         """A record's values are fresh data; a decision or engagement in it acts like its change would.
@@ -294,6 +315,14 @@ class LeadIntake:
             seen = {s.key() for s in known}
             arrived = self._rescoring.signals_from_events(batch.rescore.get(contact_id, []), props)
             fresh = unique([s for s in arrived + batch.outside.get(contact_id, []) if s.key() not in seen])
+            if len(fresh) > MAX_NEW_SIGNALS:
+                logger.warning(
+                    "more new signals than a batch keeps; the newest are kept",
+                    contact_id=contact_id,
+                    signals=len(fresh),
+                    kept=MAX_NEW_SIGNALS,
+                )
+                fresh = fresh[:MAX_NEW_SIGNALS]
             self._signals.add_signals(contact_id, fresh)
             card = self._rescoring.scorer.score(props, unique(known + fresh), now=now)
             result.rescored += 1

@@ -99,7 +99,7 @@ class Rescoring:
         spec = self.config.scoring.signal_properties.get(name)
         if spec is None or not value:
             return []
-        return [Signal(type=spec.signal, occurred_at=at, attributes={spec.attribute: value}, id=identity)]
+        return [Signal.observed(spec.signal, at, spec.attribute, value, identity)]
 
     def may_become_mql(self, contact_id: str, props: Properties, now: datetime) -> bool:
         """Whether a contact that scores as an MQL may start a new journey now.
