@@ -26,7 +26,7 @@ from leadflow.core.config import LeadflowConfig
 from leadflow.core.triage import LEAD_PROPERTIES
 from leadflow_cli.workflow_actions import handoff_definition, score_definition
 
-PROJECT_DIR: Final = Path("hubspot")
+PROJECT_DIR: Final = Path("hubspot-project")
 PLATFORM_VERSION: Final = "2026.03"
 APP_DIR: Final = Path("src/app")
 APP_FILE: Final = APP_DIR / "app-hsmeta.json"
@@ -279,10 +279,12 @@ class HubSpotProject:
         }
 
 
-def load(root: Path, profile: str = LOCAL_PROFILE) -> HubSpotProject:
-    """Read the project under `root` with a profile's variables filled in."""
-    profile_path = root / f"hsprofile.{profile}.json"
-    variables = _read(profile_path).get("variables") or {}
+def load(
+    root: Path, profile: str = LOCAL_PROFILE, variables: Mapping[str, Any] | None = None
+) -> HubSpotProject:
+    """Read the project under `root` with a profile's variables filled in (or `variables` instead)."""
+    if variables is None:
+        variables = _read(root / f"hsprofile.{profile}.json").get("variables") or {}
     app = _resolved(_read(root / APP_FILE), variables, root / APP_FILE)
     webhooks = _resolved(_read(root / WEBHOOKS_FILE), variables, root / WEBHOOKS_FILE)
     actions = {}

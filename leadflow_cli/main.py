@@ -15,6 +15,7 @@ from typing import Any
 from leadflow.core.config import ConfigError
 from leadflow.core.journey_record import JourneyStatus
 from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli.hubspot_project import ProjectError
 from leadflow_cli.local.template import TemplateError
 
 
@@ -29,6 +30,7 @@ def _local(args: argparse.Namespace) -> int:
         hubspot_base_url=args.hubspot_url,
         config_file=args.config,
         aws_port=args.aws_port,
+        project_dir=args.project,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -128,7 +130,6 @@ def _credential(name: str, what: str) -> str | None:
 
 def _bootstrap(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
-
     from leadflow.core.config import load_config
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
@@ -155,7 +156,6 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 def _actions(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
-
     from leadflow.core.config import load_config
     from leadflow_cli.workflow_actions import ActionsError, publish
 
@@ -188,7 +188,7 @@ def _project(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.dir} matches {args.config}")
         return 0
-    profiles = ()
+    profiles: tuple[hubspot_project.Profile, ...] = ()
     if args.stack:
         if args.account_id is None:
             raise ConfigError("--stack needs --account-id: the HubSpot account the profile uploads to")
@@ -321,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
     local.add_argument(
+        "--project",
+        type=Path,
+        default=Path("hubspot-project"),
+        help="the HubSpot project the stand-in installs (its subscriptions and workflow actions)",
+    )
+    local.add_argument(
         "--aws-port",
         type=int,
         default=4566,
@@ -413,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     project.add_argument("--config", type=Path, default=config_file)
-    project.add_argument("--dir", type=Path, default=Path("hubspot"), help="the project directory")
+    project.add_argument("--dir", type=Path, default=Path("hubspot-project"), help="the project directory")
     project.add_argument("--check", action="store_true", help="write nothing; exit 1 if the project is stale")
     project.add_argument(
         "--stack", help="also write a config profile whose variables carry this deployed stack's URLs"
@@ -461,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, ProjectError) as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 2
 

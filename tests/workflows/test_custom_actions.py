@@ -20,14 +20,17 @@ from leadflow_cli.workflow_actions import publish
 from tests.conftest import COLD_PROPS, MQL_PROPS
 from tests.journey.helpers import decide, engage, journey_record, waiting_for
 
-APP = 4242
+LEGACY_APP = 777
 
 
 def install(runtime: LocalRuntime) -> dict[str, str]:
-    """leadflow's actions in the stand-in's app (created, or updated when there): definition id by name."""
-    client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)  # type: ignore[union-attr]
-    report = publish(client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions")
-    return report.created | report.updated
+    """leadflow's actions as the HubSpot project installed them in the stand-in: definition id by name."""
+    app = runtime.hubspot_app
+    assert app is not None
+    return {
+        "Score with leadflow": app.actions["leadflow_score"],
+        "Hand off with leadflow": app.actions["leadflow_handoff"],
+    }
 
 
 @pytest.fixture
@@ -41,19 +44,22 @@ def contact(runtime: LocalRuntime, props: dict[str, str]) -> str:
 
 def hand_off(runtime: LocalRuntime, contact_id: str, **inputs: str) -> tuple[Workflows, Execution]:
     workflows = runtime.workflows()
-    action = CustomAction(str(APP), install(runtime)["Hand off with leadflow"], inputs)
+    action = CustomAction(
+        runtime.hubspot_app.app_id,  # type: ignore[union-attr]
+        install(runtime)["Hand off with leadflow"],
+        inputs,
+    )
     return workflows, workflows.run_action(contact_id, action)
 
 
-def test_publishing_twice_creates_the_two_actions_then_updates_them(runtime: LocalRuntime) -> None:
+def test_a_legacy_app_gets_the_two_actions_created_then_updated(runtime: LocalRuntime) -> None:
     client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)  # type: ignore[union-attr]
-    first = publish(
-        client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions"
-    ).created
-    again = publish(client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions")
+    url = runtime.api_url + "/workflows/actions"
+    first = publish(client, LEGACY_APP, load_config(DEFAULT_CONFIG_FILE), url).created
+    again = publish(client, LEGACY_APP, load_config(DEFAULT_CONFIG_FILE), url)
     assert set(first) == {"Score with leadflow", "Hand off with leadflow"}
     assert (again.created, again.updated) == ({}, first)
-    handoff = runtime.standin.automation.definition(str(APP), first["Hand off with leadflow"])  # type: ignore[union-attr]
+    handoff = runtime.standin.automation.definition(str(LEGACY_APP), first["Hand off with leadflow"])  # type: ignore[union-attr]
     outputs = {o["typeDefinition"]["name"]: o["typeDefinition"] for o in handoff["outputFields"]}
     assert [o["value"] for o in outputs["team"]["options"]] == ["enterprise", "sales", "sdr"]
     assert "not_icp" in [o["value"] for o in outputs["reason"]["options"]]
@@ -63,7 +69,13 @@ def test_publishing_twice_creates_the_two_actions_then_updates_them(runtime: Loc
 def test_score_with_leadflow_answers_at_once_with_the_score_card(runtime: LocalRuntime) -> None:
     hot = contact(runtime, MQL_PROPS)
     workflows = runtime.workflows()
-    execution = workflows.run_action(hot, CustomAction(str(APP), install(runtime)["Score with leadflow"]))
+    execution = workflows.run_action(
+        hot,
+        CustomAction(
+            runtime.hubspot_app.app_id,  # type: ignore[union-attr]
+            install(runtime)["Score with leadflow"],
+        ),
+    )
     assert (execution.state, execution.outputs["hs_execution_state"], execution.outputs["is_mql"]) == (
         "SUCCESS",
         "SUCCESS",
@@ -165,7 +177,9 @@ def test_a_redelivered_execution_never_starts_a_second_journey(runtime: LocalRun
     workflows, execution = hand_off(runtime, hot)
     waiting_for(runtime, hot, "decision")
     # HubSpot sends the same execution again (same callbackId), as after a late answer.
-    definition = runtime.standin.automation.definition(str(APP), install(runtime)["Hand off with leadflow"])  # type: ignore[union-attr]
+    app = runtime.hubspot_app
+    assert app is not None and runtime.standin is not None
+    definition = runtime.standin.automation.definition(app.app_id, install(runtime)["Hand off with leadflow"])
     body = json.dumps(
         {
             "callbackId": execution.callback_id,
