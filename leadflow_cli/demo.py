@@ -499,6 +499,8 @@ def _summary(
         "hubspot_calls": calls,
         "hubspot_calls_per_contact": round(calls / len(leads), 2),
         "hubspot_calls_by_route": runtime.standin.store.calls_by_route(),
+        # Every call on a date-based version (`legacy` counts v1-v4 paths, which HubSpot drops in 2027).
+        "hubspot_calls_by_api": runtime.standin.store.calls_by_api(),
         "failures": failures,
     }
 
@@ -536,6 +538,11 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
     print(
         f"  HubSpot calls {summary['hubspot_calls']} ({summary['hubspot_calls_per_contact']} per contact): "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
+        file=out,
+    )
+    print(
+        "  HubSpot API versions: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_api"].items())),
         file=out,
     )
     print("\nFunnel (leadflow report; business time as the demo's clock ran)", file=out)

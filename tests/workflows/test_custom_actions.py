@@ -143,7 +143,24 @@ def test_a_journey_that_fails_resumes_the_workflow_as_failed(runtime: LocalRunti
     hot = contact(runtime, MQL_PROPS)
     workflows, execution = hand_off(runtime, hot)
     done = workflows.finish(execution)
-    assert (done.outputs["outcome"], done.outputs["error"]) == ("failed", "RoutingError")
+    assert done.outputs["outcome"] == "failed"
+    assert done.outputs["error"].startswith("RoutingError: ")
+
+
+def test_a_portal_rule_the_journey_breaks_resumes_the_workflow_as_failed_naming_the_property(
+    runtime: LocalRuntime,
+) -> None:
+    # The admin requires a deal source on every new deal; HubSpot enforces it on 2026-09 writes.
+    store = runtime.standin.store  # type: ignore[union-attr]
+    store.define_property("deals", "deal_source")
+    store.portal_rules.require_on_create("deals", "deal_source")
+    hot = contact(runtime, {**MQL_PROPS, "numemployees": "1000+"})  # enterprise: fast track to SQL
+    workflows, execution = hand_off(runtime, hot)
+    done = workflows.finish(execution)
+    assert done.outputs["outcome"] == "failed"
+    assert done.outputs["error"].startswith("HubSpotRequiredProperty: ")
+    assert "deal_source" in done.outputs["error"] and "MISSING_REQUIRED_PROPERTY" in done.outputs["error"]
+    assert store.call_count("deals.create") == 1
 
 
 def test_a_contact_below_the_gates_is_not_handed_off_unless_the_workflow_says_sales_ready(

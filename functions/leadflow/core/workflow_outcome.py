@@ -7,6 +7,7 @@ to properties.
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -53,7 +54,9 @@ def journey_outcome(record: JourneyRecord) -> dict[str, str]:
         "hs_execution_state": "SUCCESS",
         "outcome": outcome,
         "reason": record.reason or "",
-        "error": (record.error or "") if status is JourneyStatus.FAILED else "",
+        # The error's type and message: a portal rule's refusal names the property the workflow's
+        # branch can tell an admin to fix.
+        "error": _failure(record) if status is JourneyStatus.FAILED else "",
         "owner_email": record.owner_email or "",
         "owner_id": record.owner_id or "",
         "team": record.team or "",
@@ -72,3 +75,16 @@ def not_handed_off(reason: str) -> dict[str, str]:
         "outcome": "not_mql",
         "reason": reason,
     }
+
+
+def error_message(cause: str | None) -> str:
+    """What went wrong, from a caught error's cause (Lambda's JSON, or plain text), kept short."""
+    try:
+        message = json.loads(cause or "").get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    return str(message or "no details")[:300]
+
+
+def _failure(record: JourneyRecord) -> str:
+    return f"{record.error or 'unknown'}: {error_message(record.cause)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from leadflow.app.journey.context import StepContext
@@ -10,6 +9,7 @@ from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyFields, JourneyStatus
 from leadflow.core.journey_state import Failure, JourneyState
 from leadflow.core.lifecycle import Prop
+from leadflow.core.workflow_outcome import error_message
 from leadflow.observability import count, logger
 
 
@@ -33,7 +33,7 @@ def record_failure(ctx: StepContext, state: JourneyState, execution_arn: str) ->
     ctx.notify(
         f"leadflow journey failed at {failed}",
         f"Journey {state.journey_id} (contact {state.contact_id}) failed at {failed}: "
-        f"{state.failure.error}: {_error_message(state.failure.cause)} "
+        f"{state.failure.error}: {error_message(state.failure.cause)} "
         f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
     )
     # A workflow waiting on the journey learns it failed; one that joins later waits for the repair.
@@ -52,12 +52,3 @@ def park(ctx: StepContext, state: JourneyState) -> datetime:
         "HubSpot's daily API quota is spent; the journey is parked", parked_until=until.isoformat()
     )
     return until
-
-
-def _error_message(cause: str) -> str:
-    """What went wrong, from a caught error's cause (Lambda's JSON, or plain text), kept short."""
-    try:
-        message = json.loads(cause).get("errorMessage", cause)
-    except (ValueError, AttributeError):
-        message = cause
-    return str(message or "no details")[:300]
