@@ -179,6 +179,24 @@ def test_a_contact_below_the_gates_is_not_handed_off_unless_the_workflow_says_sa
     )
 
 
+def test_a_hand_off_the_portal_rules_refuse_takes_the_failed_branch_at_once(runtime: LocalRuntime) -> None:
+    # The admin requires an MQL source whenever a contact becomes a marketing qualified lead.
+    store = runtime.standin.store  # type: ignore[union-attr]
+    store.define_property("contacts", "mql_source")
+    store.portal_rules.require_when(
+        "contacts", "mql_source", when="lifecyclestage", equals="marketingqualifiedlead"
+    )
+    cold = contact(runtime, COLD_PROPS)
+    _, refused = hand_off(runtime, cold, sales_ready="true", reason="asked for a quote on the phone")
+    assert (refused.state, refused.attempts) == ("SUCCESS", [200])
+    assert refused.outputs["outcome"] == "failed"
+    assert (
+        "mql_source is required because of a conditional property rule based on [lifecyclestage]"
+        in (refused.outputs["error"])
+    )
+    assert store.get_object("contacts", cold)["properties"].get("lifecyclestage") != "marketingqualifiedlead"
+
+
 def test_a_workflow_joins_the_journey_already_running_and_both_resume(runtime: LocalRuntime) -> None:
     hot = contact(runtime, MQL_PROPS)
     workflows, first = hand_off(runtime, hot)

@@ -77,6 +77,17 @@ def not_handed_off(reason: str) -> dict[str, str]:
     }
 
 
+def refused_outcome(error: str) -> dict[str, str]:
+    """The output fields of a hand-off HubSpot refused for good (a portal rule the MQL stamp breaks): the
+    workflow goes on at once on its `failed` branch, naming the error, instead of retrying for days."""
+    return {
+        "hs_execution_state": "SUCCESS",
+        **dict.fromkeys(OUTPUT_FIELDS, ""),
+        "outcome": "failed",
+        "error": error,
+    }
+
+
 def error_message(cause: str | None) -> str:
     """What went wrong, from a caught error's cause (Lambda's JSON, or plain text), kept short."""
     try:
