@@ -248,6 +248,34 @@ def stale(config: LeadflowConfig, root: Path) -> list[str]:
     return problems
 
 
+# leadflow's JSON schemas of the project's files, written from HubSpot's documentation and templates (each
+# cites its sources): `hs project validate` fetches HubSpot's own and needs a login, so these check offline.
+SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "schema" / "hubspot-project"
+_COMPONENT_SCHEMAS: Final = {"app": "app", "webhooks": "webhooks", "workflow-action": "workflow-action"}
+
+
+def schema_problems(root: Path) -> list[str]:
+    """Every way the project's files under `root` break leadflow's schemas of them; [] when none do."""
+    from jsonschema import Draft202012Validator
+
+    files = [
+        (root / "hsproject.json", "hsproject"),
+        *((p, "hsprofile") for p in sorted(root.glob("hsprofile.*.json"))),
+    ]
+    for path in sorted((root / APP_DIR).rglob("*-hsmeta.json")):
+        kind = _read(path).get("type")
+        if kind not in _COMPONENT_SCHEMAS:
+            return [f"{path}: component type {kind!r} is not one leadflow's project has"]
+        files.append((path, _COMPONENT_SCHEMAS[str(kind)]))
+    problems = []
+    for path, schema in files:
+        validator = Draft202012Validator(json.loads((SCHEMA_DIR / f"{schema}.schema.json").read_text()))
+        for error in sorted(validator.iter_errors(_read(path)), key=lambda e: list(e.absolute_path)):
+            where = "/".join(map(str, error.absolute_path)) or "(top level)"
+            problems.append(f"{path}: {where}: {error.message}")
+    return problems
+
+
 class ProjectError(RuntimeError):
     """The project cannot be read: the message names the file and what is wrong."""
 

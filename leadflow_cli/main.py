@@ -130,6 +130,7 @@ def _credential(name: str, what: str) -> str | None:
 
 def _bootstrap(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
+
     from leadflow.core.config import load_config
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
@@ -156,6 +157,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 def _actions(args: argparse.Namespace) -> int:
     from hubspot import HubSpot
+
     from leadflow.core.config import load_config
     from leadflow_cli.workflow_actions import ActionsError, publish
 
@@ -181,7 +183,7 @@ def _project(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if args.check:
-        problems = hubspot_project.stale(config, args.dir)
+        problems = hubspot_project.stale(config, args.dir) + hubspot_project.schema_problems(args.dir)
         if problems:
             print("leadflow: the HubSpot project is stale: " + "; ".join(problems), file=sys.stderr)
             print("leadflow: run `leadflow hubspot project` and commit the result", file=sys.stderr)
