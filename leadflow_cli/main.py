@@ -129,8 +129,7 @@ def _credential(name: str, what: str) -> str | None:
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
-    from hubspot import HubSpot
-
+    from leadflow.adapters.hubspot_api import HubSpotApi
     from leadflow.core.config import load_config
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
@@ -139,12 +138,11 @@ def _bootstrap(args: argparse.Namespace) -> int:
     scopes = "crm.schemas.contacts.write, crm.schemas.deals.write" + (
         ", crm.objects.leads.read and crm.objects.leads.write" if leads else ""
     )
-    token = _credential("HUBSPOT_ACCESS_TOKEN", f"a private app token with {scopes}")
+    token = _credential("HUBSPOT_ACCESS_TOKEN", f"the static token of the project's app (with {scopes})")
     if token is None:
         return 2
     try:
-        client = HubSpot(access_token=token, host=args.base_url)
-        report = bootstrap(client, leads=leads, dry_run=args.dry_run)
+        report = bootstrap(HubSpotApi(token, args.base_url), leads=leads, dry_run=args.dry_run)
     except BootstrapError as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 1
