@@ -43,9 +43,8 @@ def check(path: Path) -> str:
         f"{len(config.routing.rules)} routing rules over {len(config.routing.teams)} teams "
         f"({', '.join(f'{name} of {len(team.members)}' for name, team in config.routing.teams.items())}); "
         f"escalation ladder {' > '.join(s.step for s in config.sla.escalation) or 'none'} > fallback\n"
-        "Subscribe the HubSpot app to contact.creation and to contact.propertyChange of: "
-        + ", ".join(config.subscribed_properties)
-        + _lead_subscriptions(config)
+        "The HubSpot project (`leadflow hubspot project`) subscribes the app to contact.creation and to "
+        "contact.propertyChange of: " + ", ".join(config.subscribed_properties) + _lead_subscriptions(config)
     )
 
 

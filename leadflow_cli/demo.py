@@ -19,20 +19,19 @@ from typing import Any, TextIO
 
 import boto3
 import yaml
-from hubspot import HubSpot
 
 from leadflow.core.config import load_config
 from leadflow.core.journey_record import contact_of
 from leadflow.core.lifecycle import LeadProp, Prop
 from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli import hubspot_project
 from leadflow_cli.funnel import Funnel, print_report, report
 from leadflow_cli.hubspot_standin import StandInStore
 from leadflow_cli.hubspot_standin.workflows import CustomAction, Execution, Workflows
 from leadflow_cli.journeys_cmd import list_journeys
 from leadflow_cli.local.receiver import NotificationReceiver
-from leadflow_cli.local.runtime import DEFAULT_DEVELOPER_KEY, REGION, LocalOptions, LocalRuntime
+from leadflow_cli.local.runtime import REGION, LocalOptions, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from leadflow_cli.workflow_actions import publish
 
 TEAM = [
     ("ada@example.com", "Ada", "Lovelace"),
@@ -215,10 +214,15 @@ def demo_config(directory: Path) -> Path:
 def run_demo(template: Path = Path("template.yaml"), as_json: bool = False, out: TextIO = sys.stdout) -> int:
     """Run the demo; returns the process exit code (0 when every outcome is as expected)."""
     with tempfile.TemporaryDirectory(prefix="leadflow-demo-") as scratch:
-        return _run(template, as_json, out, demo_config(Path(scratch)))
+        config_file = demo_config(Path(scratch))
+        # The demo's HubSpot app is the project `leadflow hubspot project` makes from its configuration:
+        # what the stand-in installs (subscriptions, workflow actions) is what `hs project upload` would.
+        project_dir = Path(scratch) / "hubspot"
+        hubspot_project.write(load_config(config_file), project_dir)
+        return _run(template, as_json, out, config_file, project_dir)
 
 
-def _run(template: Path, as_json: bool, out: TextIO, config_file: Path) -> int:
+def _run(template: Path, as_json: bool, out: TextIO, config_file: Path, project_dir: Path) -> int:
     config = load_config(config_file)
     timeline = Timeline(out, quiet=as_json)
     leads = _leads()
@@ -234,6 +238,7 @@ def _run(template: Path, as_json: bool, out: TextIO, config_file: Path) -> int:
             port=0,
             time_scale=None,
             config_file=config_file,
+            project_dir=project_dir,
             extra_env={"POWERTOOLS_LOG_LEVEL": log_level, "LEADFLOW_NOTIFY_URL": channel.url},
         )
         summary = _run_on(options, config, leads, timeline)
@@ -321,20 +326,16 @@ def _deliver_creations(
         )
 
 
-# The HubSpot app whose custom workflow actions the demo publishes into the stand-in.
-DEMO_APP_ID = 4242
-
-
 def _hand_off_by_workflow(
     runtime: LocalRuntime, config: Any, lead: Lead, timeline: Timeline
 ) -> tuple[Workflows, Execution]:
-    """A HubSpot workflow enrolls the lead and runs "Hand off with leadflow": it blocks on the journey."""
-    assert runtime.standin is not None
-    client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)
-    actions = publish(client, DEMO_APP_ID, config, runtime.api_url + "/workflows/actions")
-    definition = {**actions.created, **actions.updated}["Hand off with leadflow"]
+    """A HubSpot workflow enrolls the lead and runs the project's "Hand off with leadflow": it blocks on
+    the journey."""
+    app = runtime.hubspot_app
+    assert app is not None
     workflows = runtime.workflows()
-    execution = workflows.run_action(lead.contact_id, CustomAction(str(DEMO_APP_ID), definition))
+    action = CustomAction(app.app_id, app.actions["leadflow_handoff"])
+    execution = workflows.run_action(lead.contact_id, action)
     timeline.say(
         f"{lead.name:<12} HubSpot workflow -> 'Hand off with leadflow' -> {execution.state} "
         f"(expires {execution.outputs.get('hs_expiration_duration', '-')})"
@@ -432,6 +433,12 @@ def _follow(
             f"{lead.name:<12} lead {lead_id} {move.prop}={move.value} -> {sent} object.propertyChange"
         )
     else:
+        app = runtime.hubspot_app
+        assert app is not None
+        if move.prop not in app.project.subscriptions("contacts"):
+            raise RuntimeError(
+                f"the HubSpot project does not subscribe to contact.propertyChange of {move.prop}"
+            )
         value = move.value or str(int(runtime.clock.now().timestamp() * 1000))
         store.update_object("contacts", lead.contact_id, {move.prop: value})
         answer = sender.send([sender.event("contact.propertyChange", lead.contact_id, move.prop, value)])
@@ -490,6 +497,8 @@ def _summary(
         "hubspot_calls": calls,
         "hubspot_calls_per_contact": round(calls / len(leads), 2),
         "hubspot_calls_by_route": runtime.standin.store.calls_by_route(),
+        # Every call on a date-based version (`legacy` counts v1-v4 paths, which HubSpot drops in 2027).
+        "hubspot_calls_by_api": runtime.standin.store.calls_by_api(),
         "failures": failures,
     }
 
@@ -527,6 +536,11 @@ def _print_summary(summary: dict[str, Any], leads: list[Lead], out: TextIO) -> N
     print(
         f"  HubSpot calls {summary['hubspot_calls']} ({summary['hubspot_calls_per_contact']} per contact): "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_route"].items())),
+        file=out,
+    )
+    print(
+        "  HubSpot API versions: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["hubspot_calls_by_api"].items())),
         file=out,
     )
     print("\nFunnel (leadflow report; business time as the demo's clock ran)", file=out)

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from hubspot import HubSpot
-from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate, PropertyUpdate
-from hubspot.crm.properties.exceptions import ApiException
-
+from leadflow.adapters.hubspot_api import HubSpotApi, pipelines_path, properties_path
 from leadflow.app.journey.leads import LEAD_PACKET
+from leadflow.app.ports import HubSpotError
 from leadflow.core.config import LeadsConfig
 from leadflow.core.decisions import ALL_REASONS
 from leadflow.core.journey_record import JourneyStatus
@@ -171,13 +169,13 @@ class BootstrapReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _options(spec: PropertySpec) -> list[OptionInput]:
-    return [OptionInput(label=o, value=o, display_order=i, hidden=False) for i, o in enumerate(spec.options)]
+def _options(spec: PropertySpec) -> list[dict[str, Any]]:
+    return [{"label": o, "value": o, "displayOrder": i, "hidden": False} for i, o in enumerate(spec.options)]
 
 
-def _drift(spec: PropertySpec, current: Any) -> bool:
-    options = tuple(o.value for o in current.options or [])
-    return (current.label, current.description or "", current.group_name, options) != (
+def _drift(spec: PropertySpec, current: dict[str, Any]) -> bool:
+    options = tuple(o["value"] for o in current.get("options") or [])
+    return (current.get("label"), current.get("description") or "", current.get("groupName"), options) != (
         spec.label,
         spec.description,
         GROUP,
@@ -185,14 +183,14 @@ def _drift(spec: PropertySpec, current: Any) -> bool:
     )
 
 
-def _refused(exc: ApiException, what: str) -> BootstrapError:
+def _refused(exc: HubSpotError, what: str) -> BootstrapError:
     if exc.status in (401, 403):
         return BootstrapError(f"HubSpot refused the token ({exc.status}) while {what}")
-    return BootstrapError(f"HubSpot answered {exc.status} while {what}: {exc.reason}")
+    return BootstrapError(f"{exc} (while {what})")
 
 
 def bootstrap(
-    client: HubSpot,
+    client: HubSpotApi,
     *,
     leads: LeadsConfig | None = None,
     dry_run: bool = False,
@@ -211,18 +209,18 @@ def bootstrap(
     for spec in specs:
         try:
             _ensure_property(client, spec, report, dry_run, progress)
-        except ApiException as exc:
+        except HubSpotError as exc:
             raise _refused(exc, f"writing {spec.qualified_name}") from None
     return report
 
 
-def check_leads(client: HubSpot, leads: LeadsConfig) -> None:
+def check_leads(client: HubSpotApi, leads: LeadsConfig) -> None:
     """Fail, saying exactly what is missing, unless the portal has leads (Sales Hub Professional or
     Enterprise) with the configured pipeline and every stage the configuration names
-    (GET /crm/v3/pipelines/leads, https://developers.hubspot.com/docs/api-reference/crm-pipelines-v3/guide)."""
+    (GET /crm/pipelines/2026-09/leads, https://developers.hubspot.com/docs/api-reference/crm-pipelines-v3/guide)."""
     try:
-        pipelines = client.crm.pipelines.pipelines_api.get_all("leads").results
-    except ApiException as exc:
+        pipelines = client.call("GET", pipelines_path("leads")).get("results") or []
+    except HubSpotError as exc:
         if exc.status in (400, 403, 404):
             raise BootstrapError(
                 f"the portal has no leads ({exc.status} reading the lead pipelines): leads need Sales Hub "
@@ -230,7 +228,9 @@ def check_leads(client: HubSpot, leads: LeadsConfig) -> None:
                 "handoff to contact"
             ) from None
         raise _refused(exc, "reading the lead pipelines") from None
-    found = {p.id: {stage.id for stage in p.stages or []} for p in pipelines if not p.archived}
+    found = {
+        p["id"]: {stage["id"] for stage in p.get("stages") or []} for p in pipelines if not p.get("archived")
+    }
     if leads.pipeline not in found:
         raise BootstrapError(
             f"the portal has no lead pipeline {leads.pipeline!r} (it has "
@@ -246,61 +246,66 @@ def check_leads(client: HubSpot, leads: LeadsConfig) -> None:
 
 
 def _ensure_group(
-    client: HubSpot, object_type: str, report: BootstrapReport, dry_run: bool, progress: Callable[[str], None]
+    client: HubSpotApi,
+    object_type: str,
+    report: BootstrapReport,
+    dry_run: bool,
+    progress: Callable[[str], None],
 ) -> None:
-    api = client.crm.properties.groups_api
     try:
-        api.get_by_name(object_type, GROUP)
+        client.call("GET", properties_path(object_type, "groups", GROUP))
         return
-    except ApiException as exc:
+    except HubSpotError as exc:
         if exc.status != 404:
             raise _refused(exc, f"reading {object_type} property group {GROUP}") from None
     if not dry_run:
         try:
-            api.create(object_type, property_group_create=PropertyGroupCreate(name=GROUP, label=GROUP_LABEL))
-        except ApiException as exc:
+            body = {"name": GROUP, "label": GROUP_LABEL}
+            client.call("POST", properties_path(object_type, "groups"), body)
+        except HubSpotError as exc:
             raise _refused(exc, f"creating {object_type} property group {GROUP}") from None
     report.group_created = True
     progress(f"{'would create' if dry_run else 'created'} {object_type} property group {GROUP}")
 
 
 def _ensure_property(
-    client: HubSpot,
+    client: HubSpotApi,
     spec: PropertySpec,
     report: BootstrapReport,
     dry_run: bool,
     progress: Callable[[str], None],
 ) -> None:
-    api = client.crm.properties.core_api
+    current: dict[str, Any] | None
     try:
-        current = api.get_by_name(spec.object_type, spec.name)
-    except ApiException as exc:
+        current = client.call("GET", properties_path(spec.object_type, spec.name))
+    except HubSpotError as exc:
         if exc.status != 404:
             raise _refused(exc, f"reading {spec.qualified_name}") from None
         current = None
     if current is None:
         if not dry_run:
-            body = PropertyCreate(
-                name=spec.name,
-                label=spec.label,
-                type=spec.type,
-                field_type=spec.field_type,
-                group_name=GROUP,
-                description=spec.description,
-                options=_options(spec),
-            )
-            api.create(spec.object_type, property_create=body)
+            body = {
+                "name": spec.name,
+                "label": spec.label,
+                "type": spec.type,
+                "fieldType": spec.field_type,
+                "groupName": GROUP,
+                "description": spec.description,
+                "options": _options(spec),
+            }
+            client.call("POST", properties_path(spec.object_type), body)
         report.created.append(spec.qualified_name)
         progress(f"{'would create' if dry_run else 'created'} {spec.qualified_name}")
     elif _drift(spec, current):
         if not dry_run:
-            update = PropertyUpdate(
-                label=spec.label,
-                description=spec.description,
-                group_name=GROUP,
-                options=_options(spec) if spec.options else None,
-            )
-            api.update(spec.object_type, spec.name, property_update=update)
+            update: dict[str, Any] = {
+                "label": spec.label,
+                "description": spec.description,
+                "groupName": GROUP,
+            }
+            if spec.options:
+                update["options"] = _options(spec)
+            client.call("PATCH", properties_path(spec.object_type, spec.name), update)
         report.updated.append(spec.qualified_name)
         progress(f"{'would update' if dry_run else 'updated'} {spec.qualified_name}")
     else:

@@ -15,6 +15,7 @@ from typing import Any
 from leadflow.core.config import ConfigError
 from leadflow.core.journey_record import JourneyStatus
 from leadflow.settings import DEFAULT_CONFIG_FILE, SettingsError
+from leadflow_cli.hubspot_project import ProjectError
 from leadflow_cli.local.template import TemplateError
 
 
@@ -29,6 +30,7 @@ def _local(args: argparse.Namespace) -> int:
         hubspot_base_url=args.hubspot_url,
         config_file=args.config,
         aws_port=args.aws_port,
+        project_dir=args.project,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -139,8 +141,7 @@ def _credential(name: str, what: str) -> str | None:
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
-    from hubspot import HubSpot
-
+    from leadflow.adapters.hubspot_api import HubSpotApi
     from leadflow.core.config import load_config
     from leadflow_cli.hubspot_bootstrap import BootstrapError, bootstrap
 
@@ -149,12 +150,11 @@ def _bootstrap(args: argparse.Namespace) -> int:
     scopes = "crm.schemas.contacts.write, crm.schemas.deals.write" + (
         ", crm.objects.leads.read and crm.objects.leads.write" if leads else ""
     )
-    token = _credential("HUBSPOT_ACCESS_TOKEN", f"a private app token with {scopes}")
+    token = _credential("HUBSPOT_ACCESS_TOKEN", f"the static token of the project's app (with {scopes})")
     if token is None:
         return 2
     try:
-        client = HubSpot(access_token=token, host=args.base_url)
-        report = bootstrap(client, leads=leads, dry_run=args.dry_run)
+        report = bootstrap(HubSpotApi(token, args.base_url), leads=leads, dry_run=args.dry_run)
     except BootstrapError as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 1
@@ -187,6 +187,44 @@ def _actions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project(args: argparse.Namespace) -> int:
+    from leadflow.core.config import load_config
+    from leadflow_cli import hubspot_project
+
+    config = load_config(args.config)
+    if args.check:
+        problems = hubspot_project.stale(config, args.dir) + hubspot_project.schema_problems(args.dir)
+        if problems:
+            print("leadflow: the HubSpot project is stale: " + "; ".join(problems), file=sys.stderr)
+            print("leadflow: run `leadflow hubspot project` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{args.dir} matches {args.config}")
+        return 0
+    profiles: tuple[hubspot_project.Profile, ...] = ()
+    if args.stack:
+        if args.account_id is None:
+            raise ConfigError("--stack needs --account-id: the HubSpot account the profile uploads to")
+        outputs = _stack_outputs(args.stack, args.aws_profile, args.region)
+        profiles = (
+            hubspot_project.Profile(
+                args.hs_profile, args.account_id, outputs["WebhookUrl"], outputs["WorkflowActionsBaseUrl"]
+            ),
+        )
+    changed = hubspot_project.write(config, args.dir, profiles)
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{args.dir} is up to date" if not changed else f"then: cd {args.dir} && hs project upload")
+    return 0
+
+
+def _stack_outputs(stack: str, profile: str | None, region: str | None) -> dict[str, str]:
+    import boto3
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    found = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
 def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
     """DynamoDB and Step Functions clients, the table name and the state machine ARN to read."""
     import boto3
@@ -208,8 +246,7 @@ def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
     if not args.stack:
         raise ConfigError("name a deployed stack with --stack NAME, or the local runtime with --local PORT")
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    outputs = _stack_outputs(args.stack, args.profile, args.region)
     return (
         session.client("dynamodb"),
         session.client("stepfunctions"),
@@ -298,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
     local.add_argument(
+        "--project",
+        type=Path,
+        default=Path("hubspot-project"),
+        help="the HubSpot project the stand-in installs (its subscriptions and workflow actions)",
+    )
+    local.add_argument(
         "--aws-port",
         type=int,
         default=4566,
@@ -382,9 +425,30 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
     boot.add_argument("--dry-run", action="store_true", help="only report what would change")
     boot.set_defaults(run=_bootstrap)
+    project = hubspot_sub.add_parser(
+        "project",
+        help=(
+            "write the HubSpot developer-platform project (app, webhooks, workflow actions) from the "
+            "configuration; --check fails naming what is stale"
+        ),
+    )
+    project.add_argument("--config", type=Path, default=config_file)
+    project.add_argument("--dir", type=Path, default=Path("hubspot-project"), help="the project directory")
+    project.add_argument("--check", action="store_true", help="write nothing; exit 1 if the project is stale")
+    project.add_argument(
+        "--stack", help="also write a config profile whose variables carry this deployed stack's URLs"
+    )
+    project.add_argument("--hs-profile", default="prod", help="that profile's name (hsprofile.<name>.json)")
+    project.add_argument("--account-id", type=int, help="the HubSpot account that profile uploads to")
+    project.add_argument("--aws-profile", default=None)
+    project.add_argument("--region", default=None)
+    project.set_defaults(run=_project)
     actions = hubspot_sub.add_parser(
         "actions",
-        help="create or update leadflow's custom workflow actions in a HubSpot app (HUBSPOT_DEVELOPER_KEY)",
+        help=(
+            "legacy apps only: create or update leadflow's custom workflow actions through the v4 "
+            "definitions API (HUBSPOT_DEVELOPER_KEY); a project app gets them from `hubspot project`"
+        ),
     )
     actions.add_argument("--app-id", type=int, required=True, help="the HubSpot app's id")
     actions.add_argument(
@@ -426,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, TemplateError, SettingsError) as exc:
+    except (ConfigError, TemplateError, SettingsError, ProjectError) as exc:
         print(f"leadflow: {exc}", file=sys.stderr)
         return 2
 

@@ -76,19 +76,9 @@ class Priming:
     config: bool = False
 
 
-# The packages of the generated HubSpot APIs the HubSpot adapter reaches by attribute on first use
-# (`crm.deals.batch_api` ...): hubspot-api-client imports each package then.
-HUBSPOT_APIS: Final = (
-    "hubspot.crm.contacts",
-    "hubspot.crm.companies",
-    "hubspot.crm.owners",
-    "hubspot.crm.deals",
-    "hubspot.crm.associations.v4",
-    "hubspot.crm.objects.tasks",
-    "hubspot.crm.objects.notes",
-    "hubspot.crm.objects.leads",
-    "hubspot.automation.actions",
-)
+# The hubspot-api-client package whose transport the HubSpot adapter calls HubSpot's dated API through
+# (`adapters/hubspot_api.py`); it is imported with the adapter, and named here so priming keeps it.
+HUBSPOT_APIS: Final = ("hubspot.crm.objects",)
 _HUBSPOT: Final = ("leadflow.adapters.hubspot", *HUBSPOT_APIS)
 
 # By handler module: the modules wiring's builders import for the use cases that handler calls, and

@@ -92,6 +92,14 @@ class Automation:
             self._definitions[(app_id, definition_id)] = stored
             return dict(stored)
 
+    def install(self, app_id: str, uid: str, component: dict[str, Any]) -> str:
+        """A project's workflow-action component (its `config`), as `hs project upload` installs it: a
+        definition of the app's (`isPublished` is the definition's `published`); its id."""
+        body = {k: v for k, v in component.items() if k not in ("isPublished", "supportedClients")}
+        return str(
+            self.create_definition(app_id, {**body, "published": bool(component.get("isPublished"))})["id"]
+        )
+
     def update_definition(self, app_id: str, definition_id: str, patch: dict[str, Any]) -> dict[str, Any]:
         """The definition with `patch` applied: a new revision."""
         with self._lock:

@@ -20,6 +20,8 @@ from leadflow_cli.hubspot_standin.store import FaultPlan, StandInError, StandInS
 from leadflow_cli.local.http_server import BackgroundServer
 
 BATCH_LIMIT = 100
+# A record's associations a page at most (CRM/Associations v4 spec: "Limit 500 per call").
+_ASSOCIATIONS_PAGE: Final = 500
 _NO_AUTH = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
     "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
@@ -28,52 +30,148 @@ Json = dict[str, Any]
 
 # HubSpot labels its default lead stages New, Attempting, Connected, Qualified and Disqualified.
 _STAGE_LABELS: Final = {"unqualified-stage-id": "Disqualified"}
-_RULES = [
-    Rule("/_standin/health", endpoint="health", methods=["GET"]),
-    Rule("/crm/v3/owners/", endpoint="owners_list", methods=["GET"]),
-    Rule("/crm/v3/owners/<owner_id>", endpoint="owners_get", methods=["GET"]),
-    Rule("/crm/v3/objects/<object_type>", endpoint="create", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>", endpoint="list", methods=["GET"]),
-    Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>/batch/create", endpoint="batch_create", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>/search", endpoint="search", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>/merge", endpoint="merge", methods=["POST"]),
-    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get", methods=["GET"]),
-    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="update", methods=["PATCH"]),
-    Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="archive", methods=["DELETE"]),
-    Rule(
-        "/crm/v4/objects/<object_type>/<object_id>/associations/default/<to_type>/<to_id>",
-        endpoint="associate",
-        methods=["PUT"],
-    ),
-    Rule(
-        "/crm/v4/objects/<object_type>/<object_id>/associations/<to_type>",
-        endpoint="associations",
-        methods=["GET"],
-    ),
-    Rule("/crm/v3/pipelines/<object_type>", endpoint="pipelines", methods=["GET"]),
-    Rule("/crm/v3/properties/<object_type>", endpoint="properties_list", methods=["GET"]),
-    Rule("/crm/v3/properties/<object_type>", endpoint="properties_create", methods=["POST"]),
-    Rule("/crm/v3/properties/<object_type>/groups", endpoint="groups_list", methods=["GET"]),
-    Rule("/crm/v3/properties/<object_type>/groups", endpoint="groups_create", methods=["POST"]),
-    Rule("/crm/v3/properties/<object_type>/groups/<name>", endpoint="groups_get", methods=["GET"]),
-    Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_get", methods=["GET"]),
-    Rule("/crm/v3/properties/<object_type>/<name>", endpoint="properties_update", methods=["PATCH"]),
-    Rule("/automation/v4/actions/callbacks/complete", endpoint="callbacks_complete_batch", methods=["POST"]),
-    Rule(
-        "/automation/v4/actions/callbacks/<callback_id>/complete",
-        endpoint="callbacks_complete",
-        methods=["POST"],
-    ),
-    Rule("/automation/v4/actions/<app_id>", endpoint="definitions_create", methods=["POST"]),
-    Rule("/automation/v4/actions/<app_id>", endpoint="definitions_list", methods=["GET"]),
-    Rule("/automation/v4/actions/<app_id>/<definition_id>", endpoint="definitions_get", methods=["GET"]),
-    Rule("/automation/v4/actions/<app_id>/<definition_id>", endpoint="definitions_update", methods=["PATCH"]),
-]
+# The API versions served: the legacy ones HubSpot answers until September 2027 (v4 until 2027-03-30),
+# and the date-based ones (https://developers.hubspot.com/docs/api-reference/legacy/migration-guide).
+LEGACY: Final = "legacy"
+DATED_VERSIONS: Final = ("2026-03", "2026-09")
+# 2026-09 enforces the portal's validation rules on CRM writes
+# (https://developers.hubspot.com/changelog/crm-api-write-validation-enforcement).
+RULES_ENFORCED_FROM: Final = "2026-09"
+
+
+def _legacy_rules() -> list[Rule]:
+    """The v3/v4 routes (HubSpot's legacy specs: CRM objects v3, associations v4, owners v3, pipelines v3,
+    properties v3, automation actions v4)."""
+    objects = "/crm/v3/objects/<object_type>"
+    return [
+        Rule("/crm/v3/owners/", endpoint="owners_list", methods=["GET"]),
+        Rule("/crm/v3/owners/<owner_id>", endpoint="owners_get", methods=["GET"]),
+        *_object_rules(objects),
+        Rule(
+            "/crm/v4/objects/<object_type>/<object_id>/associations/default/<to_type>/<to_id>",
+            endpoint="associate",
+            methods=["PUT"],
+        ),
+        Rule(
+            "/crm/v4/objects/<object_type>/<object_id>/associations/<to_type>",
+            endpoint="associations",
+            methods=["GET"],
+        ),
+        *_schema_rules("/crm/v3/pipelines/<object_type>", "/crm/v3/properties/<object_type>"),
+        Rule(
+            "/automation/v4/actions/callbacks/complete", endpoint="callbacks_complete_batch", methods=["POST"]
+        ),
+        Rule(
+            "/automation/v4/actions/callbacks/<callback_id>/complete",
+            endpoint="callbacks_complete",
+            methods=["POST"],
+        ),
+        Rule("/automation/v4/actions/<app_id>", endpoint="definitions_create", methods=["POST"]),
+        Rule("/automation/v4/actions/<app_id>", endpoint="definitions_list", methods=["GET"]),
+        Rule("/automation/v4/actions/<app_id>/<definition_id>", endpoint="definitions_get", methods=["GET"]),
+        Rule(
+            "/automation/v4/actions/<app_id>/<definition_id>",
+            endpoint="definitions_update",
+            methods=["PATCH"],
+        ),
+    ]
+
+
+def _dated_rules(version: str) -> list[Rule]:
+    """One date-based version's routes, as its spec names them (HubSpot-public-api-spec-collection,
+    PublicApiSpecs/CRM/*/Rollouts/*/<version>/ and Automation/Actions V4/Rollouts/148901/<version>/).
+    2026-09 lists a record's associations only through the associations batch read; 2026-03 also had
+    the single-record listing."""
+    objects = f"/crm/objects/{version}/<object_type>"
+    rules = [
+        Rule(f"/crm/owners/{version}", endpoint="owners_list", methods=["GET"]),
+        Rule(f"/crm/owners/{version}/<owner_id>", endpoint="owners_get", methods=["GET"]),
+        *_object_rules(objects),
+        Rule(
+            f"{objects}/<object_id>/associations/default/<to_type>/<to_id>",
+            endpoint="associate",
+            methods=["PUT"],
+        ),
+        Rule(
+            f"/crm/associations/{version}/<object_type>/<to_type>/batch/read",
+            endpoint="associations_batch_read",
+            methods=["POST"],
+        ),
+        *_schema_rules(f"/crm/pipelines/{version}/<object_type>", f"/crm/properties/{version}/<object_type>"),
+        Rule(
+            f"/automation/actions/callbacks/{version}/complete",
+            endpoint="callbacks_complete_batch",
+            methods=["POST"],
+        ),
+        Rule(
+            f"/automation/actions/callbacks/{version}/<callback_id>/complete",
+            endpoint="callbacks_complete",
+            methods=["POST"],
+        ),
+    ]
+    if version == "2026-03":
+        rules.append(
+            Rule(f"{objects}/<object_id>/associations/<to_type>", endpoint="associations", methods=["GET"])
+        )
+    return rules
+
+
+def _object_rules(objects: str) -> list[Rule]:
+    return [
+        Rule(objects, endpoint="create", methods=["POST"]),
+        Rule(objects, endpoint="list", methods=["GET"]),
+        Rule(f"{objects}/batch/read", endpoint="batch_read", methods=["POST"]),
+        Rule(f"{objects}/batch/update", endpoint="batch_update", methods=["POST"]),
+        Rule(f"{objects}/batch/create", endpoint="batch_create", methods=["POST"]),
+        Rule(f"{objects}/search", endpoint="search", methods=["POST"]),
+        Rule(f"{objects}/merge", endpoint="merge", methods=["POST"]),
+        Rule(f"{objects}/<object_id>", endpoint="get", methods=["GET"]),
+        Rule(f"{objects}/<object_id>", endpoint="update", methods=["PATCH"]),
+        Rule(f"{objects}/<object_id>", endpoint="archive", methods=["DELETE"]),
+    ]
+
+
+def _schema_rules(pipelines: str, properties: str) -> list[Rule]:
+    return [
+        Rule(pipelines, endpoint="pipelines", methods=["GET"]),
+        Rule(properties, endpoint="properties_list", methods=["GET"]),
+        Rule(properties, endpoint="properties_create", methods=["POST"]),
+        Rule(f"{properties}/groups", endpoint="groups_list", methods=["GET"]),
+        Rule(f"{properties}/groups", endpoint="groups_create", methods=["POST"]),
+        Rule(f"{properties}/groups/<name>", endpoint="groups_get", methods=["GET"]),
+        Rule(f"{properties}/<name>", endpoint="properties_get", methods=["GET"]),
+        Rule(f"{properties}/<name>", endpoint="properties_update", methods=["PATCH"]),
+    ]
+
+
+def _rules() -> list[Rule]:
+    """Every route, each rule carrying its API version (`api`) as a default the endpoint reads."""
+    versions = [(LEGACY, _legacy_rules()), *((v, _dated_rules(v)) for v in DATED_VERSIONS)]
+    rules = [Rule("/_standin/health", endpoint="health", methods=["GET"])]
+    for version, listed in versions:
+        rules += [
+            Rule(r.rule, endpoint=r.endpoint, methods=sorted(r.methods or ()), defaults={"api": version})
+            for r in listed
+        ]
+    return rules
+
+
 # The action definitions API takes the developer account's key (`hapikey`), not a portal's token
 # (https://developers.hubspot.com/docs/api/automation/custom-workflow-actions).
 _DEVELOPER_ROUTES: Final = ("definitions_create", "definitions_list", "definitions_get", "definitions_update")
+
+
+_API_VERSION: Final = "hubspot.api_version"
+
+
+def api_version(request: Request) -> str:
+    """The API version of the route a request came in on (`legacy`, or a date such as 2026-09)."""
+    return str(request.environ.get(_API_VERSION, LEGACY))
+
+
+def _enforces_rules(request: Request) -> bool:
+    version = api_version(request)
+    return version != LEGACY and version >= RULES_ENFORCED_FROM
 
 
 def _json(status: int, body: Json, headers: dict[str, str] | None = None) -> Response:
@@ -123,7 +221,7 @@ class HubSpotStandIn:
         self._host = host
         self._token = access_token
         self._developer_key = developer_key
-        self._map = Map([r.empty() for r in _RULES], strict_slashes=False)
+        self._map = Map(_rules(), strict_slashes=False)
         self._server = BackgroundServer(self._wsgi, host, port, "hubspot-standin")
 
     def __enter__(self) -> Self:
@@ -168,8 +266,10 @@ class HubSpotStandIn:
             )
         if endpoint == "health":
             return _json(200, {"ok": True})
+        args = dict(args)
+        request.environ[_API_VERSION] = api = args.pop("api")
         route = self._route(endpoint, args)
-        self.store.count_call(route)
+        self.store.count_call(route, api)
         if not self._authorized(request, endpoint):
             return _error(401, "INVALID_AUTHENTICATION", _NO_AUTH)
         limits: dict[str, str] = {}
@@ -205,7 +305,7 @@ class HubSpotStandIn:
         try:
             answer: Response = getattr(self, f"_{endpoint}")(request, body, **args)
         except StandInError as exc:
-            return _error(exc.status, exc.category, str(exc))
+            return _error(exc.status, exc.category, str(exc), **exc.extra)
         except (KeyError, TypeError, ValueError) as exc:
             return _error(400, "VALIDATION_ERROR", f"Invalid input: {exc!r}")
         return None if self.store.take_lost_answer(route) else answer
@@ -214,7 +314,10 @@ class HubSpotStandIn:
     def _route(endpoint: str, args: Mapping[str, Any]) -> str:
         if endpoint.startswith(("definitions_", "callbacks_")):
             return f"automation.{endpoint}"
-        return f"{args.get('object_type', 'owners')}.{endpoint.removeprefix('owners_')}"
+        # A record's associations keep one route name whichever way they are read (v4's listing, the dated
+        # batch read), so fault plans and call counts name them the same on every version.
+        name = endpoint.removeprefix("owners_").removesuffix("_batch_read")
+        return f"{args.get('object_type', 'owners')}.{name}"
 
     def _authorized(self, request: Request, endpoint: str) -> bool:
         if endpoint in _DEVELOPER_ROUTES:
@@ -246,7 +349,11 @@ class HubSpotStandIn:
 
     def _create(self, request: Request, body: Json, object_type: str) -> Response:
         object_id = self.store.create_object(
-            object_type, body.get("properties") or {}, body.get("associations"), api=True
+            object_type,
+            body.get("properties") or {},
+            body.get("associations"),
+            api=True,
+            portal_rules=_enforces_rules(request),
         )
         return _json(201, self.store.get_object(object_type, object_id))
 
@@ -260,7 +367,13 @@ class HubSpotStandIn:
         return _json(200, _view(self.store.get_object(object_type, object_id), names))
 
     def _update(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
-        record = self.store.update_object(object_type, object_id, body.get("properties") or {}, api=True)
+        record = self.store.update_object(
+            object_type,
+            object_id,
+            body.get("properties") or {},
+            api=True,
+            portal_rules=_enforces_rules(request),
+        )
         return _json(200, record)
 
     def _archive(self, request: Request, body: Json, object_type: str, object_id: str) -> Response:
@@ -286,7 +399,9 @@ class HubSpotStandIn:
             )
         return inputs
 
-    def _batch(self, results: list[Json], missing: list[str], started: str) -> Response:
+    def _batch(self, request: Request, results: list[Json], missing: list[str], started: str) -> Response:
+        """A batch answer; ids it did not find are its `errors`: in a 207 on the legacy routes, in a 200 on
+        the dated ones (their specs answer batches 200 only, `errors` and `numErrors` inside)."""
         answer: Json = {
             "status": "COMPLETE",
             "results": results,
@@ -305,7 +420,7 @@ class HubSpotStandIn:
                 "context": {"ids": missing},
             }
         ]
-        return _json(207, answer)
+        return _json(207 if api_version(request) == LEGACY else 200, answer)
 
     def _batch_read(self, request: Request, body: Json, object_type: str) -> Response:
         started = hubspot_time()
@@ -317,7 +432,7 @@ class HubSpotStandIn:
                 results.append(_view(self.store.get_object(object_type, object_id), wanted))
             else:
                 missing.append(object_id)
-        return self._batch(results, missing, started)
+        return self._batch(request, results, missing, started)
 
     def _batch_update(self, request: Request, body: Json, object_type: str) -> Response:
         started = hubspot_time()
@@ -328,13 +443,18 @@ class HubSpotStandIn:
                 400, "VALIDATION_ERROR", f"Could not update objects that do not exist: {', '.join(missing)}"
             )
         updates = {str(i["id"]): i.get("properties") or {} for i in inputs}
-        results = self.store.update_objects(object_type, updates, api=True)
-        return self._batch(results, [], started)
+        results = self.store.update_objects(
+            object_type, updates, api=True, portal_rules=_enforces_rules(request)
+        )
+        return self._batch(request, results, [], started)
 
     def _batch_create(self, request: Request, body: Json, object_type: str) -> Response:
         started = hubspot_time()
+        rules = _enforces_rules(request)
         ids = [
-            self.store.create_object(object_type, i.get("properties") or {}, i.get("associations"), api=True)
+            self.store.create_object(
+                object_type, i.get("properties") or {}, i.get("associations"), api=True, portal_rules=rules
+            )
             for i in self._inputs(body)
         ]
         return _json(
@@ -390,6 +510,39 @@ class HubSpotStandIn:
         ]
         # At most and by default 500 a page (CRM/Associations v4 spec: "Limit 500 per call").
         return self._page(results, request, default=500)
+
+    def _associations_batch_read(
+        self, request: Request, body: Json, object_type: str, to_type: str
+    ) -> Response:
+        """Each record's associations of a type, 500 a page at most, paged per record by the `after` beside
+        its id (2026-09 spec: POST /crm/associations/2026-09/{from}/{to}/batch/read: "The 'after' field in a
+        returned paging object can be added alongside the 'id' to retrieve the next page"; `toObjectId` is
+        a string there). Records HubSpot does not have are its errors."""
+        started = hubspot_time()
+        results, missing = [], []
+        for item in self._inputs(body):
+            object_id = str(item["id"])
+            if not self.store.has_object(object_type, object_id):
+                missing.append(object_id)
+                continue
+            links = self.store.associations(object_type, object_id, to_type)
+            start = int(item.get("after") or 0)
+            result: Json = {
+                "from": {"id": object_id},
+                "to": [
+                    {
+                        "toObjectId": to_id,
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}
+                        ],
+                    }
+                    for to_id, type_id in links[start : start + _ASSOCIATIONS_PAGE]
+                ],
+            }
+            if start + _ASSOCIATIONS_PAGE < len(links):
+                result["paging"] = {"next": {"after": str(start + _ASSOCIATIONS_PAGE)}}
+            results.append(result)
+        return self._batch(request, results, missing, started)
 
     # Pipelines ----------------------------------------------------------------------------
 
@@ -452,10 +605,21 @@ class HubSpotStandIn:
         return _json(200, self.automation.update_definition(app_id, definition_id, body))
 
     def _callbacks_complete(self, request: Request, body: Json, callback_id: str) -> Response:
+        self._check_completion(request, body)
         self.automation.complete(callback_id, body.get("outputFields") or {})
         return Response(status=204)
 
     def _callbacks_complete_batch(self, request: Request, body: Json) -> Response:
         for item in self._inputs(body):
+            self._check_completion(request, item)
             self.automation.complete(str(item["callbackId"]), item.get("outputFields") or {})
         return Response(status=204)
+
+    @staticmethod
+    def _check_completion(request: Request, body: Json) -> None:
+        """The dated CallbackCompletionRequest requires `outputFields` and `typedOutputs` (2026-03 and
+        2026-09 specs); the v4 one only `outputFields`."""
+        required = ("outputFields",) if api_version(request) == LEGACY else ("outputFields", "typedOutputs")
+        missing = [k for k in required if not isinstance(body.get(k), dict)]
+        if missing:
+            raise StandInError(400, "VALIDATION_ERROR", f"Missing required fields: {', '.join(missing)}")

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from leadflow_cli.hubspot_bootstrap import GROUP, LEAD_PROPERTIES, PROPERTIES
 from leadflow_cli.hubspot_standin.app_webhooks import AppWebhooks
+from leadflow_cli.hubspot_standin.portal_rules import PortalRules
 from leadflow_cli.hubspot_standin.properties import (
     PropertyRefusal,
     checked_values,
@@ -72,10 +73,12 @@ def hubspot_time(at: datetime | None = None) -> str:
 class StandInError(Exception):
     """A request HubSpot would refuse: carries the HTTP status and HubSpot's error category."""
 
-    def __init__(self, status: int, category: str, message: str) -> None:
+    def __init__(self, status: int, category: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status = status
         self.category = category
+        # More of HubSpot's error body (the `errors` list of a portal rule's refusal).
+        self.extra = extra
 
 
 @dataclass
@@ -214,6 +217,7 @@ class StandInStore:
         if leadflow_properties:
             self._install_leadflow_properties()
         self._calls: Counter[str] = Counter()
+        self._calls_by_api: Counter[str] = Counter()
         self._answers_lost: set[str] = set()
         # HubSpot's default deal pipeline; portals add their own.
         self._pipelines: dict[str, dict[str, list[str]]] = {
@@ -222,6 +226,8 @@ class StandInStore:
         }
         # The app's webhook subscriptions, and the changes they caught.
         self.webhooks = AppWebhooks()
+        # The admin's validation rules, enforced on writes through the 2026-09 API.
+        self.portal_rules = PortalRules()
         self.faults_served: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
         # HubSpot's rate limits, when a plan is set (`limit_rate`); unlimited otherwise.
@@ -249,10 +255,16 @@ class StandInStore:
 
     # Calls and faults --------------------------------------------------------------------
 
-    def count_call(self, route: str) -> None:
-        """Record one served API request under its route name."""
+    def count_call(self, route: str, api: str = "legacy") -> None:
+        """Record one served API request under its route name and the API version it came in on."""
         with self._lock:
             self._calls[route] += 1
+            self._calls_by_api[api] += 1
+
+    def calls_by_api(self) -> dict[str, int]:
+        """API calls served, by API version (`legacy` for v1-v4, else the date)."""
+        with self._lock:
+            return dict(self._calls_by_api)
 
     def call_count(self, route: str | None = None) -> int:
         """Total API calls served, or those of one route (e.g. "contacts.batch_read")."""
@@ -268,6 +280,7 @@ class StandInStore:
         """Forget the call counts."""
         with self._lock:
             self._calls.clear()
+            self._calls_by_api.clear()
 
     @property
     def faults(self) -> FaultPlan:
@@ -452,10 +465,14 @@ class StandInStore:
         properties: dict[str, Any],
         associations: list[dict[str, Any]] | None = None,
         api: bool = False,
+        portal_rules: bool = False,
     ) -> str:
         """Create a record (with optional create-time associations); returns its id. Nothing is created
-        when any part of the request is refused; `api`: an integration's request (see `_check`)."""
+        when any part of the request is refused; `api`: an integration's request (see `_check`);
+        `portal_rules`: the admin's validation rules apply (a 2026-09 request)."""
         with self._lock:
+            if portal_rules:
+                self._enforce_rules(object_type, {}, properties, creating=True)
             if object_type == "tasks" and not properties.get("hs_timestamp"):
                 raise StandInError(
                     400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
@@ -510,6 +527,16 @@ class StandInStore:
                     )
                 links.append((pair[1], str(target["id"])))
         return links
+
+    def _enforce_rules(
+        self, object_type: str, before: dict[str, Any], written: dict[str, Any], creating: bool
+    ) -> None:
+        """HubSpot's 400 for a write the portal's validation rules refuse (see `portal_rules`)."""
+        errors = self.portal_rules.problems(object_type, before, written, creating)
+        if errors:
+            raise StandInError(
+                400, "VALIDATION_ERROR", "The property values provided are invalid", errors=errors
+            )
 
     def _check_new_lead(self, properties: dict[str, Any], associations: list[dict[str, Any]]) -> None:
         """A lead "must have a lead name" and "must be associated with an existing contact" when it is
@@ -609,13 +636,22 @@ class StandInStore:
             return [self.get_object(object_type, i) for i in self._table(object_type)]
 
     def update_object(
-        self, object_type: str, object_id: str, properties: dict[str, Any], api: bool = False
+        self,
+        object_type: str,
+        object_id: str,
+        properties: dict[str, Any],
+        api: bool = False,
+        portal_rules: bool = False,
     ) -> dict[str, Any]:
         """Update a record's properties with HubSpot's rules; returns the record."""
-        return self.update_objects(object_type, {object_id: properties}, api)[0]
+        return self.update_objects(object_type, {object_id: properties}, api, portal_rules)[0]
 
     def update_objects(
-        self, object_type: str, updates: dict[str, dict[str, Any]], api: bool = False
+        self,
+        object_type: str,
+        updates: dict[str, dict[str, Any]],
+        api: bool = False,
+        portal_rules: bool = False,
     ) -> list[dict[str, Any]]:
         """Update records, all or none: every input is checked before any is written, as HubSpot's
         batch update refuses the whole batch for one bad input. Returns the records."""
@@ -623,6 +659,8 @@ class StandInStore:
             checked = []
             for object_id, properties in updates.items():
                 record = self._found(object_type, object_id)
+                if portal_rules:
+                    self._enforce_rules(object_type, record["properties"], properties, creating=False)
                 checked.append((record, self._check(object_type, record["properties"], properties, api)))
             for record, values in checked:
                 self._write(object_type, record, values)

@@ -30,11 +30,10 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from leadflow.core.journey_record import execution_name
 from leadflow.core.journey_state import JourneyState
-from leadflow.core.triage import LEAD_PROPERTIES
 from leadflow.settings import SettingsError
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
-from leadflow_cli.local import aws_calls, engine_patches, iam, sqs_patches
+from leadflow_cli.local import aws_calls, engine_patches, hubspot_app, iam, sqs_patches
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
@@ -94,6 +93,9 @@ class LocalOptions:
     hubspot_base_url: str | None = None
     access_token: str | None = None
     config_file: Path | None = None
+    # The HubSpot project the stand-in installs (checked against the configuration); None: the one
+    # `leadflow hubspot project` makes from the configuration.
+    project_dir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     consume_queues: bool = True  # False leaves queued events in place (for inspecting them)
     # Also serve the emulated AWS APIs on this port (0: a free one), for `leadflow journeys --local`.
@@ -158,6 +160,7 @@ class LocalRuntime:
         self.template: Template = load_template(self.options.template)
         self.lambdas = LocalLambdas(REGION, ACCOUNT)
         self.standin: HubSpotStandIn | None = None
+        self.hubspot_app: hubspot_app.InstalledApp | None = None
         self.api: LocalApi | None = None
         self.pollers: list[SqsPoller] = []
         self.queue_urls: dict[str, str] = {}
@@ -253,11 +256,13 @@ class LocalRuntime:
                 clock=self.clock.now,
                 developer_key=DEFAULT_DEVELOPER_KEY,
             ).start()
-            # The app's subscriptions `leadflow config check` lists for leads (contacts' events are
-            # sent by whoever plays HubSpot: the demo, the tests).
-            self.standin.store.webhooks.subscribe("leads", LEAD_PROPERTIES)
             hubspot_url = self.standin.base_url
         self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
+        if self.standin is not None:
+            # The HubSpot project's app: its subscriptions and workflow actions.
+            self.hubspot_app = hubspot_app.install(
+                self.standin, self.api_url, opts.config_file, opts.project_dir
+            )
         public_url = opts.public_url or os.environ.get("LEADFLOW_PUBLIC_URL") or self.api_url
         parameters = {
             "HubSpotAccessToken": opts.access_token or DEFAULT_ACCESS_TOKEN,

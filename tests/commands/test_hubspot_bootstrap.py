@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import urllib3
 import yaml
-from hubspot import HubSpot
 
+from leadflow.adapters.hubspot_api import HubSpotApi
 from leadflow.core.config import LeadsConfig
 from leadflow.core.decisions import ALL_REASONS
 from leadflow.core.lifecycle import Prop
@@ -16,7 +17,7 @@ from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.hubspot_bootstrap import LEAD_PROPERTIES, PROPERTIES, BootstrapError, bootstrap
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
-from tests.conftest import STANDIN_TOKEN, hubspot_client
+from tests.conftest import STANDIN_TOKEN
 
 TOKEN = STANDIN_TOKEN
 
@@ -28,8 +29,9 @@ def standin() -> Iterator[HubSpotStandIn]:
         yield server
 
 
-def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpot:
-    return hubspot_client(standin, token)
+def client(standin: HubSpotStandIn, token: str = TOKEN) -> HubSpotApi:
+    """leadflow's transport of HubSpot's dated API, aimed at the stand-in, without client-side retries."""
+    return HubSpotApi(token, standin.base_url, urllib3.util.Retry(total=False))
 
 
 def writes(standin: HubSpotStandIn) -> int:
@@ -52,6 +54,8 @@ def test_first_run_creates_the_group_and_every_property(standin: HubSpotStandIn)
     # Deals carry their journey, so a retried SQL step finds the deal it made.
     assert "deals.leadflow_journey_id" in report.created
     assert standin.store.property("deals", "leadflow_journey_id")["groupName"] == "leadflow"
+    # The properties API's date-based version, none of the legacy v3 paths.
+    assert set(standin.store.calls_by_api()) == {"2026-09"}
 
 
 def test_a_second_run_changes_nothing(standin: HubSpotStandIn) -> None:

@@ -88,6 +88,8 @@ def test_the_demo_ends_every_lead_where_it_should() -> None:
     # Wes was handed off by a HubSpot workflow, which resumed on the journey's outcome.
     assert summary["workflow_branches"] == {"Wes Walker": "sql"}
     assert isinstance(summary["hubspot_calls"], int) and summary["hubspot_calls"] > 0
+    # Every HubSpot call is on the date-based API: none on the v1-v4 paths HubSpot drops in 2027.
+    assert summary["hubspot_calls_by_api"] == {"2026-09": summary["hubspot_calls"]}
     # Seven leads were decided by a rep (Noah was fast-tracked, Lea nobody decided on), five accepted;
     # Tom's decision came after a reminder and Lea reached the fallback: 6 of 8 met the SLA.
     everyone = summary["funnel"]["all"]

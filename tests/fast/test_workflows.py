@@ -915,7 +915,9 @@ def test_a_failed_journey_releases_its_workflows_as_failed_and_a_later_one_waits
     world.engine.failed_states[arn] = "HandOff"
     state.error = {"Error": "HubSpotUnavailable", "Cause": "HubSpot answered 503"}
     state = world.steps.record_failure(state, arn, state.mql_at)
-    assert world.queue.completions == released(world, ["cb-1"], outcome="failed", error="HubSpotUnavailable")
+    assert world.queue.completions == released(
+        world, ["cb-1"], outcome="failed", error="HubSpotUnavailable: HubSpot answered 503"
+    )
     assert world.record(state).callbacks == frozenset()
     assert hand_off(actions_of(world), state.contact_id, "cb-2") == BLOCK  # a failed journey is still open
     assert world.record(state).callbacks == {"cb-2"}

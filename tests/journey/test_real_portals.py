@@ -167,3 +167,41 @@ def test_a_spent_daily_quota_parks_the_step_visibly_until_the_reset_then_it_runs
     record = waiting_for(runtime, contact, "decision")
     assert (record.escalations, record.status) == (1, "escalated")
     assert states(arn).count("Remind") == 1
+
+
+# The portal admin's validation rules (enforced on 2026-09 writes) ------------------------------
+
+
+def test_a_deal_property_the_portal_requires_fails_the_sql_step_naming_it_without_retrying(
+    runtime: LocalRuntime,
+) -> None:
+    crm(runtime).define_property("deals", "deal_source")
+    crm(runtime).portal_rules.require_on_create("deals", "deal_source")
+    contact, _arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
+    record = waiting_for(runtime, contact, "repair")
+    assert (record.status, record.failed_state, record.error) == (
+        "failed",
+        "MarkSql",
+        "HubSpotRequiredProperty",
+    )
+    assert "deal_source: required on create by the portal's record creator settings" in (record.cause or "")
+    assert "MISSING_REQUIRED_PROPERTY" in (record.cause or "")
+    # A configuration problem: refused once, never retried by the client or the state's Retry.
+    assert crm(runtime).call_count("deals.create") == 1
+    assert crm(runtime).list_objects("deals") == []
+    assert crm(runtime).get_object("contacts", contact)["properties"]["leadflow_journey_status"] == "failed"
+
+
+def test_a_conditionally_required_property_fails_the_step_naming_it_and_the_rule(
+    runtime: LocalRuntime,
+) -> None:
+    # The admin requires an SQL note once a contact's lead status is "open deal", which MarkSql sets.
+    crm(runtime).define_property("contacts", "sql_notes")
+    crm(runtime).portal_rules.require_when("contacts", "sql_notes", when="hs_lead_status", equals="OPEN_DEAL")
+    contact, _arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
+    record = waiting_for(runtime, contact, "repair")
+    assert (record.failed_state, record.error) == ("MarkSql", "HubSpotRequiredProperty")
+    assert "sql_notes is required because of a conditional property rule based on [hs_lead_status]" in (
+        record.cause or ""
+    )
+    assert "MISSING_CONDITIONAL_REQUIRED_PROPERTY" in (record.cause or "")

@@ -232,12 +232,12 @@ def test_every_function_of_the_template_has_its_priming() -> None:
     assert {h.rpartition(".")[0] for h in FIRST_EVENT_BUILDS} == handlers
 
 
-def test_the_hubspot_apis_primed_are_every_one_the_adapter_reaches() -> None:
-    source = (ROOT / "functions" / "leadflow" / "adapters" / "hubspot.py").read_text()
-    paths = set(re.findall(r'"((?:crm|automation)\.[\w.]+_api)"', source))
+def test_the_hubspot_package_primed_is_the_one_the_transport_imports() -> None:
+    source = (ROOT / "functions" / "leadflow" / "adapters" / "hubspot_api.py").read_text()
+    packages = set(re.findall(r"^from (hubspot\.[\w.]+)\.(?:api_client|configuration) import", source, re.M))
 
-    assert paths, "the adapter names its APIs by attribute path"
-    assert {"hubspot." + path.rpartition(".")[0] for path in paths} == set(snapstart.HUBSPOT_APIS)
+    assert packages, "the transport imports a generated package's ApiClient"
+    assert packages == set(snapstart.HUBSPOT_APIS)
 
 
 _FIRST_EVENT = """

@@ -20,14 +20,17 @@ from leadflow_cli.workflow_actions import publish
 from tests.conftest import COLD_PROPS, MQL_PROPS
 from tests.journey.helpers import decide, engage, journey_record, waiting_for
 
-APP = 4242
+LEGACY_APP = 777
 
 
 def install(runtime: LocalRuntime) -> dict[str, str]:
-    """leadflow's actions in the stand-in's app (created, or updated when there): definition id by name."""
-    client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)  # type: ignore[union-attr]
-    report = publish(client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions")
-    return report.created | report.updated
+    """leadflow's actions as the HubSpot project installed them in the stand-in: definition id by name."""
+    app = runtime.hubspot_app
+    assert app is not None
+    return {
+        "Score with leadflow": app.actions["leadflow_score"],
+        "Hand off with leadflow": app.actions["leadflow_handoff"],
+    }
 
 
 @pytest.fixture
@@ -41,19 +44,22 @@ def contact(runtime: LocalRuntime, props: dict[str, str]) -> str:
 
 def hand_off(runtime: LocalRuntime, contact_id: str, **inputs: str) -> tuple[Workflows, Execution]:
     workflows = runtime.workflows()
-    action = CustomAction(str(APP), install(runtime)["Hand off with leadflow"], inputs)
+    action = CustomAction(
+        runtime.hubspot_app.app_id,  # type: ignore[union-attr]
+        install(runtime)["Hand off with leadflow"],
+        inputs,
+    )
     return workflows, workflows.run_action(contact_id, action)
 
 
-def test_publishing_twice_creates_the_two_actions_then_updates_them(runtime: LocalRuntime) -> None:
+def test_a_legacy_app_gets_the_two_actions_created_then_updated(runtime: LocalRuntime) -> None:
     client = HubSpot(api_key=DEFAULT_DEVELOPER_KEY, host=runtime.standin.base_url)  # type: ignore[union-attr]
-    first = publish(
-        client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions"
-    ).created
-    again = publish(client, APP, load_config(DEFAULT_CONFIG_FILE), runtime.api_url + "/workflows/actions")
+    url = runtime.api_url + "/workflows/actions"
+    first = publish(client, LEGACY_APP, load_config(DEFAULT_CONFIG_FILE), url).created
+    again = publish(client, LEGACY_APP, load_config(DEFAULT_CONFIG_FILE), url)
     assert set(first) == {"Score with leadflow", "Hand off with leadflow"}
     assert (again.created, again.updated) == ({}, first)
-    handoff = runtime.standin.automation.definition(str(APP), first["Hand off with leadflow"])  # type: ignore[union-attr]
+    handoff = runtime.standin.automation.definition(str(LEGACY_APP), first["Hand off with leadflow"])  # type: ignore[union-attr]
     outputs = {o["typeDefinition"]["name"]: o["typeDefinition"] for o in handoff["outputFields"]}
     assert [o["value"] for o in outputs["team"]["options"]] == ["enterprise", "sales", "sdr"]
     assert "not_icp" in [o["value"] for o in outputs["reason"]["options"]]
@@ -63,7 +69,13 @@ def test_publishing_twice_creates_the_two_actions_then_updates_them(runtime: Loc
 def test_score_with_leadflow_answers_at_once_with_the_score_card(runtime: LocalRuntime) -> None:
     hot = contact(runtime, MQL_PROPS)
     workflows = runtime.workflows()
-    execution = workflows.run_action(hot, CustomAction(str(APP), install(runtime)["Score with leadflow"]))
+    execution = workflows.run_action(
+        hot,
+        CustomAction(
+            runtime.hubspot_app.app_id,  # type: ignore[union-attr]
+            install(runtime)["Score with leadflow"],
+        ),
+    )
     assert (execution.state, execution.outputs["hs_execution_state"], execution.outputs["is_mql"]) == (
         "SUCCESS",
         "SUCCESS",
@@ -131,7 +143,24 @@ def test_a_journey_that_fails_resumes_the_workflow_as_failed(runtime: LocalRunti
     hot = contact(runtime, MQL_PROPS)
     workflows, execution = hand_off(runtime, hot)
     done = workflows.finish(execution)
-    assert (done.outputs["outcome"], done.outputs["error"]) == ("failed", "RoutingError")
+    assert done.outputs["outcome"] == "failed"
+    assert done.outputs["error"].startswith("RoutingError: ")
+
+
+def test_a_portal_rule_the_journey_breaks_resumes_the_workflow_as_failed_naming_the_property(
+    runtime: LocalRuntime,
+) -> None:
+    # The admin requires a deal source on every new deal; HubSpot enforces it on 2026-09 writes.
+    store = runtime.standin.store  # type: ignore[union-attr]
+    store.define_property("deals", "deal_source")
+    store.portal_rules.require_on_create("deals", "deal_source")
+    hot = contact(runtime, {**MQL_PROPS, "numemployees": "1000+"})  # enterprise: fast track to SQL
+    workflows, execution = hand_off(runtime, hot)
+    done = workflows.finish(execution)
+    assert done.outputs["outcome"] == "failed"
+    assert done.outputs["error"].startswith("HubSpotRequiredProperty: ")
+    assert "deal_source" in done.outputs["error"] and "MISSING_REQUIRED_PROPERTY" in done.outputs["error"]
+    assert store.call_count("deals.create") == 1
 
 
 def test_a_contact_below_the_gates_is_not_handed_off_unless_the_workflow_says_sales_ready(
@@ -150,6 +179,24 @@ def test_a_contact_below_the_gates_is_not_handed_off_unless_the_workflow_says_sa
     )
 
 
+def test_a_hand_off_the_portal_rules_refuse_takes_the_failed_branch_at_once(runtime: LocalRuntime) -> None:
+    # The admin requires an MQL source whenever a contact becomes a marketing qualified lead.
+    store = runtime.standin.store  # type: ignore[union-attr]
+    store.define_property("contacts", "mql_source")
+    store.portal_rules.require_when(
+        "contacts", "mql_source", when="lifecyclestage", equals="marketingqualifiedlead"
+    )
+    cold = contact(runtime, COLD_PROPS)
+    _, refused = hand_off(runtime, cold, sales_ready="true", reason="asked for a quote on the phone")
+    assert (refused.state, refused.attempts) == ("SUCCESS", [200])
+    assert refused.outputs["outcome"] == "failed"
+    assert (
+        "mql_source is required because of a conditional property rule based on [lifecyclestage]"
+        in (refused.outputs["error"])
+    )
+    assert store.get_object("contacts", cold)["properties"].get("lifecyclestage") != "marketingqualifiedlead"
+
+
 def test_a_workflow_joins_the_journey_already_running_and_both_resume(runtime: LocalRuntime) -> None:
     hot = contact(runtime, MQL_PROPS)
     workflows, first = hand_off(runtime, hot)
@@ -165,7 +212,9 @@ def test_a_redelivered_execution_never_starts_a_second_journey(runtime: LocalRun
     workflows, execution = hand_off(runtime, hot)
     waiting_for(runtime, hot, "decision")
     # HubSpot sends the same execution again (same callbackId), as after a late answer.
-    definition = runtime.standin.automation.definition(str(APP), install(runtime)["Hand off with leadflow"])  # type: ignore[union-attr]
+    app = runtime.hubspot_app
+    assert app is not None and runtime.standin is not None
+    definition = runtime.standin.automation.definition(app.app_id, install(runtime)["Hand off with leadflow"])
     body = json.dumps(
         {
             "callbackId": execution.callback_id,

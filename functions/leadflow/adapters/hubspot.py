@@ -1,4 +1,4 @@
-"""The HubSpot adapter: batched CRM reads and writes through hubspot-api-client.
+"""The HubSpot adapter: batched CRM reads and writes on HubSpot's date-based API (`hubspot_api`).
 
 Errors come out as typed exceptions (`hubspot_errors`) whose class names the journey's Retry
 rules match.
@@ -9,20 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from operator import attrgetter
 from typing import Any, Final
 
-from hubspot import HubSpot
-from hubspot.automation.actions import CallbackCompletionRequest
-from hubspot.crm.contacts import (
-    BatchInputSimplePublicObjectBatchInput,
-    BatchReadInputSimplePublicObjectId,
-    PublicObjectSearchRequest,
-    SimplePublicObjectInput,
+from leadflow.adapters.hubspot_api import (
+    HubSpotApi,
+    Json,
+    associations_read_path,
+    callback_path,
+    object_path,
+    owners_path,
 )
-from hubspot.crm.objects import SimplePublicObjectInputForCreate
-
-from leadflow.adapters.hubspot_errors import CALL_BUDGET, CallBudget, HubSpotRetry, translate
+from leadflow.adapters.hubspot_errors import HubSpotRetry
 from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
@@ -32,11 +29,6 @@ from leadflow.observability import logger
 
 BATCH_LIMIT: Final = 100
 OWNERS_TTL_S: Final = 60.0
-REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
-# What a function keeps for itself after its last HubSpot call (writing the outcome, answering), and
-# the least time worth starting a call with.
-CALL_RESERVE_S: Final = 2.0
-MIN_CALL_S: Final = 1.0
 TASK_TO_CONTACT: Final = 204
 NOTE_TO_CONTACT: Final = 202
 DEAL_TO_CONTACT: Final = 3
@@ -50,8 +42,6 @@ LEAD_TO_COMPANY: Final = 580
 TASK_TO_LEAD: Final = 647
 DEAL_TO_LEAD: Final = 1038
 NOTE_TO_LEAD: Final = 855
-# The batch read of each object type records are associated with.
-_BATCH_READS: Final = {"deals": "crm.deals.batch_api", "leads": "crm.objects.leads.batch_api"}
 # The default pipeline's closed stages, for portals whose deals lack the computed hs_is_closed.
 _CLOSED_STAGES: Final = frozenset({"closedwon", "closedlost"})
 
@@ -83,65 +73,22 @@ class HubSpotGateway:
         }
         idempotent = HubSpotRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
         creates = HubSpotRetry(status_forcelist=(429,), read=0, **common)
-        self._client = HubSpot(access_token=access_token, host=base_url, retry=idempotent)
-        self._create_client = HubSpot(access_token=access_token, host=base_url, retry=creates)
+        self._http = HubSpotApi(access_token, base_url, idempotent, time_left)
+        self._creates = HubSpotApi(access_token, base_url, creates, time_left)
         self._owners_cache: tuple[float, list[Owner]] | None = None
-        self._apis: dict[tuple[str, bool], Any] = {}
-        self._time_left = time_left
 
-    def _api(self, path: str, creates: bool = False) -> Any:
-        """One generated API (`crm.contacts.batch_api`), built once: each builds its own connection pool."""
-        key = (path, creates)
-        if key not in self._apis:
-            self._apis[key] = attrgetter(path)(self._create_client if creates else self._client)
-        return self._apis[key]
-
-    def _call(self, fn: Any, *args: Any, sent: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
-        """Call the generated client; its errors as leadflow's (`sent`: the properties written).
-
-        Inside a Lambda invocation the call, its retries and their waits end CALL_RESERVE_S before the
-        function's timeout: Lambda's timeout would reach the journey as an error that says nothing of
-        HubSpot, while HubSpotUnavailable is retried like any outage.
-        """
-        # (connect, read) seconds: the generated client waits forever unless told otherwise.
-        timeout, budget = self._budget()
-        kwargs.setdefault("_request_timeout", timeout)
-        token = CALL_BUDGET.set(budget)
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            if type(exc).__module__.startswith(("hubspot", "urllib3")):
-                raise translate(exc, sent) from exc
-            raise
-        finally:
-            CALL_BUDGET.reset(token)
-
-    def _budget(self) -> tuple[tuple[float, float], CallBudget | None]:
-        """Each attempt's (connect, read) timeout, and the budget of the whole call (None: no deadline)."""
-        left = self._time_left()
-        if left is None:
-            return REQUEST_TIMEOUT_S, None
-        usable = left - CALL_RESERVE_S
-        if usable < MIN_CALL_S:
-            raise HubSpotUnavailable(f"HubSpot not called: {left:.1f} s left before the function times out")
-        connect = min(REQUEST_TIMEOUT_S[0], usable / 2)
-        read = min(REQUEST_TIMEOUT_S[1], usable - connect)
-        return (connect, read), CallBudget(time.monotonic() + usable, connect + read)
-
-    def _read(self, api: Any, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
+    def _read(self, object_type: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)
         props = sorted(set(properties))
         found: dict[str, Properties] = {}
         for chunk in chunked(unique, BATCH_LIMIT):
-            body = BatchReadInputSimplePublicObjectId(
-                properties=props, inputs=[{"id": i} for i in chunk], properties_with_history=[]
-            )
-            page = self._call(api.read, batch_read_input_simple_public_object_id=body)
-            for record in page.results:
-                values = dict(record.properties)
+            body = {"properties": props, "propertiesWithHistory": [], "inputs": [{"id": i} for i in chunk]}
+            page = self._http.batch(object_path(object_type, "batch", "read"), body, missing_ok=True)
+            for record in page.get("results") or []:
+                values: Properties = dict(record.get("properties") or {})
                 # A merged-away id is answered with the surviving record under its own id; it is
                 # found under the id asked for (its `hs_object_id` names the survivor).
-                for asked in contact_ids(str(record.id), values):
+                for asked in contact_ids(str(record["id"]), values):
                     if asked in chunk:
                         found[asked] = values
         return found
@@ -150,36 +97,34 @@ class HubSpotGateway:
         """Read contacts' properties, one batch call per 100 ids; unknown ids are left out. A contact
         merged into another is found under the id asked for, with the survivor's properties (its
         `hs_object_id` says which)."""
-        return self._read(self._api("crm.contacts.batch_api"), ids, {*properties, Prop.MERGED_IDS})
+        return self._read("contacts", ids, {*properties, Prop.MERGED_IDS})
 
     def read_companies(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read companies' properties, one batch call per 100 ids; unknown ids are left out."""
-        return self._read(self._api("crm.companies.batch_api"), ids, properties)
+        return self._read("companies", ids, properties)
 
-    def _pages(self, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+    @staticmethod
+    def _pages(fetch: Callable[[str | None], Json]) -> Iterator[Json]:
         """Every page of a listing, following `paging.next.after` (HubSpot's cursor) to the end."""
         after: str | None = None
         while True:
             page = fetch(after)
             yield page
-            after = page.paging.next.after if page.paging and page.paging.next else None
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return
 
     def contacts_where(self, prop: str, value: str, limit: int = 1000) -> list[str]:
         """Ids of contacts whose property equals a value (search API, 100 per page, up to `limit`)."""
-        search = self._api("crm.contacts.search_api").do_search
         filters = [{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}]
 
-        def page(after: str | None) -> Any:
-            request = PublicObjectSearchRequest(
-                filter_groups=filters, properties=["hs_object_id"], limit=100, after=after
-            )
-            return self._call(search, public_object_search_request=request)
+        def page(after: str | None) -> Json:
+            body = {"filterGroups": filters, "properties": ["hs_object_id"], "limit": 100, **_after(after)}
+            return self._http.call("POST", object_path("contacts", "search"), body)
 
         ids: list[str] = []
         for found in self._pages(page):
-            ids += [str(r.id) for r in found.results]
+            ids += [str(r["id"]) for r in found.get("results") or []]
             if len(ids) >= limit:
                 break
         return ids[:limit]
@@ -187,19 +132,18 @@ class HubSpotGateway:
     def update_contacts(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         """Write properties to many contacts, one batch call per 100 contacts."""
         items = [(cid, dict(props)) for cid, props in updates.items() if props]
-        update = self._api("crm.contacts.batch_api").update
         for chunk in chunked(items, BATCH_LIMIT):
-            body = BatchInputSimplePublicObjectBatchInput(
-                inputs=[{"id": cid, "properties": props} for cid, props in chunk]
-            )
+            body = {"inputs": [{"id": cid, "properties": props} for cid, props in chunk]}
             sent = {k: v for _, props in reversed(chunk) for k, v in props.items()}
-            self._call(update, batch_input_simple_public_object_batch_input=body, sent=sent)
+            self._http.batch(object_path("contacts", "batch", "update"), body, sent=sent)
+
+    def _update(self, object_type: str, object_id: str, properties: Mapping[str, str]) -> None:
+        body = {"properties": dict(properties)}
+        self._http.call("PATCH", object_path(object_type, object_id), body, sent=properties)
 
     def update_contact(self, contact_id: str, properties: Mapping[str, str]) -> None:
         """Write properties to one contact."""
-        body = SimplePublicObjectInput(properties=dict(properties))
-        update = self._api("crm.contacts.basic_api").update
-        self._call(update, contact_id, simple_public_object_input=body, sent=properties)
+        self._update("contacts", contact_id, properties)
 
     def list_owners(self, fresh: bool = False) -> list[Owner]:
         """Every owner of the portal, following pages; cached for OWNERS_TTL_S per container.
@@ -210,9 +154,16 @@ class HubSpotGateway:
         now = time.monotonic()
         if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
             return self._owners_cache[1]
-        get_page = self._api("crm.owners.owners_api").get_page
-        pages = self._pages(lambda after: self._call(get_page, limit=500, archived=False, **_after(after)))
-        owners = [Owner(str(o.id), (o.email or "").lower(), not o.archived) for p in pages for o in p.results]
+
+        def page(after: str | None) -> Json:
+            query = [("limit", 500), ("archived", "false"), *_after(after).items()]
+            return self._http.call("GET", owners_path(), query=query)
+
+        owners = [
+            Owner(str(o["id"]), str(o.get("email") or "").lower(), not o.get("archived"))
+            for p in self._pages(page)
+            for o in p.get("results") or []
+        ]
         self._owners_cache = (now, owners)
         return owners
 
@@ -226,39 +177,37 @@ class HubSpotGateway:
         lead_id: str | None = None,
     ) -> str:
         """Create a to-do for the owner, due at `due_at`, on the contact's (and lead's) timeline; its id."""
-        task = SimplePublicObjectInputForCreate(
-            properties=task_properties(owner_id, subject, body, due_at),
-            associations=associations((contact_id, TASK_TO_CONTACT), (lead_id, TASK_TO_LEAD)),
-        )
-        return self._create("crm.objects.tasks.basic_api", task)
+        links = associations((contact_id, TASK_TO_CONTACT), (lead_id, TASK_TO_LEAD))
+        return self._create("tasks", task_properties(owner_id, subject, body, due_at), links)
 
-    def _create(self, api: str, body: SimplePublicObjectInputForCreate) -> str:
+    def _create(self, object_type: str, properties: Mapping[str, str], links: list[Json]) -> str:
         """One create, through the client that retries only what HubSpot provably did not do."""
-        create = self._api(api, creates=True).create
-        created = self._call(create, simple_public_object_input_for_create=body, sent=body.properties)
-        return str(created.id)
+        body = {"properties": dict(properties), "associations": links}
+        created = self._creates.call("POST", object_path(object_type), body, sent=properties)
+        return str(created["id"])
 
     def complete_task(self, task_id: str) -> None:
         """Mark a task completed (used when a task is superseded by a reassignment)."""
-        body = SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
-        self._call(self._api("crm.objects.tasks.basic_api").update, task_id, simple_public_object_input=body)
+        self._update("tasks", task_id, {"hs_task_status": "COMPLETED"})
 
     def reschedule_task(self, task_id: str, due_at: datetime) -> None:
         """Move a task's due date (the owner keeps the task after a reminder, with a new deadline)."""
-        body = SimplePublicObjectInput(properties={"hs_timestamp": hubspot_ms(due_at)})
-        self._call(self._api("crm.objects.tasks.basic_api").update, task_id, simple_public_object_input=body)
+        self._update("tasks", task_id, {"hs_timestamp": hubspot_ms(due_at)})
 
     def _associated(
         self, kind: str, object_id: str, to_type: str, properties: Iterable[str]
     ) -> dict[str, Properties]:
-        """The records of `to_type` associated with a record, with these properties: the associations
-        page by page (500 a page, the v4 API's most), then one batch read per 100."""
-        get_page = self._api("crm.associations.v4.basic_api").get_page
-        pages = self._pages(
-            lambda after: self._call(get_page, kind, object_id, to_type, limit=500, **_after(after))
-        )
-        ids = [str(r.to_object_id) for page in pages for r in page.results]
-        return self._read(self._api(_BATCH_READS[to_type]), ids, properties) if ids else {}
+        """The records of `to_type` associated with a record, with these properties: its associations
+        page by page (the batch read of associations pages each record on its own, `after` beside its
+        id), then one batch read per 100."""
+        path = associations_read_path(kind, to_type)
+
+        def page(after: str | None) -> Json:
+            answer = self._http.batch(path, {"inputs": [{"id": object_id, **_after(after)}]}, missing_ok=True)
+            return next(iter(answer.get("results") or []), {})
+
+        ids = [str(r["toObjectId"]) for p in self._pages(page) for r in p.get("to") or []]
+        return self._read(to_type, ids, properties) if ids else {}
 
     def open_deal_owner(self, company_id: str) -> str | None:
         """The owner of the company's most recently created open deal, if it has one (two calls)."""
@@ -286,20 +235,16 @@ class HubSpotGateway:
         links = associations(
             (contact_id, DEAL_TO_CONTACT), (company_id, DEAL_TO_COMPANY), (lead_id, DEAL_TO_LEAD)
         )
-        deal = SimplePublicObjectInputForCreate(properties=dict(properties), associations=links)
-        return self._create("crm.deals.basic_api", deal)
+        return self._create("deals", properties, links)
 
     def create_note(self, contact_id: str, body: str, at: datetime, lead_id: str | None = None) -> str:
         """Write a note on the contact's (and lead's) timeline; returns its id."""
-        note = SimplePublicObjectInputForCreate(
-            properties=note_properties(body, at),
-            associations=associations((contact_id, NOTE_TO_CONTACT), (lead_id, NOTE_TO_LEAD)),
-        )
-        return self._create("crm.objects.notes.basic_api", note)
+        links = associations((contact_id, NOTE_TO_CONTACT), (lead_id, NOTE_TO_LEAD))
+        return self._create("notes", note_properties(body, at), links)
 
     def read_leads(self, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         """Read leads' properties, one batch call per 100 ids; unknown ids are left out."""
-        return self._read(self._api(_BATCH_READS["leads"]), ids, properties)
+        return self._read("leads", ids, properties)
 
     def lead_of_journey(self, contact_id: str, journey_id: str) -> str | None:
         """The contact's lead stamped with this journey, if one exists (one call when the contact has no
@@ -310,25 +255,19 @@ class HubSpotGateway:
     def create_lead(self, contact_id: str, company_id: str | None, properties: Mapping[str, str]) -> str:
         """Create a lead whose primary contact (required by HubSpot) and company are given; its id."""
         links = associations((contact_id, LEAD_TO_CONTACT), (company_id, LEAD_TO_COMPANY))
-        lead = SimplePublicObjectInputForCreate(properties=dict(properties), associations=links)
-        return self._create("crm.objects.leads.basic_api", lead)
+        return self._create("leads", properties, links)
 
     def update_lead(self, lead_id: str, properties: Mapping[str, str]) -> None:
         """Write properties to one lead."""
-        body = SimplePublicObjectInput(properties=dict(properties))
-        update = self._api("crm.objects.leads.basic_api").update
-        self._call(update, lead_id, simple_public_object_input=body, sent=properties)
+        self._update("leads", lead_id, properties)
 
     def complete_callback(self, callback_id: str, output_fields: Mapping[str, str]) -> bool:
-        """Let a blocked workflow action go on (automation v4 callbacks API); False when HubSpot refuses
-        it for good: the block expired, or the callback was completed already (any 4xx but 429)."""
-        body = CallbackCompletionRequest(output_fields=dict(output_fields))
+        """Let a blocked workflow action go on (the callbacks API); False when HubSpot refuses it for good:
+        the block expired, or the callback was completed already (any 4xx but 429)."""
+        # The 2026-09 CallbackCompletionRequest requires `typedOutputs` beside `outputFields`.
+        body = {"outputFields": dict(output_fields), "typedOutputs": {}}
         try:
-            self._call(
-                self._api("automation.actions.callbacks_api").complete,
-                callback_id,
-                callback_completion_request=body,
-            )
+            self._http.call("POST", callback_path(callback_id), body)
         except HubSpotError as exc:
             if isinstance(exc, (HubSpotRateLimited, HubSpotUnavailable)):
                 raise
@@ -337,7 +276,7 @@ class HubSpotGateway:
         return True
 
 
-def _after(cursor: str | None) -> dict[str, Any]:
+def _after(cursor: str | None) -> dict[str, str]:
     """The `after` argument of a listing's next page (none for the first)."""
     return {"after": cursor} if cursor else {}
 

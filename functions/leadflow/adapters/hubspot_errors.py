@@ -21,13 +21,30 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from leadflow.app.ports import HubSpotError, HubSpotQuotaExhausted, HubSpotRateLimited, HubSpotUnavailable
-from leadflow.observability import count
+from leadflow.app.ports import (
+    HubSpotError,
+    HubSpotQuotaExhausted,
+    HubSpotRateLimited,
+    HubSpotRequiredProperty,
+    HubSpotUnavailable,
+)
+from leadflow.observability import count, logger
 
 # How many 429s one call sits out before the caller's own retry (the journey's Retry, SQS
 # redelivery) takes over: each waits for HubSpot's ten-second window, and a Lambda has 30 s.
 RATE_LIMIT_WAITS: Final = 2
 _VALIDATION_PREFIX: Final = "Property values were not valid: "
+# The portal rules 2026-09 enforces on CRM writes: a property required on create (the object's record
+# creator settings) and one required when another property has a value. HubSpot answers 400
+# VALIDATION_ERROR with one `errors[]` entry per missing property: its `code`, a `message` naming the rule
+# ("lead_tier is required because of a conditional property rule based on [hs_lead_status]") and
+# `context.propertyName` (https://developers.hubspot.com/changelog/crm-api-write-validation-enforcement).
+REQUIRED_CODES: Final = {
+    "MISSING_REQUIRED_PROPERTY": "required on create by the portal's record creator settings",
+    "MISSING_CONDITIONAL_REQUIRED_PROPERTY": "required by a conditional property rule of the portal",
+}
+# A batch read's error for ids HubSpot does not have (deleted, merged away, never there).
+_NOT_FOUND: Final = "OBJECT_NOT_FOUND"
 
 
 @dataclass(frozen=True)
@@ -121,7 +138,7 @@ def hubspot_error(status: int | None, message: str, policy: str = "") -> HubSpot
 
 def translate(exc: Exception, sent: Mapping[str, str] | None = None) -> HubSpotError:
     """The error for an exception the generated client raised; `sent` the properties written, so a
-    refusal names each refused one with its value."""
+    refusal names each refused one with its value, and a portal rule's refusal the rule."""
     status = getattr(exc, "status", None)
     body = getattr(exc, "body", None)
     answer: dict[str, Any] = {}
@@ -131,8 +148,77 @@ def translate(exc: Exception, sent: Mapping[str, str] | None = None) -> HubSpotE
             answer = parsed if isinstance(parsed, dict) else {}
         except ValueError:
             answer = {"message": str(body)[:200]}
+    required = required_properties(answer)
+    if required is not None:
+        return required
     message = refused_properties(str(answer.get("message", "")), sent or {})
     return hubspot_error(status, message or ("" if status else str(exc)), str(answer.get("policyName", "")))
+
+
+def required_properties(
+    answer: Mapping[str, Any], status: int | None = 400
+) -> HubSpotRequiredProperty | None:
+    """The refusal of a write the portal's rules require more of, naming each missing property and its
+    rule; None for any other answer."""
+    details = [
+        e for e in answer.get("errors") or [] if isinstance(e, dict) and e.get("code") in REQUIRED_CODES
+    ]
+    if not details:
+        return None
+    names: list[str] = []
+    parts = []
+    for detail in details:
+        named = (detail.get("context") or {}).get("propertyName") or ["?"]
+        names += [str(n) for n in named]
+        rule = REQUIRED_CODES[str(detail["code"])]
+        parts.append(f"{', '.join(map(str, named))}: {rule}: {detail.get('message', '')} ({detail['code']})")
+    message = (
+        f"HubSpot answered {status}: the portal's validation rules refuse the write: "
+        + "; ".join(parts)
+        + ". Set the property in HubSpot's rule or in leadflow's configuration; retrying will not help"
+    )
+    return HubSpotRequiredProperty(message, tuple(dict.fromkeys(names)), status)
+
+
+def batch_refusal(
+    answer: Mapping[str, Any], sent: Mapping[str, str], missing_ok: bool
+) -> HubSpotError | None:
+    """The error a batch answer carries for the inputs it did not do, or None. Legacy batches answer
+    such errors in a 207, dated ones may in a 200 (`errors`, `numErrors`); either way they are read
+    (https://developers.hubspot.com/docs/api-reference/legacy/migration-guide). With `missing_ok`, ids
+    HubSpot does not have are no error (a batch read leaves them out)."""
+    errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
+    if missing_ok:
+        errors = [e for e in errors if e.get("category") != _NOT_FOUND]
+    if not errors:
+        return None
+    required = required_properties({"errors": [d for e in errors for d in e.get("errors") or [e]]})
+    if required is not None:
+        return required
+    first = errors[0]
+    status = 404 if first.get("category") == _NOT_FOUND else _status_of(first)
+    messages = "; ".join(refused_properties(str(e.get("message", "")), sent) for e in errors)
+    return hubspot_error(status, f"{len(errors)} of the batch refused: {messages}")
+
+
+def _status_of(error: Mapping[str, Any]) -> int:
+    status = str(error.get("status", ""))
+    return int(status) if status.isdigit() else 400
+
+
+def log_warnings(answer: Mapping[str, Any], path: str) -> None:
+    """Log the warnings a dated answer may carry (a value HubSpot stored normalized, such as a date it
+    moved to midnight): what HubSpot kept differs from what was sent, which is worth knowing."""
+    for warning in answer.get("warnings") or []:
+        if isinstance(warning, dict):
+            count("HubSpotWarnings")
+            logger.warning(
+                "HubSpot answered with a warning",
+                path=path,
+                category=warning.get("category"),
+                warning=warning.get("message"),
+                context=warning.get("context"),
+            )
 
 
 def refused_properties(message: str, sent: Mapping[str, str]) -> str:

@@ -60,6 +60,17 @@ class AwsUnavailable(Exception):
     journey's Retry matches this class name)."""
 
 
+class HubSpotRequiredProperty(HubSpotError):
+    """A write the portal's own rules refuse: a property its admin made required on create, or required
+    when another property has a value (2026-09's enforcement of those rules,
+    https://developers.hubspot.com/changelog/crm-api-write-validation-enforcement). Retrying cannot fix
+    it; the portal's rules or leadflow's configuration must change. `properties` are the ones missing."""
+
+    def __init__(self, message: str, properties: tuple[str, ...], status: int | None = 400) -> None:
+        super().__init__(message, status)
+        self.properties = properties
+
+
 class HubSpot(Protocol):
     """The CRM: contacts, companies, owners, tasks, notes, deals and leads."""
 

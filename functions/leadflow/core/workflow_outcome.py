@@ -7,12 +7,19 @@ to properties.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
 from leadflow.core.journey_record import JourneyRecord, JourneyStatus
 
+# A line of a Python traceback: its header, or a frame ('File "...", line 12, in f').
+_FRAME: Final = re.compile(r'(File "|Traceback \(most recent call last\))')
+# A file path (POSIX or Windows), quoted or not, and the line a frame names in it; not a URL's path.
+_PATH: Final = re.compile(r'(?<![\w:/])"?(?:[A-Za-z]:)?(?:[\\/][\w.@~-]+){2,}"?(?:, line \d+)?')
+_SPACES: Final = re.compile(r"\s+")
 # What a journey's end is called in the `outcome` output (and what the branches are named).
 OUTCOMES: Final = ("sql", "recycled", "rejected", "no_response", "failed", "not_mql")
 OUTPUT_FIELDS: Final = (
@@ -53,7 +60,9 @@ def journey_outcome(record: JourneyRecord) -> dict[str, str]:
         "hs_execution_state": "SUCCESS",
         "outcome": outcome,
         "reason": record.reason or "",
-        "error": (record.error or "") if status is JourneyStatus.FAILED else "",
+        # The error's type and message: a portal rule's refusal names the property the workflow's
+        # branch can tell an admin to fix.
+        "error": _failure(record) if status is JourneyStatus.FAILED else "",
         "owner_email": record.owner_email or "",
         "owner_id": record.owner_id or "",
         "team": record.team or "",
@@ -72,3 +81,32 @@ def not_handed_off(reason: str) -> dict[str, str]:
         "outcome": "not_mql",
         "reason": reason,
     }
+
+
+def refused_outcome(error: str) -> dict[str, str]:
+    """The output fields of a hand-off HubSpot refused for good (a portal rule the MQL stamp breaks): the
+    workflow goes on at once on its `failed` branch, naming the error, instead of retrying for days."""
+    return {
+        "hs_execution_state": "SUCCESS",
+        **dict.fromkeys(OUTPUT_FIELDS, ""),
+        "outcome": "failed",
+        "error": error,
+    }
+
+
+def error_message(cause: str | None) -> str:
+    """What went wrong, for the people it reaches (a notification, a workflow's branch): the message of a
+    caught error's cause (Lambda's JSON, or plain text), its first line, without file paths or stack
+    frames, short. The cause itself stays on the journey record (`leadflow journey <contact>`)."""
+    try:
+        parsed = json.loads(cause or "")
+    except ValueError:
+        parsed = None
+    message = str(parsed.get("errorMessage") or "") if isinstance(parsed, dict) else cause or ""
+    lines = (line.strip() for line in message.splitlines())
+    first = next((line for line in lines if line and not _FRAME.match(line)), "")
+    return _SPACES.sub(" ", _PATH.sub("...", first)).strip()[:300] or "no details"
+
+
+def _failure(record: JourneyRecord) -> str:
+    return f"{record.error or 'unknown'}: {error_message(record.cause)}"

@@ -10,6 +10,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
+from leadflow.app.ports import HubSpotRequiredProperty
+from leadflow.core.workflow_outcome import refused_outcome
 from leadflow.handlers.http import Answer, Api, hubspot_request, json_response
 from leadflow.observability import logger, metrics
 
@@ -24,8 +26,14 @@ def score(event: APIGatewayProxyEvent) -> Answer:
 
 @app.post("/workflows/actions/handoff")
 def hand_off(event: APIGatewayProxyEvent) -> Answer:
-    """ "Hand off with leadflow": the workflow waits for the contact's journey to end."""
-    return json_response(200, wiring.workflow_actions().hand_off(hubspot_request(event)))
+    """ "Hand off with leadflow": the workflow waits for the contact's journey to end. A write the portal's
+    validation rules refuse is final: the workflow takes its `failed` branch at once (a 5xx would have
+    HubSpot retry it for three days)."""
+    try:
+        return json_response(200, wiring.workflow_actions().hand_off(hubspot_request(event)))
+    except HubSpotRequiredProperty as exc:
+        logger.error("hand-off refused by the portal's validation rules", error=str(exc))
+        return json_response(200, {"outputFields": refused_outcome(f"{type(exc).__name__}: {exc}")})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

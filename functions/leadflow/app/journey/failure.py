@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime
-from typing import Final
 
 from leadflow.app.journey.context import StepContext
 from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyFields, JourneyStatus
 from leadflow.core.journey_state import Failure, JourneyState
 from leadflow.core.lifecycle import Prop
+from leadflow.core.workflow_outcome import error_message
 from leadflow.observability import count, logger
-
-# A line of a Python traceback: its header, or a frame ('File "...", line 12, in f').
-_FRAME: Final = re.compile(r'(File "|Traceback \(most recent call last\))')
-# A file path (POSIX or Windows), quoted or not, and the line a frame names in it; not a URL's path.
-_PATH: Final = re.compile(r'(?<![\w:/])"?(?:[A-Za-z]:)?(?:[\\/][\w.@~-]+){2,}"?(?:, line \d+)?')
-_SPACES: Final = re.compile(r"\s+")
 
 
 def record_failure(
@@ -46,7 +38,7 @@ def record_failure(
     ctx.notify(
         f"leadflow journey failed at {failed}",
         f"Journey {state.journey_id} (contact {state.contact_id}) failed at {failed}: "
-        f"{state.failure.error}: {what_failed(cause)} "
+        f"{state.failure.error}: {error_message(cause)} "
         f"Fix the cause, then run `leadflow journey {state.contact_id} --resume`.",
     )
     # A workflow waiting on the journey learns it failed; one that joins later waits for the repair.
@@ -65,17 +57,3 @@ def park(ctx: StepContext, state: JourneyState) -> datetime:
         "HubSpot's daily API quota is spent; the journey is parked", parked_until=until.isoformat()
     )
     return until
-
-
-def what_failed(cause: str) -> str:
-    """What went wrong, for the people a notification reaches: the message of a caught error's cause
-    (Lambda's JSON, read whole, or plain text), its first line, without file paths or stack frames,
-    short. The cause itself stays on the journey record (`leadflow journey <contact>`)."""
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        parsed = None
-    message = str(parsed.get("errorMessage") or "") if isinstance(parsed, dict) else cause
-    lines = (line.strip() for line in message.splitlines())
-    first = next((line for line in lines if line and not _FRAME.match(line)), "")
-    return _SPACES.sub(" ", _PATH.sub("...", first)).strip()[:300] or "no details"
