@@ -98,22 +98,66 @@ def _sign_signals(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backtest(args: argparse.Namespace) -> int:
-    import json
-    from datetime import UTC, datetime
+def _catalog(args: argparse.Namespace) -> Any:
+    """The property definitions to read exports with: the portal's (`--hubspot`) or the shipped ones."""
+    from leadflow_cli.portal_properties import PropertyCatalog
 
-    from leadflow.core.config import load_config
-    from leadflow_cli.backtest import backtest, print_report
+    if not args.hubspot:
+        return PropertyCatalog.shipped()
+    from hubspot import HubSpot
+
+    token = _credential("HUBSPOT_ACCESS_TOKEN", "a private app token with crm.schemas.contacts.read")
+    if token is None:
+        raise ConfigError("--hubspot reads the portal's property definitions with HUBSPOT_ACCESS_TOKEN")
+    return PropertyCatalog.from_hubspot(HubSpot(access_token=token, host=args.base_url))
+
+
+def _export(args: argparse.Namespace, config: Any, path: Path) -> Any:
+    from leadflow_cli.hubspot_export import HubSpotExport, properties_read
 
     overrides = dict(item.split("=", 1) for item in args.map)
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
-    report = backtest(
-        load_config(args.config), args.csv, now=now, overrides=overrides, progress=not args.json
+    return HubSpotExport(
+        path,
+        _catalog(args),
+        wanted=properties_read(config),
+        overrides=overrides,
+        companies=args.companies,
+        time_zone=config.portal.time_zone,
     )
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow.core.config import load_config
+    from leadflow_cli import backtest as bt
+
+    config = load_config(args.config)
+    configs = [config] + ([load_config(args.compare)] if args.compare else [])
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    export = _export(args, config, args.csv)
+    reports = bt.backtest(configs, export, now=now, progress=not args.json)
+    report = reports[0]
+    sweeps = {
+        gate: bt.sweep(report, config, gate, bt.sweep_range(config, gate, args.range)) for gate in args.sweep
+    }
     if args.json:
-        print(json.dumps(report.as_json()))
-    else:
-        print_report(report, sys.stdout)
+        data = report.as_json()
+        if args.compare:
+            data["compare"] = {
+                "config": str(args.compare),
+                "mql": reports[1].mql,
+                "changes": [vars(c) for c in bt.changes(report, reports[1])],
+            }
+        data["sweeps"] = sweeps
+        print(json.dumps(data))
+        return 0
+    bt.print_report(report, sys.stdout)
+    if args.compare:
+        bt.print_changes(report, reports[1], sys.stdout)
+    for gate, rows in sweeps.items():
+        current = config.scoring.fit.threshold if gate == "fit" else config.scoring.intent.threshold
+        bt.print_sweep(gate, rows, current, sys.stdout)
     return 0
 
 
@@ -260,6 +304,26 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    """How an export is read: column names, a companies export, the portal's property definitions."""
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="LABEL=property",
+        help="map an export column to a property name (repeatable)",
+    )
+    parser.add_argument(
+        "--companies", type=Path, metavar="COMPANIES.csv", help="a companies export, for company.* rules"
+    )
+    parser.add_argument(
+        "--hubspot",
+        action="store_true",
+        help="read labels and dropdown options from the portal (HUBSPOT_ACCESS_TOKEN), not the defaults",
+    )
+    parser.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
@@ -311,13 +375,18 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("csv", type=Path)
     back.add_argument("--config", type=Path, default=config_file)
     back.add_argument("--now", help="evaluate recency as of this ISO time (default: now)")
+    _export_options(back)
     back.add_argument(
-        "--map",
+        "--compare", type=Path, metavar="OTHER.yaml", help="also score under this configuration"
+    )
+    back.add_argument(
+        "--sweep",
         action="append",
         default=[],
-        metavar="LABEL=property",
-        help="map an export column to a property name (repeatable)",
+        choices=["fit", "intent"],
+        help="show the MQL count at each threshold of this gate (repeatable)",
     )
+    back.add_argument("--range", metavar="LOW:HIGH[:STEP]", help="the thresholds --sweep tries")
     back.add_argument("--json", action="store_true", help="print the report as one JSON object")
     back.set_defaults(run=_backtest)
 
