@@ -73,7 +73,7 @@ def _config(args: argparse.Namespace) -> int:
     from leadflow_cli import config_cmd
 
     if args.action == "check":
-        print(config_cmd.check(args.file))
+        print(config_cmd.check(args.file, _catalog(args)))
         return 0
     text = config_cmd.schema_text()
     if args.write:
@@ -395,6 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("file", type=Path, nargs="?", default=config_file)
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
+    config.add_argument(
+        "--hubspot",
+        action="store_true",
+        help="check rule values against the portal's dropdown options (HUBSPOT_ACCESS_TOKEN)",
+    )
+    config.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
     config.set_defaults(run=_config)
 
     journeys = sub.add_parser(
