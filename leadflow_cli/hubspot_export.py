@@ -27,6 +27,9 @@ from leadflow.core.signals import Signal, parse_hubspot_time
 from leadflow_cli.portal_properties import PropertyCatalog, PropertyDef
 
 ID: Final = "hs_object_id"
+# What every row keeps beside the properties the configuration reads: who it is, its stage (sales'
+# verdict), its company and owner (account matching), and its create date (a signal's fallback time).
+KEPT: Final = frozenset({ID, "email", Prop.LIFECYCLE, Prop.COMPANY_ID, Prop.OWNER, "createdate"})
 _US_TIME: Final = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
@@ -114,13 +117,16 @@ class HubSpotExport:
         self.problems = ExportProblems()
         self._cache: dict[tuple[str, str], tuple[str | None, bool, tuple[str, ...]]] = {}
         self.header = _header(path)
+        wanted = set(wanted)
+        # Only what the rules, the routing and the reports read is converted (and kept) of each row.
+        self.kept = wanted | KEPT
         self.columns = self._map_columns("contacts", self.header, overrides or {})
         self.total = _count_rows(path)
         self.companies = self._companies(companies) if companies else {}
         found = set(self.columns.values())
         if self.companies:
             found |= {k for company in self.companies.values() for k in company}
-        wanted = set(wanted)
+        self.columns = {i: name for i, name in self.columns.items() if name in self.kept}
         self.problems.missing = sorted(
             (f"{name} (needs --companies)" if name.startswith("company.") and not companies else name)
             for name in wanted - found
@@ -222,6 +228,8 @@ class HubSpotExport:
                 f"{self.path}: joining companies needs the contacts' Primary Associated Company ID column"
             )
         found: dict[str, dict[str, str]] = {}
+        kept = {name.removeprefix("company.") for name in self.kept if name.startswith("company.")}
+        columns = {i: name for i, name in columns.items() if name in kept | {ID, Prop.OWNER}}
         for cells in self._cells(path, len(header)):
             values = self._values("companies", columns, cells)
             company_id = values.pop(ID, "")

@@ -161,6 +161,46 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow.core.config import load_config
+    from leadflow_cli import replay_cmd
+    from leadflow_cli.decision_model import StatedModel
+    from leadflow_cli.journeys_cmd import list_journeys
+
+    records = None
+    if args.stack or args.local is not None:
+        dynamodb, _sfn, table, _arn = _aws_target(args)
+        records = replay_cmd.records_in(list_journeys(dynamodb, table))
+    if args.export is None and records is None:
+        raise ConfigError(
+            "replay needs the MQLs to play: a HubSpot export, or the journeys of --stack/--local"
+        )
+    sides = [
+        replay_cmd.Side(name, load_config(path))
+        for name, path in replay_cmd.side_names(args.config, args.baseline)
+    ]
+    export = _export(args, sides[-1].config, args.export) if args.export else None
+    stated = StatedModel(median_hours=args.decide_hours, never=args.never_decided)
+    outcomes = replay_cmd.replay(sides, export=export, records=records, stated=stated, progress=not args.json)
+    if args.html:
+        from leadflow_cli.html_report import replay_page
+
+        args.html.write_text(replay_page(outcomes), encoding="utf-8")
+    if args.json:
+        print(json.dumps(replay_cmd.as_json(outcomes, export)))
+        return 0
+    source = str(args.export) if args.export else "the journey records"
+    replay_cmd.print_outcomes(outcomes, sys.stdout, source, changes=args.changes)
+    if export is not None:
+        for line in export.problems.lines():
+            print(f"export: {line}")
+    if args.html:
+        print(f"wrote {args.html}")
+    return 0
+
+
 def _credential(name: str, what: str) -> str | None:
     """A credential from the environment; None, having said what to set, when it is missing."""
     value = os.environ.get(name, "")
@@ -260,14 +300,42 @@ def _journeys(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from leadflow.core.config import load_config
+    from leadflow_cli.calibration import calibrate, print_calibration
+    from leadflow_cli.fairness import RoutedLead, ledger, print_ledger
     from leadflow_cli.funnel import print_report, report
     from leadflow_cli.journeys_cmd import list_journeys
 
+    config = load_config(args.config)
     dynamodb, _sfn, table, _arn = _aws_target(args)
     rows = list_journeys(dynamodb, table)
     if args.since is not None:
         rows = [r for r in rows if r.age_hours(datetime.now(UTC)) <= args.since * 24]
-    print_report(report(rows), sys.stdout, args.json)
+    funnels = report(rows)
+    books = ledger((routed for r in rows if (routed := RoutedLead.of(r)) is not None), config)
+    found = calibrate(rows, config)
+    if args.html:
+        from leadflow_cli.html_report import report_page
+
+        speeds = [(r.decided_at - r.mql_at).total_seconds() / 60 for r in rows if r.decided_at and r.mql_at]
+        scope = f"the last {args.since:g} days" if args.since is not None else "every journey"
+        args.html.write_text(report_page(funnels, books, found, speeds, scope), encoding="utf-8")
+    if args.json:
+        data = {
+            "funnel": {name: asdict(f) for name, f in funnels.items()},
+            "fairness": {team: book.as_json() for team, book in books.items()},
+            "calibration": found.as_json(),
+        }
+        print(json.dumps(data))
+        return 0
+    print_report(funnels, sys.stdout, as_json=False)
+    print_ledger(books, sys.stdout)
+    print_calibration(found, sys.stdout)
+    if args.html:
+        print(f"wrote {args.html}")
     return 0
 
 
@@ -390,6 +458,37 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--json", action="store_true", help="print the report as one JSON object")
     back.set_defaults(run=_backtest)
 
+    rerun = sub.add_parser(
+        "replay",
+        help="replay past MQLs in simulated time: owners, shares against targets, SLA breaches, escalations",
+    )
+    rerun.add_argument("export", type=Path, nargs="?", help="a HubSpot contacts export (CSV)")
+    rerun.add_argument("--config", type=Path, default=config_file, help="the configuration to replay")
+    rerun.add_argument("--baseline", type=Path, help="also replay this one (the current), side by side")
+    _export_options(rerun)
+    _target_options(rerun)
+    rerun.add_argument(
+        "--decide-hours",
+        type=float,
+        default=2.0,
+        metavar="H",
+        help="without journey records: the median business hours a rep takes to decide (default 2)",
+    )
+    rerun.add_argument(
+        "--never-decided",
+        type=float,
+        default=0.05,
+        metavar="SHARE",
+        help="without journey records: the share of leads a rep never decides on (default 0.05)",
+    )
+    rerun.add_argument(
+        "--changes", type=int, default=20, metavar="N", help="owner changes to list (default 20)"
+    )
+    rerun.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the replay as a self-contained page"
+    )
+    rerun.set_defaults(run=_replay)
+
     config = sub.add_parser("config", help="validate the configuration file or print its JSON Schema")
     config.add_argument("action", choices=["check", "schema"])
     config.add_argument("file", type=Path, nargs="?", default=config_file)
@@ -414,10 +513,17 @@ def build_parser() -> argparse.ArgumentParser:
     journeys.set_defaults(run=_journeys)
 
     funnel = sub.add_parser(
-        "report", help="the handoff funnel: speed to lead, acceptance, SLA compliance, SQL rate, per team"
+        "report",
+        help="the handoff funnel, the fairness ledger and the calibration of scoring against decisions",
     )
     _target_options(funnel)
     funnel.add_argument("--since", type=float, metavar="DAYS", help="only MQLs of the last DAYS days")
+    funnel.add_argument(
+        "--config", type=Path, default=config_file, help="targets and MQL reasons read from it"
+    )
+    funnel.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the report as a self-contained page"
+    )
     funnel.set_defaults(run=_report)
 
     journey = sub.add_parser("journey", help="one contact's journey: every state with its time")
