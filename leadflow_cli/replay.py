@@ -162,12 +162,16 @@ class Replay:
         self._events: list[tuple[datetime, int, Lead]] = []
         self._seq = itertools.count()
 
-    def run(self, arrivals: list[Arrival], progress: bool = False) -> list[Lead]:
-        """Every arrival routed and its SLA clock run to the end, in time order."""
+    def run(
+        self, arrivals: list[Arrival], progress: bool = False, until: datetime | None = None
+    ) -> list[Lead]:
+        """Every arrival routed and its SLA clock run, in time order: to the end, or to `until` (what is
+        still waiting then keeps its owner and deadline)."""
         leads: list[Lead] = []
-        pending = iter(tqdm(arrivals, unit=" MQLs", desc="replaying", disable=not progress, leave=False))
+        kept = [a for a in arrivals if until is None or a.at <= until]
+        pending = iter(tqdm(kept, unit=" MQLs", desc="replaying", disable=not progress, leave=False))
         upcoming = next(pending, None)
-        while upcoming is not None or self._events:
+        while upcoming is not None or (self._events and (until is None or self._events[0][0] <= until)):
             if self._events and (upcoming is None or self._events[0][0] <= upcoming.at):
                 at, _, lead = heapq.heappop(self._events)
                 self._deadline(lead, at)
