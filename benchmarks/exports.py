@@ -30,10 +30,12 @@ CONTACT_COLUMNS = [
     "Create Date",
     "Primary Associated Company ID",
 ]
-COMPANY_COLUMNS = ["Record ID", "Company name", "Industry", "Annual Revenue", "Target Account", "Company owner"]
+COMPANY_COLUMNS = ["Record ID", "Company name", "Industry", "Annual Revenue", "Target Account"]
+COMPANY_COLUMNS += ["Company owner"]
 END = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
-_TITLES = ["Head of RevOps", "VP Sales", "Marketing Manager", "Engineer", "Founder & CEO", "Student", "Analyst"]
+_TITLES = ["Head of RevOps", "VP Sales", "Marketing Manager", "Engineer", "Founder & CEO", "Student"]
+_TITLES += ["Analyst"]
 _INDUSTRIES = ["Computer Software", "Information Technology and Services", "Retail", "Hospital & Health Care"]
 _SIZES = ["1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+"]
 _COUNTRIES = ["Germany", "United States", "United Kingdom", "France", "Brazil", "India"]

@@ -53,8 +53,8 @@ HORIZON = timedelta(days=2, hours=3)  # Wednesday 12:00 UTC
 
 
 def next_monday_9am(now: datetime) -> datetime:
-    days = (7 - now.weekday()) % 7 or 7
-    return datetime.combine(now.date() + timedelta(days=days), datetime.min.time(), tzinfo=UTC).replace(hour=9)
+    monday = now.date() + timedelta(days=(7 - now.weekday()) % 7 or 7)
+    return datetime(monday.year, monday.month, monday.day, 9, tzinfo=UTC)
 
 
 def run_to(runtime: LocalRuntime, until: datetime) -> None:
