@@ -122,16 +122,15 @@ def _print_team(outcomes: list[Outcome], team: str, out: TextIO) -> None:
     columns = "".join(f"{name:>{w}}" for name, w, _ in _REP_COLUMNS)
     if len(outcomes) > 1:
         span = sum(w for _, w, _ in _REP_COLUMNS)
-        print(f"  {'':<33}" + "".join(f"{o.source[: span - 2]:>{span}}" for o in outcomes), file=out)
-    print(f"  {'rep':<26}{'target':>7}" + columns * len(outcomes), file=out)
+        print(f"  {'':<26}" + "".join(f"{o.source[: span - 2]:>{span}}" for o in outcomes), file=out)
+    print(f"  {'rep':<26}" + columns * len(outcomes), file=out)
     for email in sorted({e for side in reps for e in side}):
-        rows = [side.get(email) or {} for side in reps]
-        target = max(r.get("target_share", 0.0) for r in rows)
-        cells = "".join(f"{cell(r):>{w}}" for r in rows for _, w, cell in _REP_COLUMNS)
-        print(f"  {email[:25]:<26}{target:>7.0%}{cells}", file=out)
+        cells = "".join(f"{cell(side.get(email) or {}):>{w}}" for side in reps for _, w, cell in _REP_COLUMNS)
+        print(f"  {email[:25]:<26}{cells}", file=out)
 
 
 _REP_COLUMNS: tuple[tuple[str, int, Any], ...] = (
+    ("target", 7, lambda r: f"{r.get('target_share', 0.0):.0%}"),
     ("leads", 7, lambda r: f"{r.get('assigned', 0):,}"),
     ("share", 7, lambda r: f"{r.get('share', 0.0):.0%}"),
     ("breach", 7, lambda r: f"{r.get('sla_breaches', 0):,}"),
