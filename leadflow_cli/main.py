@@ -98,18 +98,24 @@ def _sign_signals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _portal(args: argparse.Namespace) -> Any:
+    """A HubSpot client for `--hubspot`: the portal's own property definitions (and owners)."""
+    from hubspot import HubSpot
+
+    token = _credential(
+        "HUBSPOT_ACCESS_TOKEN",
+        "a private app token with crm.schemas.contacts.read (and crm.objects.owners.read)",
+    )
+    if token is None:
+        raise ConfigError("--hubspot reads the portal's property definitions with HUBSPOT_ACCESS_TOKEN")
+    return HubSpot(access_token=token, host=args.base_url)
+
+
 def _catalog(args: argparse.Namespace) -> Any:
     """The property definitions to read exports with: the portal's (`--hubspot`) or the shipped ones."""
     from leadflow_cli.portal_properties import PropertyCatalog
 
-    if not args.hubspot:
-        return PropertyCatalog.shipped()
-    from hubspot import HubSpot
-
-    token = _credential("HUBSPOT_ACCESS_TOKEN", "a private app token with crm.schemas.contacts.read")
-    if token is None:
-        raise ConfigError("--hubspot reads the portal's property definitions with HUBSPOT_ACCESS_TOKEN")
-    return PropertyCatalog.from_hubspot(HubSpot(access_token=token, host=args.base_url))
+    return PropertyCatalog.from_hubspot(_portal(args)) if args.hubspot else PropertyCatalog.shipped()
 
 
 def _export(args: argparse.Namespace, config: Any, path: Path) -> Any:
@@ -183,7 +189,10 @@ def _replay(args: argparse.Namespace) -> int:
     ]
     export = _export(args, sides[-1].config, args.export) if args.export else None
     stated = StatedModel(median_hours=args.decide_hours, never=args.never_decided)
-    outcomes = replay_cmd.replay(sides, export=export, records=records, stated=stated, progress=not args.json)
+    owners = replay_cmd.CompanyOwners(replay_cmd.hubspot_owners(_portal(args)) if args.hubspot else {})
+    outcomes = replay_cmd.replay(
+        sides, export=export, records=records, stated=stated, progress=not args.json, company_owners=owners
+    )
     if args.html:
         from leadflow_cli.html_report import replay_page
 
@@ -196,6 +205,12 @@ def _replay(args: argparse.Namespace) -> int:
     if export is not None:
         for line in export.problems.lines():
             print(f"export: {line}")
+    if owners.unnamed:
+        print(
+            f"export: {len(owners.unnamed):,} company owners are names, not emails "
+            f"({sorted(owners.unnamed)[0]!r}...): their accounts' leads went to the rotation; "
+            "--hubspot reads the portal's owners to match them"
+        )
     if args.html:
         print(f"wrote {args.html}")
     return 0

@@ -9,21 +9,24 @@ changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import JourneyRecord
+from leadflow.core.lifecycle import Prop
 from leadflow_cli.decision_model import DecisionModel, RecordedModel, StatedModel
 from leadflow_cli.hubspot_export import HubSpotExport
 from leadflow_cli.replay import (
+    Arrival,
     Outcome,
     Replay,
     arrivals_from_records,
     arrivals_from_rows,
     owner_changes,
+    owners_of,
     read_rows,
 )
 
@@ -43,6 +46,53 @@ def decisions(
     return RecordedModel.from_records(records, config, stated) if records else stated
 
 
+@dataclass
+class CompanyOwners:
+    """Who owns each contact's company, as account matching needs it: an owner's email. An export names
+    owners as HubSpot shows them (their name); `names` (the portal's owners, with `--hubspot`) maps
+    names and ids to emails. Owners it cannot name are counted, and those leads go to the rotation."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    unnamed: set[str] = field(default_factory=set)
+
+    def __call__(self, arrival: Arrival) -> str | None:
+        return self.email(arrival.props)
+
+    def email(self, props: Mapping[str, str | None]) -> str | None:
+        """The email of the owner of a contact's company (None: no owner, or one it cannot name)."""
+        value = (props.get(f"company.{Prop.OWNER}") or "").strip()
+        if not value:
+            return None
+        email = self.names.get(value.lower()) or (value.lower() if "@" in value else None)
+        if email is None:
+            self.unnamed.add(value)
+        return email
+
+    def emails(self, rows: Iterable[dict[str, str]]) -> set[str]:
+        """The company owners the rows name by email: HubSpot owners, whether in a team or not."""
+        return {e for row in rows if (e := self.email(row)) is not None}
+
+
+def hubspot_owners(client: Any) -> dict[str, str]:
+    """The portal's owners by how an export may name them (id, "first last", email) -> email (one page of
+    500 after another, `GET /crm/v3/owners`)."""
+    names: dict[str, str] = {}
+    after = None
+    while True:
+        page = client.crm.owners.owners_api.get_page(limit=500, after=after, archived=False)
+        for owner in page.results:
+            email = (owner.email or "").lower()
+            if not email:
+                continue
+            names[str(owner.id)] = names[email] = email
+            full = f"{owner.first_name or ''} {owner.last_name or ''}".strip().lower()
+            if full:
+                names.setdefault(full, email)
+        after = page.paging.next.after if page.paging and page.paging.next else None
+        if not after:
+            return names
+
+
 def replay(
     sides: list[Side],
     *,
@@ -50,10 +100,13 @@ def replay(
     records: list[JourneyRecord] | None,
     stated: StatedModel,
     progress: bool,
+    company_owners: CompanyOwners | None = None,
 ) -> list[Outcome]:
     """Replay each configuration on its own MQL arrivals (what its scoring makes MQLs of the export, or
     the recorded journeys); the last is the proposal, any before it the baseline."""
     rows = read_rows(export, progress) if export is not None else None
+    owners_named = company_owners or CompanyOwners()
+    extra = owners_named.emails(rows or [])
     outcomes = []
     for side in sides:
         if rows is not None:
@@ -61,7 +114,8 @@ def replay(
         else:
             arrivals = arrivals_from_records(records or [])
         model = decisions(side.config, records, stated)
-        leads = Replay(side.config, model).run(arrivals, progress=progress)
+        people = owners_of(side.config, extra)
+        leads = Replay(side.config, model, people, owners_named).run(arrivals, progress=progress)
         count = len(rows) if rows is not None else len(arrivals)
         outcomes.append(Outcome(side.name, side.config, count, leads, model.description))
     return outcomes

@@ -18,8 +18,11 @@ from leadflow.core.journey_record import JourneyRecord
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.decision_model import FixedTimes, RecordedModel, StatedModel, draw
 from leadflow_cli.html_report import replay_page
+from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
 from leadflow_cli.replay import Arrival, Outcome, Replay, owners_of
+from leadflow_cli.replay_cmd import CompanyOwners, hubspot_owners
+from tests.conftest import hubspot_client
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -257,3 +260,18 @@ def test_the_replay_page_draws_one_configuration_too() -> None:
     leads = Replay(config, StatedModel(), owners_of(config)).run([lead("1", 0), lead("2", 5)])
     html = replay_page([Outcome("leadflow.yaml", config, 2, leads, StatedModel().description)])
     assert "<h2>Share against target: team sales" in html and "target share" not in html.split("<h2>")[0]
+
+
+def test_account_matching_names_company_owners_through_the_portals_owners(standin: HubSpotStandIn) -> None:
+    standin.store.add_owner("zara@example.com", "Zara", "Quinn")
+    names = hubspot_owners(hubspot_client(standin))
+    assert names["zara quinn"] == "zara@example.com"
+    config = config_with(lambda d: None)
+    props = {"numemployees": "500-1000", "associatedcompanyid": "5", "company.hubspot_owner_id": "Zara Quinn"}
+    arrival = Arrival("7", MONDAY, props)
+    named = CompanyOwners(names)
+    (lead,) = Replay(config, StatedModel(), owners_of(config, named.emails([props])), named).run([arrival])
+    assert (lead.rule, lead.routed_to, lead.pick) == ("account_owner", "zara@example.com", None)
+    unnamed = CompanyOwners()
+    (lead,) = Replay(config, StatedModel(), owners_of(config), unnamed).run([arrival])
+    assert (lead.rule, lead.team, unnamed.unnamed) == ("default", "sales", {"Zara Quinn"})
