@@ -19,7 +19,7 @@ from leadflow_cli.funnel import Funnel
 from leadflow_cli.replay import Outcome
 
 COLOURS = ("#2f6fdf", "#9aa4b2")  # the configuration under study, then its baseline
-WIDTH = 720
+WIDTH = 820
 # Speed to lead, in minutes: the buckets people talk in.
 SPEED_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 5 min", 5),
@@ -35,7 +35,7 @@ SPEED_BUCKETS: tuple[tuple[str, float], ...] = (
 _STYLE = " ".join(
     (
         'body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1c2430;',
-        "margin:32px auto;max-width:780px;padding:0 16px}",
+        "margin:32px auto;max-width:880px;padding:0 16px}",
         "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px}",
         "p.note{color:#5b6573;margin:2px 0 10px}",
         "svg text{font:12px system-ui,sans-serif;fill:#1c2430}svg .muted{fill:#5b6573}",
@@ -47,41 +47,42 @@ _STYLE = " ".join(
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its label, one value per series, and the text shown at its end."""
+    """One bar per series under a label, each with its text and (for shares) its target."""
 
     label: str
     values: tuple[float, ...]
-    text: str = ""
-    target: float | None = None
+    texts: tuple[str, ...] = ()
+    targets: tuple[float | None, ...] = ()
 
 
 def bars(rows: Sequence[Bar], *, scale: float | None = None, percent: bool = False) -> str:
-    """Horizontal bars, one group per row (a bar per series), an optional target tick on each."""
+    """Horizontal bars, one group per row (a bar per series, its text at its end), and a target tick
+    on each bar that has one."""
     series = max((len(r.values) for r in rows), default=1)
     top = scale or max((v for r in rows for v in r.values), default=0.0) or 1.0
-    label_w, bar_w, h, gap = 210, WIDTH - 210 - 120, 14, 8
+    label_w, bar_w, h, gap = 200, 380, 16, 10
     group = series * h + gap
     parts = []
     for i, row in enumerate(rows):
-        y0 = i * group
-        parts.append(f'<text x="0" y="{y0 + series * h / 2 + 4:.1f}">{escape(row.label[:34])}</text>')
+        y0 = 4 + i * group
+        parts.append(f'<text x="0" y="{y0 + series * h / 2 + 4:.1f}">{escape(row.label[:32])}</text>')
         for k, value in enumerate(row.values):
+            y = y0 + k * h
             width = max(0.0, min(1.0, value / top)) * bar_w
+            colour = COLOURS[k % len(COLOURS)]
             parts.append(
-                f'<rect x="{label_w}" y="{y0 + k * h}" width="{width:.1f}" height="{h - 2}" '
-                f'fill="{COLOURS[k % len(COLOURS)] if series > 1 or k else COLOURS[0]}"/>'
+                f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{h - 3}" fill="{colour}"/>'
             )
-        if row.target is not None:
-            x = label_w + min(1.0, row.target / top) * bar_w
+            target = row.targets[k] if k < len(row.targets) else None
+            if target is not None:
+                x = label_w + min(1.0, target / top) * bar_w
+                tick = f'x1="{x:.1f}" x2="{x:.1f}" y1="{y - 1}" y2="{y + h - 2}"'
+                parts.append(f'<line {tick} stroke="#d43f3a" stroke-width="2"/>')
+            text = row.texts[k] if k < len(row.texts) else (f"{value:.0%}" if percent else f"{value:,.0f}")
             parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0 - 2}" y2="{y0 + series * h}" '
-                'stroke="#d43f3a" stroke-width="2"/>'
+                f'<text class="muted" x="{label_w + bar_w + 8}" y="{y + h - 5}">{escape(text)}</text>'
             )
-        text = row.text or " / ".join(f"{v:.0%}" if percent else f"{v:,.0f}" for v in row.values)
-        y = y0 + series * h / 2 + 4
-        parts.append(f'<text class="muted" x="{label_w + bar_w + 6}" y="{y:.1f}">{escape(text)}</text>')
-    height = max(group * len(rows), 20)
-    return _svg(height, "".join(parts))
+    return _svg(max(4 + group * len(rows), 20), "".join(parts))
 
 
 def columns(rows: Sequence[Bar]) -> str:
@@ -101,7 +102,7 @@ def columns(rows: Sequence[Bar]) -> str:
                 f'height="{h:.1f}" fill="{colour}"/>'
             )
         centre = 10 + i * slot + slot / 2
-        value_text = row.text or " / ".join(f"{v:,.0f}" for v in row.values)
+        value_text = " / ".join(row.texts or tuple(f"{v:,.0f}" for v in row.values))
         parts.append(
             f'<text class="muted" x="{centre:.1f}" y="12" text-anchor="middle">{escape(value_text)}</text>'
         )
@@ -154,10 +155,19 @@ def _share_sections(books_by_side: Sequence[dict[str, TeamLedger]]) -> list[str]
         rows = []
         for email in emails:
             lines = [books[team].reps.get(email) if team in books else None for books in books_by_side]
-            target = max((line.target_share for line in lines if line), default=0.0)
-            shares = tuple(line.share if line else 0.0 for line in lines)
-            text = " / ".join(f"{line.share:.0%} ({line.assigned:,})" if line else "0%" for line in lines)
-            rows.append(Bar(email, shares, f"{text}, target {target:.0%}", target))
+            rows.append(
+                Bar(
+                    email,
+                    tuple(line.share if line else 0.0 for line in lines),
+                    tuple(
+                        f"{line.share:.0%} ({line.assigned:,}), target {line.target_share:.0%}"
+                        if line
+                        else "-"
+                        for line in lines
+                    ),
+                    tuple(line.target_share if line else None for line in lines),
+                )
+            )
         leads = " / ".join(f"{books[team].leads:,}" if team in books else "0" for books in books_by_side)
         sections.append(
             _section(
@@ -191,7 +201,7 @@ def report_page(
         [Bar(label, (n,)) for (label, _), n in zip(SPEED_BUCKETS, speed_buckets(speeds), strict=True)]
     )
     bands = [
-        Bar(f"score {key}", (r.acceptance or 0.0,), f"{_pct(r.acceptance)} of {r.decided:,} decided")
+        Bar(f"score {key}", (r.acceptance or 0.0,), (f"{_pct(r.acceptance)} of {r.decided:,} decided",))
         for key, r in calibration.by.get("score_band", {}).items()
     ]
     sections = [
@@ -264,7 +274,7 @@ def _band_rows(ordered: Sequence[Outcome]) -> list[Bar]:
             missed = sum(1 for lead in group if lead.breached)
             rates.append(missed / len(group) if group else 0.0)
             texts.append(f"{len(group):,} MQLs, {missed / len(group) if group else 0:.0%} missed")
-        rows.append(Bar(f"score {key}", tuple(rates), " / ".join(texts)))
+        rows.append(Bar(f"score {key}", tuple(rates), tuple(texts)))
     return rows
 
 
