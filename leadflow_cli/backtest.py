@@ -68,7 +68,7 @@ def verdict(row: dict[str, str], card: ScoreCard) -> Verdict:
         recent=card.gates.recency,
         disqualified_by=card.disqualified_by,
         is_mql=card.is_mql,
-        reason=next((h.rule for h in card.hits if h.kind == "intent" and h.points > 0), "") or "fit only",
+        reason=card.trigger,
         accepted=(stage in ACCEPTED_STAGES) if stage else None,
     )
 

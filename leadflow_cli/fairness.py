@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from leadflow.core.config import LeadflowConfig
@@ -63,19 +63,8 @@ class RepLine:
 
     def as_json(self) -> dict[str, Any]:
         """The line for scripts."""
-        return {
-            "email": self.email,
-            "weight": self.weight,
-            "target_share": round(self.target_share, 4),
-            "assigned": self.assigned,
-            "share": round(self.share, 4),
-            "turns": self.turns,
-            "own_turns": self.own_turns,
-            "made_up": self.made_up,
-            "filled_in": self.filled_in,
-            "account_matches": self.account_matches,
-            "missed": dict(self.missed),
-        }
+        shares = {"target_share": round(self.target_share, 4), "share": round(self.share, 4)}
+        return {**asdict(self), **shares, "missed": dict(self.missed)}
 
 
 @dataclass

@@ -70,7 +70,6 @@ def arrivals_from_rows(
         card = scorer.score(row, signals, now=at)
         if not card.is_mql:
             continue
-        reason = next((h.rule for h in card.hits if h.kind == "intent" and h.points > 0), "") or "fit only"
         found.append(
             Arrival(
                 contact_id=row.get(ID) or f"row-{n + 1}",
@@ -78,7 +77,7 @@ def arrivals_from_rows(
                 props=row,
                 score=card.total,
                 tier=card.tier,
-                reason=reason,
+                reason=card.trigger,
                 fast_track=card.fast_track,
                 email=row.get("email", ""),
             )
@@ -118,12 +117,7 @@ class Lead:
     """One MQL through the replay: who Route chose, who owns it now, and what the SLA clock did."""
 
     arrival: Arrival
-    team: str
-    rule: str
-    routed_to: str
-    turn_of: str | None = None
-    pick: str | None = None
-    skipped: dict[str, str] = field(default_factory=dict)
+    routing: RoutedLead
     owner: str = ""
     due: datetime | None = None
     first_due: datetime | None = None
@@ -139,9 +133,10 @@ class Lead:
         """The lead missed its SLA: a deadline passed before anyone decided."""
         return self.escalations > 0
 
-    def routed(self) -> RoutedLead:
-        """What the fairness ledger reads."""
-        return RoutedLead(self.team, self.routed_to, self.rule, self.turn_of, self.pick, self.skipped)
+    @property
+    def team(self) -> str:
+        """The team Route chose."""
+        return self.routing.team
 
 
 class Replay:
@@ -185,15 +180,15 @@ class Replay:
         routed = self._route(arrival)
         assert routed.owner is not None
         turn = routed.turn
-        lead = Lead(
-            arrival,
+        routing = RoutedLead(
             routed.team,
-            routed.rule,
             routed.owner.email,
-            turn_of=turn.slot if turn else None,
-            pick=turn.pick if turn else None,
-            skipped=turn.skipped_causes if turn else {},
+            routed.rule,
+            turn.slot if turn else None,
+            turn.pick if turn else None,
+            turn.skipped_causes if turn else {},
         )
+        lead = Lead(arrival, routing)
         team = self.config.routing.teams[lead.team]
         if team.sql_policy == "fast_track" and arrival.fast_track:
             lead.outcome = "fast_track"
@@ -293,7 +288,7 @@ class Outcome:
 
     def fairness(self) -> dict[str, TeamLedger]:
         """The fairness ledger of the replayed routing."""
-        return ledger((lead.routed() for lead in self.leads), self.config)
+        return ledger((lead.routing for lead in self.leads), self.config)
 
     def totals(self) -> dict[str, Any]:
         """The counts over every MQL."""
@@ -363,8 +358,8 @@ def owner_changes(baseline: Outcome, proposal: Outcome) -> list[dict[str, str]]:
     changed = []
     for contact in sorted(set(before) | set(after), key=_contact_order):
         a, b = before.get(contact), after.get(contact)
-        was = f"{a.team} {a.routed_to}" if a else "not an MQL"
-        now = f"{b.team} {b.routed_to}" if b else "not an MQL"
+        was = f"{a.team} {a.routing.owner}" if a else "not an MQL"
+        now = f"{b.team} {b.routing.owner}" if b else "not an MQL"
         if was != now:
             email = (a or b).arrival.email if (a or b) else ""  # type: ignore[union-attr]
             changed.append({"contact": contact, "email": email, "baseline": was, "proposal": now})

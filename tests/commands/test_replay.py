@@ -271,7 +271,8 @@ def test_account_matching_names_company_owners_through_the_portals_owners(standi
     arrival = Arrival("7", MONDAY, props)
     named = CompanyOwners(names)
     (lead,) = Replay(config, StatedModel(), owners_of(config, named.emails([props])), named).run([arrival])
-    assert (lead.rule, lead.routed_to, lead.pick) == ("account_owner", "zara@example.com", None)
+    routing = lead.routing
+    assert (routing.rule, routing.owner, routing.pick) == ("account_owner", "zara@example.com", None)
     unnamed = CompanyOwners()
     (lead,) = Replay(config, StatedModel(), owners_of(config), unnamed).run([arrival])
-    assert (lead.rule, lead.team, unnamed.unnamed) == ("default", "sales", {"Zara Quinn"})
+    assert (lead.routing.rule, lead.team, unnamed.unnamed) == ("default", "sales", {"Zara Quinn"})

@@ -111,11 +111,11 @@ def test_the_replay_gives_the_owners_deadlines_and_escalations_the_local_runtime
             record.decided_at is not None,
         )
         replay[lead.arrival.contact_id] = (
-            lead.routed_to,
+            lead.routing.owner,
             lead.owner,
-            lead.turn_of,
-            lead.pick,
-            lead.skipped,
+            lead.routing.turn_of,
+            lead.routing.pick,
+            lead.routing.skipped,
             lead.escalations,
             lead.due if lead.outcome != "decided" else None,
             lead.outcome == "decided",
