@@ -16,8 +16,10 @@ from leadflow.core.config import LeadflowConfig, load_config, parse_config
 from leadflow.settings import DEFAULT_CONFIG_FILE
 from leadflow_cli.backtest import BacktestReport, backtest, changes, sweep
 from leadflow_cli.hubspot_export import HubSpotExport, properties_read
+from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.main import main
-from leadflow_cli.portal_properties import PropertyCatalog
+from leadflow_cli.portal_properties import Option, PropertyCatalog
+from tests.conftest import hubspot_client
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 HEADER = [
@@ -272,3 +274,13 @@ def test_backtest_command_prints_a_report_compare_sweep_and_json(
     data = json.loads(capsys.readouterr().out)
     assert (data["contacts"], data["mql"], data["tiers"]["C"]) == (2, 1, 1)
     assert data["sweeps"]["fit"][0]["threshold"] == 15 and "export" in data
+
+
+def test_the_portals_own_definitions_are_read_with_the_token(standin: HubSpotStandIn) -> None:
+    catalog = PropertyCatalog.from_hubspot(hubspot_client(standin))
+    assert catalog.source == "the portal's property definitions"
+    industry = catalog.get("companies", "industry")
+    assert industry is not None and industry.option("Computer Software") is not None
+    target = catalog.get("companies", "hs_is_target_account")
+    assert target is not None and target.option("Yes") == Option("Yes", "true")
+    assert catalog.column("contacts", "numemployees") == "numemployees"
