@@ -172,7 +172,13 @@ def _print_team(outcomes: list[Outcome], team: str, out: TextIO) -> None:
     books = [o.fairness().get(team) for o in outcomes]
     reps = [{r["email"]: r for r in o.reps() if r["team"] == team} for o in outcomes]
     leads = " / ".join(f"{b.leads:,}" if b else "0" for b in books)
-    print(f"team {team} (MQLs {leads})", file=out)
+    matched = " / ".join(f"{b.account_matches:,}" if b else "0" for b in books)
+    nobody = " / ".join(f"{b.nobody:,}" if b else "0" for b in books)
+    print(
+        f"team {team} (MQLs {leads}; account matches {matched}; nobody available, to the fallback owner "
+        f"{nobody})",
+        file=out,
+    )
     columns = "".join(f"{name:>{w}}" for name, w, _ in _REP_COLUMNS)
     if len(outcomes) > 1:
         span = sum(w for _, w, _ in _REP_COLUMNS)
