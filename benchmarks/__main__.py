@@ -12,7 +12,7 @@ from collections.abc import Callable
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from benchmarks import cold_start, journeys, pipeline, scoring
+from benchmarks import cold_start, journeys, pipeline, replay, scoring
 from benchmarks.report import Metric, table
 
 SUITES: dict[str, Callable[[], list[Metric]]] = {
@@ -20,6 +20,7 @@ SUITES: dict[str, Callable[[], list[Metric]]] = {
     "scoring": scoring.run,
     "pipeline": pipeline.run,
     "journeys": journeys.run,
+    "replay": replay.run,
 }
 
 

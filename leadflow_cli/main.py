@@ -75,7 +75,7 @@ def _config(args: argparse.Namespace) -> int:
     from leadflow_cli import config_cmd
 
     if args.action == "check":
-        print(config_cmd.check(args.file))
+        print(config_cmd.check(args.file, _catalog(args)))
         return 0
     text = config_cmd.schema_text()
     if args.write:
@@ -112,22 +112,121 @@ def _sign_hubspot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backtest(args: argparse.Namespace) -> int:
-    import json
-    from datetime import UTC, datetime
+def _portal(args: argparse.Namespace) -> Any:
+    """A HubSpot client for `--hubspot`: the portal's own property definitions (and owners)."""
+    from hubspot import HubSpot
 
-    from leadflow.core.config import load_config
-    from leadflow_cli.backtest import backtest, print_report
+    token = _credential(
+        "HUBSPOT_ACCESS_TOKEN",
+        "a private app token with crm.schemas.contacts.read (and crm.objects.owners.read)",
+    )
+    if token is None:
+        raise ConfigError("--hubspot reads the portal's property definitions with HUBSPOT_ACCESS_TOKEN")
+    return HubSpot(access_token=token, host=args.base_url)
+
+
+def _catalog(args: argparse.Namespace) -> Any:
+    """The property definitions to read exports with: the portal's (`--hubspot`) or the shipped ones."""
+    from leadflow_cli.portal_properties import PropertyCatalog
+
+    return PropertyCatalog.from_hubspot(_portal(args)) if args.hubspot else PropertyCatalog.shipped()
+
+
+def _export(args: argparse.Namespace, config: Any, path: Path) -> Any:
+    from leadflow_cli.hubspot_export import HubSpotExport, properties_read
 
     overrides = dict(item.split("=", 1) for item in args.map)
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
-    report = backtest(
-        load_config(args.config), args.csv, now=now, overrides=overrides, progress=not args.json
+    return HubSpotExport(
+        path,
+        _catalog(args),
+        wanted=properties_read(config),
+        overrides=overrides,
+        companies=args.companies,
+        time_zone=config.portal.time_zone,
     )
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow.core.config import load_config
+    from leadflow_cli import backtest as bt
+
+    config = load_config(args.config)
+    configs = [config] + ([load_config(args.compare)] if args.compare else [])
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    export = _export(args, config, args.csv)
+    reports = bt.backtest(configs, export, now=now, progress=not args.json)
+    report = reports[0]
+    sweeps = {
+        gate: bt.sweep(report, config, gate, bt.sweep_range(config, gate, args.range)) for gate in args.sweep
+    }
     if args.json:
-        print(json.dumps(report.as_json()))
-    else:
-        print_report(report, sys.stdout)
+        data = report.as_json()
+        if args.compare:
+            data["compare"] = {
+                "config": str(args.compare),
+                "mql": reports[1].mql,
+                "changes": [vars(c) for c in bt.changes(report, reports[1])],
+            }
+        data["sweeps"] = sweeps
+        print(json.dumps(data))
+        return 0
+    bt.print_report(report, sys.stdout)
+    if args.compare:
+        bt.print_changes(report, reports[1], sys.stdout)
+    for gate, rows in sweeps.items():
+        current = config.scoring.fit.threshold if gate == "fit" else config.scoring.intent.threshold
+        bt.print_sweep(gate, rows, current, sys.stdout)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import json
+
+    from leadflow.core.config import load_config
+    from leadflow_cli import replay_cmd
+    from leadflow_cli.decision_model import StatedModel
+    from leadflow_cli.journeys_cmd import list_journeys
+
+    records = None
+    if args.stack or args.local is not None:
+        dynamodb, _sfn, table, _arn = _aws_target(args)
+        records = replay_cmd.records_in(list_journeys(dynamodb, table))
+    if args.export is None and records is None:
+        raise ConfigError(
+            "replay needs the MQLs to play: a HubSpot export, or the journeys of --stack/--local"
+        )
+    sides = [
+        replay_cmd.Side(name, load_config(path))
+        for name, path in replay_cmd.side_names(args.config, args.baseline)
+    ]
+    export = _export(args, sides[-1].config, args.export) if args.export else None
+    stated = StatedModel(median_hours=args.decide_hours, never=args.never_decided)
+    owners = replay_cmd.CompanyOwners(replay_cmd.hubspot_owners(_portal(args)) if args.hubspot else {})
+    outcomes = replay_cmd.replay(
+        sides, export=export, records=records, stated=stated, progress=not args.json, company_owners=owners
+    )
+    if args.html:
+        from leadflow_cli.html_report import replay_page
+
+        args.html.write_text(replay_page(outcomes), encoding="utf-8")
+    if args.json:
+        print(json.dumps(replay_cmd.as_json(outcomes, export)))
+        return 0
+    source = str(args.export) if args.export else "the journey records"
+    replay_cmd.print_outcomes(outcomes, sys.stdout, source, changes=args.changes)
+    if export is not None:
+        for line in export.problems.lines():
+            print(f"export: {line}")
+    if owners.unnamed:
+        print(
+            f"export: {len(owners.unnamed):,} company owners are names, not emails "
+            f"({sorted(owners.unnamed)[0]!r}...): their accounts' leads went to the rotation; "
+            "--hubspot reads the portal's owners to match them"
+        )
+    if args.html:
+        print(f"wrote {args.html}")
     return 0
 
 
@@ -267,14 +366,42 @@ def _journeys(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from leadflow.core.config import load_config
+    from leadflow_cli.calibration import calibrate, print_calibration
+    from leadflow_cli.fairness import RoutedLead, ledger, print_ledger
     from leadflow_cli.funnel import print_report, report
     from leadflow_cli.journeys_cmd import list_journeys
 
+    config = load_config(args.config)
     dynamodb, _sfn, table, _arn = _aws_target(args)
     rows = list_journeys(dynamodb, table)
     if args.since is not None:
         rows = [r for r in rows if r.age_hours(datetime.now(UTC)) <= args.since * 24]
-    print_report(report(rows), sys.stdout, args.json)
+    funnels = report(rows)
+    books = ledger((routed for r in rows if (routed := RoutedLead.of(r)) is not None), config)
+    found = calibrate(rows, config)
+    if args.html:
+        from leadflow_cli.html_report import report_page
+
+        speeds = [(r.decided_at - r.mql_at).total_seconds() / 60 for r in rows if r.decided_at and r.mql_at]
+        scope = f"the last {args.since:g} days" if args.since is not None else "every journey"
+        args.html.write_text(report_page(funnels, books, found, speeds, scope), encoding="utf-8")
+    if args.json:
+        data = {
+            "funnel": {name: asdict(f) for name, f in funnels.items()},
+            "fairness": {team: book.as_json() for team, book in books.items()},
+            "calibration": found.as_json(),
+        }
+        print(json.dumps(data))
+        return 0
+    print_report(funnels, sys.stdout, as_json=False)
+    print_ledger(books, sys.stdout)
+    print_calibration(found, sys.stdout)
+    if args.html:
+        print(f"wrote {args.html}")
     return 0
 
 
@@ -309,6 +436,26 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
         help="the local runtime started with `leadflow local --aws-port PORT` (default 4566)",
     )
     parser.add_argument("--json", action="store_true")
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    """How an export is read: column names, a companies export, the portal's property definitions."""
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="LABEL=property",
+        help="map an export column to a property name (repeatable)",
+    )
+    parser.add_argument(
+        "--companies", type=Path, metavar="COMPANIES.csv", help="a companies export, for company.* rules"
+    )
+    parser.add_argument(
+        "--hubspot",
+        action="store_true",
+        help="read labels and dropdown options from the portal (HUBSPOT_ACCESS_TOKEN), not the defaults",
+    )
+    parser.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,21 +515,63 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("csv", type=Path)
     back.add_argument("--config", type=Path, default=config_file)
     back.add_argument("--now", help="evaluate recency as of this ISO time (default: now)")
+    _export_options(back)
     back.add_argument(
-        "--map",
+        "--compare", type=Path, metavar="OTHER.yaml", help="also score under this configuration"
+    )
+    back.add_argument(
+        "--sweep",
         action="append",
         default=[],
-        metavar="LABEL=property",
-        help="map an export column to a property name (repeatable)",
+        choices=["fit", "intent"],
+        help="show the MQL count at each threshold of this gate (repeatable)",
     )
+    back.add_argument("--range", metavar="LOW:HIGH[:STEP]", help="the thresholds --sweep tries")
     back.add_argument("--json", action="store_true", help="print the report as one JSON object")
     back.set_defaults(run=_backtest)
+
+    rerun = sub.add_parser(
+        "replay",
+        help="replay past MQLs in simulated time: owners, shares against targets, SLA breaches, escalations",
+    )
+    rerun.add_argument("export", type=Path, nargs="?", help="a HubSpot contacts export (CSV)")
+    rerun.add_argument("--config", type=Path, default=config_file, help="the configuration to replay")
+    rerun.add_argument("--baseline", type=Path, help="also replay this one (the current), side by side")
+    _export_options(rerun)
+    _target_options(rerun)
+    rerun.add_argument(
+        "--decide-hours",
+        type=float,
+        default=2.0,
+        metavar="H",
+        help="without journey records: the median business hours a rep takes to decide (default 2)",
+    )
+    rerun.add_argument(
+        "--never-decided",
+        type=float,
+        default=0.05,
+        metavar="SHARE",
+        help="without journey records: the share of leads a rep never decides on (default 0.05)",
+    )
+    rerun.add_argument(
+        "--changes", type=int, default=20, metavar="N", help="owner changes to list (default 20)"
+    )
+    rerun.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the replay as a self-contained page"
+    )
+    rerun.set_defaults(run=_replay)
 
     config = sub.add_parser("config", help="validate the configuration file or print its JSON Schema")
     config.add_argument("action", choices=["check", "schema"])
     config.add_argument("file", type=Path, nargs="?", default=config_file)
     config.add_argument("--write", action="store_true", help="write the schema to --output")
     config.add_argument("--output", type=Path, default=Path("schema/leadflow.schema.json"))
+    config.add_argument(
+        "--hubspot",
+        action="store_true",
+        help="check rule values against the portal's dropdown options (HUBSPOT_ACCESS_TOKEN)",
+    )
+    config.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
     config.set_defaults(run=_config)
 
     journeys = sub.add_parser(
@@ -396,10 +585,17 @@ def build_parser() -> argparse.ArgumentParser:
     journeys.set_defaults(run=_journeys)
 
     funnel = sub.add_parser(
-        "report", help="the handoff funnel: speed to lead, acceptance, SLA compliance, SQL rate, per team"
+        "report",
+        help="the handoff funnel, the fairness ledger and the calibration of scoring against decisions",
     )
     _target_options(funnel)
     funnel.add_argument("--since", type=float, metavar="DAYS", help="only MQLs of the last DAYS days")
+    funnel.add_argument(
+        "--config", type=Path, default=config_file, help="targets and MQL reasons read from it"
+    )
+    funnel.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the report as a self-contained page"
+    )
     funnel.set_defaults(run=_report)
 
     journey = sub.add_parser("journey", help="one contact's journey: every state with its time")

@@ -57,10 +57,24 @@ def test_journeys_list_and_timeline_from_another_process(
     assert main(["journey", "999", "--local", str(port)]) == 1
 
     assert main(["report", "--local", str(port), "--json"]) == 0
-    funnel = json.loads(capsys.readouterr().out)
+    report = json.loads(capsys.readouterr().out)
+    funnel = report["funnel"]
     # The one journey is still open: counted as an MQL, with no decision to rate yet.
     assert (funnel["all"]["mqls"], funnel["all"]["open"], funnel["all"]["acceptance_rate"]) == (1, 1, None)
     assert funnel["sales"]["mqls"] == 1
+    # Route kept its turn of the rotation and what scoring said: the ledger and calibration read them.
+    ada = next(r for r in report["fairness"]["sales"]["reps"] if r["email"] == "ada@example.com")
+    assert (ada["assigned"], ada["turns"], ada["own_turns"], ada["target_share"]) == (1, 1, 1, 0.5)
+    assert report["calibration"]["tier"] == {"B": report["calibration"]["overall"]}
+    assert list(report["calibration"]["mql_reason"]) == ["talk-to-sales"]
+
+    # The same journeys replayed: the recorded MQLs, routed again under the configuration.
+    assert main(["replay", "--local", str(port), "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert (replayed["leads"], replayed["mqls"]) == (1, 1)
+    assert {(r["email"], r["assigned"]) for r in replayed["reps"] if r["team"] == "sales"} >= {
+        ("ada@example.com", 1)
+    }
 
 
 def test_journeys_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,3 +100,41 @@ def test_the_shipped_json_schema_is_current() -> None:
     stored = (ROOT / "schema/leadflow.schema.json").read_text()
     assert stored == schema_text(), "run `.venv/bin/leadflow config schema --write`"
     assert "fast_track" in json.loads(stored)["$defs"]["ScoringConfig"]["properties"]
+
+
+def test_config_check_refuses_a_dropdown_label_in_a_rule_naming_the_internal_value_to_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "functions/leadflow.yaml").read_text()
+    text = text.replace(
+        "in: [DECISION_MAKER, BUDGET_HOLDER, CHAMPION]", "in: [Decision Maker, BUDGET_HOLDER]"
+    )
+    text = text.replace(
+        'property: company.hs_is_target_account, equals: "true"',
+        'property: company.hs_is_target_account, equals: "Yes"',
+    )
+    text = text.replace("when: {numemployees: {lte: 199}}", "when: {hs_lead_status: {equals: In Progress}}")
+    path = tmp_path / "leadflow.yaml"
+    path.write_text(text)
+    assert main(["config", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "scoring.fit.rules[buying-role] (hs_buying_role): 'Decision Maker' is the label of the option "
+        "'DECISION_MAKER'; rules compare HubSpot's internal values: write 'DECISION_MAKER'"
+    ) in err
+    assert "(company.hs_is_target_account): 'Yes' is the label of the option 'true'" in err
+    assert "routing.rules[small-business].when (hs_lead_status): 'In Progress' is the label" in err
+    assert "write 'IN_PROGRESS'" in err
+
+
+def test_config_check_notes_a_rule_value_no_option_of_its_dropdown_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "leadflow.yaml"
+    text = (ROOT / "functions/leadflow.yaml").read_text()
+    path.write_text(text.replace("in: [executive, vp, director]", "in: [executive, boss]"))
+    assert main(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: scoring.fit.rules[seniority-field] (hs_seniority): 'boss' is no option of hs_seniority" in out
+    )

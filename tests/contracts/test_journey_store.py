@@ -26,6 +26,7 @@ from leadflow.core.journey_record import (
     Reassignment,
     WaitKind,
 )
+from leadflow.core.routing import Standing
 from leadflow.core.signals import Signal
 from tests.fast.fakes import FakeStore
 
@@ -323,9 +324,29 @@ def test_claiming_a_token_of_a_journey_without_a_record_fails_and_writes_nothing
 # Routing ledger -------------------------------------------------------------------------------
 
 
-def test_each_teams_cursor_counts_one_two_three_independently(store: Store) -> None:
-    counts = [store.advance_cursor(team) for team in ("emea", "emea", "amer", "emea", "amer")]
-    assert counts == [1, 2, 1, 3, 2]
+def test_each_teams_turns_count_one_two_three_independently_over_its_cycle(store: Store) -> None:
+    cycles = {"emea": ["a", "b"], "amer": ["c", "d", "e"]}
+    turns = [store.next_turn(team, cycles[team]) for team in ("emea", "emea", "amer", "emea", "amer")]
+    assert turns == [(1, "a"), (2, "b"), (1, "c"), (3, "a"), (2, "d")]
+
+
+def test_a_change_of_members_continues_the_cycle_with_whoever_was_next(store: Store) -> None:
+    assert [store.next_turn("emea", ["a", "b", "c", "d"])[1] for _ in range(3)] == ["a", "b", "c"]
+    # a leaves: d was next, and stays next; then the cycle goes on without a.
+    assert [store.next_turn("emea", ["b", "c", "d"])[1] for _ in range(4)] == ["d", "b", "c", "d"]
+    # e joins: the round ends as it would have, and e's first turn comes at its place in the cycle.
+    assert [store.next_turn("emea", ["b", "c", "d", "e"])[1] for _ in range(5)] == ["b", "c", "d", "e", "b"]
+
+
+def test_a_reps_standing_adds_up_their_turns_and_leads_per_team(store: Store) -> None:
+    store.take_turn("emea", "a@x.io", "a@x.io")
+    store.take_turn("emea", "b@x.io", "a@x.io")
+    store.take_turn("emea", None, None)
+    store.take_turn("amer", "b@x.io", "b@x.io")
+    assert store.standings("emea") == {"a@x.io": Standing(1, 2), "b@x.io": Standing(1, 0)}
+    assert store.standings("emea")["b@x.io"].owed == 1
+    assert store.standings("amer") == {"b@x.io": Standing(1, 1)}
+    assert store.standings("apac") == {}
 
 
 def test_a_rep_gets_exactly_cap_leads_a_day(store: Store) -> None:

@@ -53,7 +53,7 @@ from leadflow.core.journey_record import (
     WaitKind,
 )
 from leadflow.core.lifecycle import Prop
-from leadflow.core.routing import Owner
+from leadflow.core.routing import InMemoryLedger, Owner, Standing
 from leadflow.core.signals import ContactSignal, Signal, unique
 from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
@@ -280,8 +280,9 @@ class FakeStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.journeys: dict[JourneyKey, JourneyRecord] = {}
-        self.cursors: dict[str, int] = {}
-        self.load: dict[tuple[str, str], int] = {}
+        # The rotation's counters, as the replay keeps them in memory.
+        self.rotation = InMemoryLedger()
+        self.cursors = self.rotation.cursors
         self.signals: dict[str, list[Signal]] = {}
         self.events: set[str] = set()
         self.callbacks: dict[str, JourneyKey] = {}
@@ -375,17 +376,21 @@ class FakeStore:
             if record is not None:
                 self._set(key, JourneyFields(), callbacks=record.callbacks - set(callback_ids))
 
-    def advance_cursor(self, team: str) -> int:
+    def next_turn(self, team: str, cycle: Sequence[str]) -> tuple[int, str | None]:
         with self._lock:
-            self.cursors[team] = self.cursors.get(team, 0) + 1
-            return self.cursors[team]
+            return self.rotation.next_turn(team, cycle)
+
+    def standings(self, team: str) -> dict[str, Standing]:
+        with self._lock:
+            return self.rotation.standings(team)
+
+    def take_turn(self, team: str, owed_to: str | None, taker: str | None) -> None:
+        with self._lock:
+            self.rotation.take_turn(team, owed_to, taker)
 
     def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
         with self._lock:
-            if cap < 1 or self.load.get((owner_id, day), 0) >= cap:
-                return False
-            self.load[(owner_id, day)] = self.load.get((owner_id, day), 0) + 1
-            return True
+            return self.rotation.claim_capacity(owner_id, day, cap)
 
     def load_signals(self, contact_ids: Iterable[str]) -> dict[str, list[Signal]]:
         with self._lock:

@@ -11,6 +11,7 @@ import pytest
 from leadflow.app.journey import RoutingError
 from leadflow.app.ports import HubSpotError
 from leadflow.core.journey_record import JourneyStatus
+from leadflow.core.routing import Standing
 from leadflow_cli.hubspot_standin import hubspot_time
 from tests.fast.conftest import World, make_world
 
@@ -217,3 +218,30 @@ def test_a_team_removed_from_the_configuration_is_named(world: World) -> None:
     state.assignment.team = "gone"
     with pytest.raises(RoutingError, match=re.escape("team 'gone', which routing.teams no longer has")):
         world.steps.handoff(state)
+
+
+def test_route_records_what_scoring_said_and_the_turn_for_calibration_and_the_fairness_ledger() -> None:
+    today = datetime(2026, 11, 24, tzinfo=UTC).date().isoformat()
+    world = make_world(lambda c: sales(c)["members"][0].update(out_of_office=[{"from": today, "to": today}]))
+    state = world.steps.route(world.lead(leadflow_fit_tier="A", leadflow_persona="RevOps leader"))
+    record = world.record(state)
+    assert (record.score, record.tier, record.persona, record.mql_reason) == (
+        80,
+        "A",
+        "RevOps leader",
+        "submitted the Talk to sales form",
+    )
+    # Turn 1 was Ada's; she is on leave, so Grace filled in and Ada's turn is forfeited.
+    assert (record.turn, record.turn_of, record.pick, record.owner_email) == (
+        1,
+        "ada@example.com",
+        "fill_in",
+        "grace@example.com",
+    )
+    assert record.skipped_causes == {"ada@example.com": "out_of_office"}
+    assert world.store.standings("sales") == {"grace@example.com": Standing(1, 1)}
+    account = world.hubspot.crm.create_object(
+        "companies", {"hubspot_owner_id": world.owners["linus@example.com"]}
+    )
+    matched = world.record(world.steps.route(world.lead(associatedcompanyid=account)))
+    assert (matched.rule, matched.turn, matched.pick, matched.skipped) == ("account_owner", None, None, None)

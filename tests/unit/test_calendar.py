@@ -81,3 +81,13 @@ def test_out_of_office_covers_both_end_days() -> None:
 def test_a_bad_calendar_is_refused_naming_the_problem(spec: dict[str, object], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         CalendarConfig.model_validate(spec)
+
+
+def test_business_hours_between_two_moments_undo_adding_them() -> None:
+    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=BERLIN)
+    calendar = office(holidays=["2026-11-30"])
+    due = calendar.add_business_hours(friday_4pm, 4)
+    assert calendar.business_hours(friday_4pm, due) == 4.0
+    assert calendar.business_hours(due, friday_4pm) == 0.0
+    around = WorkCalendar.of(None)
+    assert around.business_hours(friday_4pm, due) == (due - friday_4pm).total_seconds() / 3600

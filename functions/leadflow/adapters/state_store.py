@@ -4,7 +4,10 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
 - `EVENT#<dedupe key>` / `EVENT`: a webhook event or workflow record already done (kept 25 hours,
   longer than HubSpot's 24 hours of retries);
 - `CONTACT#<id>` / `JOURNEY#<journey id>`: one journey of a contact;
-- `ROUTING#<team>` / `CURSOR`: the team's round-robin counter;
+- `ROUTING#<team>` / `CURSOR`: the team's turn counter (`cursor`) and the layout its turns are dealt in
+  (`cycle`, the members' weighted cycle, `anchor`, the turn it starts at, and `layout`, their identity);
+- `ROUTING#<team>` / `REP#<email>`: a rep's standing in the team's rotation (`entitled`: the turns it
+  owes them, `received`: the leads it gave them), which no change of the team's members resets;
 - `OWNER#<owner id>` / `LOAD#<day>`: leads a rep received that day from any team (kept 2 days),
   which daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -32,6 +35,7 @@ from leadflow.core.journey_record import (
     Reassignment,
     WaitKind,
 )
+from leadflow.core.routing import Layout, Standing, relayout
 from leadflow.core.signals import Signal, unique
 
 DEDUPE_TTL_S: Final = 25 * 3600
@@ -159,17 +163,80 @@ class StateStore:
 
     # Routing ------------------------------------------------------------------------------
 
-    def advance_cursor(self, team: str) -> int:
-        """Atomically advance the team's round-robin counter and return its new value."""
+    def next_turn(self, team: str, cycle: Sequence[str]) -> tuple[int, str | None]:
+        """Atomically take the team's next turn, and say whose it is in `cycle`.
+
+        One `ADD cursor :one` gives every caller its own turn and, in the same answer, the layout
+        the team's turns are dealt in. When the rotation's members changed, the new layout
+        (`core.routing.relayout`) is written on the condition that nobody wrote another one first;
+        the caller who loses that race deals its turn in the winner's layout.
+        """
+        key = {"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": "CURSOR"}}
         answer = self._db.update_item(
             TableName=self._table,
-            Key={"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": "CURSOR"}},
+            Key=key,
             UpdateExpression="ADD #c :one",
             ExpressionAttributeNames={"#c": "cursor"},
             ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        number = int(answer["cursor"]["N"])
+        previous = _layout(answer)
+        layout = relayout(previous, cycle, number)
+        if layout == previous:
+            return number, layout.slot(number)
+        try:
+            was = {} if previous is None else {":was": {"S": previous.version}}
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET #cy = :cycle, #an = :anchor, #ly = :layout",
+                ConditionExpression="attribute_not_exists(#ly)" if previous is None else "#ly = :was",
+                ExpressionAttributeNames={"#cy": "cycle", "#an": "anchor", "#ly": "layout"},
+                ExpressionAttributeValues={
+                    ":cycle": {"L": [{"S": e} for e in layout.cycle]},
+                    ":anchor": {"N": str(layout.anchor)},
+                    ":layout": {"S": layout.version},
+                    **was,
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            stored = _layout(self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)["Item"])
+            if stored is not None and stored.cycle == layout.cycle:
+                layout = stored
+        return number, layout.slot(number)
+
+    def standings(self, team: str) -> dict[str, Standing]:
+        """Every rep's standing in the team's rotation, by email (one strongly consistent query)."""
+        found: dict[str, Standing] = {}
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :rep)",
+            ExpressionAttributeValues={":pk": {"S": f"ROUTING#{team}"}, ":rep": {"S": _REP}},
+            ConsistentRead=True,
         )
-        return int(answer["Attributes"]["cursor"]["N"])
+        for page in pages:
+            for item in page["Items"]:
+                found[item["sk"]["S"].removeprefix(_REP)] = Standing(
+                    entitled=int(item.get("entitled", {}).get("N", "0")),
+                    received=int(item.get("received", {}).get("N", "0")),
+                )
+        return found
+
+    def take_turn(self, team: str, owed_to: str | None, taker: str | None) -> None:
+        """Count a turn on the reps' standings: atomic additions, one write when it is the taker's own."""
+        adds: dict[str, dict[str, int]] = {}
+        if owed_to is not None:
+            adds.setdefault(owed_to, {})["entitled"] = 1
+        if taker is not None:
+            adds.setdefault(taker, {})["received"] = 1
+        for rep, counts in adds.items():
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"ROUTING#{team}"}, "sk": {"S": f"{_REP}{rep}"}},
+                UpdateExpression="ADD " + ", ".join(f"{name} :{name}" for name in counts),
+                ExpressionAttributeValues={f":{name}": {"N": str(n)} for name, n in counts.items()},
+            )
 
     def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
         """Count one more lead for a rep on `day`, unless they already have `cap` (atomic, conditional).
@@ -403,6 +470,7 @@ class StateStore:
 
 
 _JOURNEY: Final = "JOURNEY#"
+_REP: Final = "REP#"
 _CALLBACK: Final = "CALLBACK#"
 CALLBACK_TTL_S: Final = 60 * 86400
 _REACHED: Final = "at_"
@@ -415,6 +483,13 @@ _WAIT_ATTRIBUTES: Final = (
     "pending_decision",
     "pending_engagement",
 )
+
+
+def _layout(item: dict[str, Any]) -> Layout | None:
+    """The layout a team's cursor item holds (None before any turn was dealt in one)."""
+    if "layout" not in item:
+        return None
+    return Layout(tuple(v["S"] for v in item["cycle"]["L"]), int(item.get("anchor", {}).get("N", "1")))
 
 
 def _encode(value: object) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from leadflow.core.journey_record import (
     JourneyStatus,
     WaitKind,
 )
-from leadflow.core.routing import Owner
+from leadflow.core.routing import Owner, RotationLedger
 from leadflow.core.signals import ContactSignal, Signal
 from leadflow.core.workflow_outcome import CallbackCompletion
 from leadflow.webhooks.events import WebhookEvent
@@ -222,16 +222,9 @@ class JourneyStore(Protocol):
         ...
 
 
-class RoutingLedger(Protocol):
-    """The shared counters routing needs: round-robin cursors and daily caps."""
-
-    def advance_cursor(self, team: str) -> int:
-        """Atomically advance the team's cursor; its new value."""
-        ...
-
-    def claim_capacity(self, owner_id: str, day: str, cap: int) -> bool:
-        """Count one more lead for a rep on `day` unless they have `cap` already (atomic)."""
-        ...
+class RoutingLedger(RotationLedger, Protocol):
+    """The shared counters routing needs: each team's turn counter and its reps' standings in the
+    rotation, and the reps' daily caps (`core.routing.RotationLedger` says what each method does)."""
 
 
 class SignalStore(Protocol):

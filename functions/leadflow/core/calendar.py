@@ -95,6 +95,23 @@ class WorkCalendar:
             day += timedelta(days=1)
         raise ValueError("the calendar has no working time")
 
+    def business_hours(self, start: datetime, end: datetime) -> float:
+        """The working hours between two moments (0 when `end` is not after `start`): the inverse of
+        `add_business_hours`."""
+        if end <= start:
+            return 0.0
+        if self.around_the_clock:
+            return (end - start).total_seconds() / 3600
+        worked = timedelta()
+        day, last = self.local_date(start), self.local_date(end)
+        while day <= last:
+            window = self._window(day)
+            if window is not None:
+                opens, closes = max(window[0], start), min(window[1], end)
+                worked += max(timedelta(), closes - opens)
+            day += timedelta(days=1)
+        return worked.total_seconds() / 3600
+
 
 def on_leave(leaves: list[Leave], day: date) -> Leave | None:
     """The out-of-office period covering `day`, if any."""

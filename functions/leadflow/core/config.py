@@ -100,6 +100,10 @@ class Member(Strict):
     active: bool = True
 
 
+# Why a member misses a turn of the rotation that the rotation may make up to them later.
+CatchUpCause = Literal["working_hours", "out_of_office", "daily_cap"]
+_CATCH_UP: tuple[CatchUpCause, ...] = ("working_hours",)
+
 # `lead_qualified`: the rep moved the contact's HubSpot Lead to its Qualified stage.
 EngagementKind = Literal["meeting_booked", "email_reply", "call_logged", "lead_qualified"]
 SqlPolicy = Literal["engagement_required", "fast_track", "meeting_booked"]
@@ -123,6 +127,14 @@ class TeamConfig(Strict):
     qualification_days: Annotated[float, Field(gt=0, le=365)] = 14
     deal: DealConfig | None = Field(
         default=None, description="overrides journey.deal for this team (what it leaves out comes from there)"
+    )
+    catch_up: list[CatchUpCause] = Field(
+        default_factory=lambda: list(_CATCH_UP),
+        description=(
+            "turns a member misses for these reasons are owed to them and made up once they can take leads "
+            "again; a turn missed for any other reason is forfeited (by default a rep back from leave or "
+            "from a full day is not flooded, one outside working hours catches up)"
+        ),
     )
     handoff: Literal["contact", "lead"] = Field(
         default="contact",

@@ -8,6 +8,7 @@ status, of which statuses are still open, of each field, and of the execution na
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -135,6 +136,18 @@ class JourneyFields(BaseModel):
     failed_state: str | None = None
     error: str | None = None
     cause: str | None = None
+    # What scoring said of the lead when it became an MQL (`leadflow report` calibrates from them).
+    score: int | None = None
+    tier: str | None = None
+    persona: str | None = None
+    mql_reason: str | None = None
+    # The turn of the team's rotation that routed the lead (none for an account match): its number,
+    # whose turn it was by weight, how the owner got it (`Turn.pick`), and who was passed over (JSON,
+    # email -> cause). `leadflow report` keeps the fairness ledger from them.
+    turn: int | None = None
+    turn_of: str | None = None
+    pick: str | None = None
+    skipped: str | None = None
     # Set when HubSpot's daily API quota ran out under a step: it is retried once the quota resets.
     parked_until: datetime | None = None
     # Kept per escalation count, so a retried step reuses what the first attempt made.
@@ -165,6 +178,12 @@ class JourneyRecord(JourneyFields):
     def key(self) -> JourneyKey:
         """The key this record is stored under."""
         return JourneyKey(self.contact_id, self.journey_id)
+
+    @property
+    def skipped_causes(self) -> dict[str, str]:
+        """Who the routing turn passed over, and why (cause codes), by email."""
+        found = json.loads(self.skipped) if self.skipped else {}
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
     @property
     def decided_at(self) -> datetime | None:

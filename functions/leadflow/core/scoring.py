@@ -69,11 +69,21 @@ class ScoreCard:
     @property
     def reason(self) -> str:
         """The single strongest trigger: the top intent hit, else the top fit hit."""
+        top = self._trigger()
+        return top.evidence if top else ""
+
+    @property
+    def trigger(self) -> str:
+        """The rule behind `reason` (what reports group MQLs by)."""
+        top = self._trigger()
+        return top.rule if top else ""
+
+    def _trigger(self) -> RuleHit | None:
         for kind in ("intent", "fit"):
             for hit in self.hits:
                 if hit.kind == kind and hit.points > 0:
-                    return hit.evidence
-        return ""
+                    return hit
+        return None
 
     @property
     def intent_evidence(self) -> str:

@@ -22,8 +22,9 @@ from leadflow.app.ports import (
     Notifier,
     RoutingLedger,
 )
+from leadflow.core import sla
 from leadflow.core.calendar import WorkCalendar
-from leadflow.core.clock import Clock, seconds_until
+from leadflow.core.clock import Clock
 from leadflow.core.config import LeadflowConfig, Member, TeamConfig
 from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus
 from leadflow.core.journey_state import Handoff, JourneyState, NextEscalation
@@ -79,13 +80,11 @@ class StepContext:
 
     def deadline(self, calendar: WorkCalendar, now: datetime, hours: float) -> tuple[datetime, int]:
         """The due time `hours` of working time after `now`, and the seconds the wait until it lasts."""
-        due = calendar.add_business_hours(now, hours)
-        return due, seconds_until(now, due)
+        return sla.deadline(calendar, now, hours)
 
     def next_escalation(self, taken: int) -> NextEscalation:
         """What the next missed deadline leads to after `taken` escalations: a ladder step or the fallback."""
-        ladder = self.config.sla.escalation
-        return ladder[taken].step if taken < len(ladder) else "fallback"
+        return sla.next_escalation(self.config.sla, taken)
 
     def recorded(self, state: JourneyState) -> JourneyRecord:
         """The journey's record as stored now (an empty one before Route wrote it)."""

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from leadflow.app.journey.assignment import rotate
 from leadflow.app.journey.context import Handover, StepContext, hand_over
-from leadflow.core.calendar import WorkCalendar
+from leadflow.core import sla
 from leadflow.core.config import Member, TeamConfig
 from leadflow.core.journey_record import JourneyFields, JourneyRecord, JourneyStatus, Reassignment
 from leadflow.core.journey_state import Assignment, EscalationStepName, JourneyState
 from leadflow.core.lifecycle import Prop
-from leadflow.core.routing import calendar_of, member_by_email
+from leadflow.core.routing import calendar_of, member_by_email, rotate
 from leadflow.observability import count, logger
 
 
@@ -53,18 +52,6 @@ def _missed(state: JourneyState, step: str) -> str:
     return f"SLA missed by {state.assignment.owner_email} (escalation {state.escalations}, {what})"
 
 
-def _step_hours(ctx: StepContext, taken: int) -> float:
-    """How long the wait after the `taken`-th escalation lasts.
-
-    A ladder shortened while journeys were on it gives its last step's hours (or the
-    decision hours when it is now empty) instead of failing those journeys.
-    """
-    ladder = ctx.config.sla.escalation
-    if not ladder:
-        return ctx.config.sla.decision_hours
-    return ladder[min(taken, len(ladder)) - 1].hours
-
-
 def _ladder_handover(
     ctx: StepContext,
     state: JourneyState,
@@ -79,7 +66,7 @@ def _ladder_handover(
     assert state.assignment is not None
     team, _ = ctx.team(state)
     due_at, seconds = ctx.deadline(
-        calendar_of(team, member), ctx.clock(), _step_hours(ctx, state.escalations)
+        calendar_of(team, member), ctx.clock(), sla.step_hours(ctx.config.sla, state.escalations)
     )
     return Handover(
         status=JourneyStatus.ESCALATED,
@@ -170,13 +157,21 @@ def _reassignment(
     kept = recorded.reassignments.get(state.escalations)
     if kept is not None:
         return kept
-    owner, skipped, turn = rotate(
-        ctx, state.assignment.team, team, ctx.owners(), ctx.clock(), exclude=state.assignment.owner_id
+    turn = rotate(
+        state.assignment.team,
+        team,
+        ctx.owners(),
+        ctx.clock(),
+        ctx.ledger,
+        exclude=state.assignment.owner_id,
     )
-    if owner is None:
-        pick = Reassignment(detail=f" ({', '.join(skipped)})" if skipped else "")
+    if turn.owner is None:
+        named = turn.passed_over
+        pick = Reassignment(detail=f" ({', '.join(map(str, named))})" if named else "")
     else:
-        pick = Reassignment(owner_id=owner.id, owner_email=owner.email, detail=f"turn {turn}")
+        pick = Reassignment(
+            owner_id=turn.owner.id, owner_email=turn.owner.email, detail=f"turn {turn.number}"
+        )
     ctx.store.remember(state.key, JourneyFields(reassignments={state.escalations: pick}))
     return pick
 
@@ -195,7 +190,7 @@ def _fallback(ctx: StepContext, state: JourneyState) -> Rung:
         f"every escalation step was missed (last owner {state.assignment.owner_email}): "
         f"the fallback queue {owner.email} owns the lead and has {days:g} days to decide."
     )
-    due_at, seconds = ctx.deadline(WorkCalendar.of(None), ctx.clock(), days * 24)
+    due_at, seconds = sla.fallback_deadline(ctx.config.sla, ctx.clock())
     state.assignment = Assignment.of(owner, state.assignment.team, "fallback_queue", why)
     state.outcome = "fallback"
     handover = Handover(
