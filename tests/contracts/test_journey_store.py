@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from leadflow.adapters.state_store import MAX_SIGNALS, StateStore
-from leadflow.app.ports import AwsUnavailable
+from leadflow.app.ports import AwsUnavailable, CallbackClaim
 from leadflow.core.journey_record import (
     FINAL_STATUSES,
     JourneyFields,
@@ -406,6 +406,20 @@ def test_seen_events_are_exactly_the_remembered_keys(store: Store) -> None:
     assert store.seen_events(keys) == set(keys[:150])
     assert store.seen_events(["event-3", "event-3", "event-200"]) == {"event-3"}
     assert store.seen_events([]) == set()
+
+
+# Workflow callbacks ---------------------------------------------------------------------------
+
+
+def test_a_callback_is_tied_once_and_its_work_kept_until_done(store: Store) -> None:
+    other = journey_key("8")
+    first = store.claim_callback("cb-1", KEY, '{"work": 1}')
+    again = store.claim_callback("cb-1", other, '{"work": 2}')
+    assert first == again == CallbackClaim(KEY, '{"work": 1}')
+    assert store.callback_journey("cb-1") == CallbackClaim(KEY, '{"work": 1}')
+    store.callback_work_done("cb-1")
+    assert store.callback_journey("cb-1") == store.claim_callback("cb-1", other) == CallbackClaim(KEY)
+    assert store.callback_journey("cb-2") is None
 
 
 # DynamoDB's batch answers (StateStore only) ---------------------------------------------------

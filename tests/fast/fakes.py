@@ -37,6 +37,7 @@ from leadflow.adapters.hubspot import (
 from leadflow.adapters.hubspot_errors import hubspot_error, refused_properties
 from leadflow.adapters.state_store import MAX_SIGNALS
 from leadflow.app.ports import (
+    CallbackClaim,
     EnqueueError,
     HubSpotError,
     HubSpotRateLimited,
@@ -285,7 +286,7 @@ class FakeStore:
         self.cursors = self.rotation.cursors
         self.signals: dict[str, list[Signal]] = {}
         self.events: set[str] = set()
-        self.callbacks: dict[str, JourneyKey] = {}
+        self.callbacks: dict[str, CallbackClaim] = {}
 
     def _current(self, key: JourneyKey) -> JourneyRecord:
         return self.journeys.get(key) or JourneyRecord(contact_id=key.contact_id, journey_id=key.journey_id)
@@ -354,13 +355,17 @@ class FakeStore:
             live = record.token_expires is None or record.token_expires > now
             return record.task_token if record.task_token and waiting == kind and live else None
 
-    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
+    def claim_callback(self, callback_id: str, key: JourneyKey, work: str | None = None) -> CallbackClaim:
         with self._lock:
-            return self.callbacks.setdefault(callback_id, key)
+            return self.callbacks.setdefault(callback_id, CallbackClaim(key, work))
 
-    def callback_journey(self, callback_id: str) -> JourneyKey | None:
+    def callback_journey(self, callback_id: str) -> CallbackClaim | None:
         with self._lock:
             return self.callbacks.get(callback_id)
+
+    def callback_work_done(self, callback_id: str) -> None:
+        with self._lock:
+            self.callbacks[callback_id] = CallbackClaim(self.callbacks[callback_id].key)
 
     def join(self, key: JourneyKey, callback_id: str) -> bool:
         with self._lock:

@@ -16,7 +16,7 @@ import pytest
 
 from leadflow.app.intake import IntakeResult
 from leadflow.app.intake.dedupe import record_key
-from leadflow.app.ports import HubSpotRateLimited, HubSpotUnavailable
+from leadflow.app.ports import CallbackClaim, HubSpotRateLimited, HubSpotUnavailable
 from leadflow.app.refusals import MalformedRequest, TryLater, Unauthenticated
 from leadflow.app.webhook_intake import WebhookIntake
 from leadflow.app.workflow_actions import WorkflowActions, handoff_days
@@ -649,7 +649,7 @@ def test_handing_off_an_mql_stamps_it_starts_its_journey_and_blocks_the_workflow
     key = journey_key(world, contact)
     assert list(world.engine.started) == [key.journey_id]
     assert JourneyState.model_validate_json(world.engine.started[key.journey_id]).mql_reason == MQL_REASON
-    assert world.store.callbacks == {"cb-1": key}
+    assert world.store.callbacks == {"cb-1": CallbackClaim(key)}
     assert world.store.journey(key) == JourneyRecord(
         contact_id=contact, journey_id=key.journey_id, callbacks=frozenset({"cb-1"})
     )
@@ -719,7 +719,7 @@ def test_a_contact_with_an_open_journey_is_joined_not_started_again(
     assert hand_off(actions, state.contact_id, "cb-2", properties=MQL_PROPS) == BLOCK
     assert world.engine.started == {}
     assert world.hubspot.calls == []
-    assert world.store.callbacks == {"cb-2": state.key}
+    assert world.store.callbacks == {"cb-2": CallbackClaim(state.key)}
     assert world.record(state).callbacks == {"cb-2"}
 
 
@@ -734,7 +734,7 @@ def test_the_same_callback_sent_again_starts_nothing_and_still_blocks(
     assert len(world.engine.started) == 1
     assert world.hubspot.contact(contact)[Prop.MQL_AT] == stamped
     key = JourneyKey(contact, next(iter(world.engine.started)))
-    assert world.store.callbacks == {"cb-1": key}
+    assert world.store.callbacks == {"cb-1": CallbackClaim(key)}
     assert world.store.journey(key).callbacks == {"cb-1"}  # type: ignore[union-attr]
 
 

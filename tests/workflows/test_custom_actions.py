@@ -110,6 +110,25 @@ def test_a_hand_off_blocks_until_the_journey_reaches_sql_and_resumes_with_its_ou
     assert float(done.outputs["hours_to_decision"]) >= 0
 
 
+@pytest.mark.parametrize(("service", "operation"), [("states", "StartExecution"), ("dynamodb", "UpdateItem")])
+def test_a_hand_off_that_failed_after_tying_its_callback_is_finished_by_hubspots_retry(
+    runtime: LocalRuntime, service: str, operation: str
+) -> None:
+    # The first request ties the callback, then AWS refuses what follows (the journey's start, or
+    # joining its record): it answers 5xx, and HubSpot sends the same callback again.
+    runtime.aws_faults.fail(service, operation, "ThrottlingException", function="WorkflowActionsFunction")
+    hot = contact(runtime, MQL_PROPS)
+    workflows, execution = hand_off(runtime, hot)
+    assert execution.state == "BLOCKED" and len(execution.attempts) >= 2 and execution.attempts[0] >= 500
+    record = waiting_for(runtime, hot, "decision")
+    assert runtime.standin.store.get_object("contacts", hot)["properties"]["lifecyclestage"] == (  # type: ignore[union-attr]
+        "marketingqualifiedlead"
+    )
+    decide(runtime, hot, "reject", "not_icp")
+    done = workflows.finish(execution)
+    assert (done.outputs["outcome"], journey_record(hot).journey_id) == ("rejected", record.journey_id)
+
+
 @pytest.mark.parametrize(
     ("decision", "reason", "outcome"),
     [("reject", "not_icp", "rejected"), ("recycle", "bad_timing", "recycled")],

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from leadflow.app.ports import AwsUnavailable
+from leadflow.app.ports import AwsUnavailable, CallbackClaim
 from leadflow.core.batching import chunked
 from leadflow.core.journey_record import (
     FINAL_STATUSES,
@@ -408,11 +408,13 @@ class StateStore:
 
     # Workflow callbacks ------------------------------------------------------------------
 
-    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
-        """Tie a blocked workflow action to a journey, once (conditional put); the journey it is tied to.
+    def claim_callback(self, callback_id: str, key: JourneyKey, work: str | None = None) -> CallbackClaim:
+        """Tie a blocked workflow action to a journey, once (conditional put), with the work it sets out to
+        do; the first claim's journey and its work not yet done.
 
-        HubSpot sends an action's request again when an answer is late: the same callbackId finds
-        the journey its first request started or joined. Kept 60 days, past any block.
+        HubSpot sends an action's request again when an answer is late or failed: the same callbackId finds
+        the journey its first request started or joined, and redoes what that request may not have finished.
+        Kept 60 days, past any block.
         """
         item = {
             "pk": {"S": f"{_CALLBACK}{callback_id}"},
@@ -420,6 +422,7 @@ class StateStore:
             "contact_id": {"S": key.contact_id},
             "journey_id": {"S": key.journey_id},
             "expires_at": {"N": str(int(time.time()) + CALLBACK_TTL_S)},
+            **({"work": {"S": work}} if work else {}),
         }
         try:
             self._db.put_item(
@@ -429,13 +432,32 @@ class StateStore:
             kept = self.callback_journey(callback_id)
             assert kept is not None, "a claimed callback has its journey"
             return kept
-        return key
+        return CallbackClaim(key, work)
 
-    def callback_journey(self, callback_id: str) -> JourneyKey | None:
-        """The journey a workflow action was tied to, if it was."""
-        key = {"pk": {"S": f"{_CALLBACK}{callback_id}"}, "sk": {"S": "CALLBACK"}}
-        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        return JourneyKey(item["contact_id"]["S"], item["journey_id"]["S"]) if item else None
+    def callback_journey(self, callback_id: str) -> CallbackClaim | None:
+        """The journey a workflow action was tied to, and the work not yet done, if it was tied."""
+        item = self._db.get_item(
+            TableName=self._table, Key=self._callback_key(callback_id), ConsistentRead=True
+        )
+        found = item.get("Item")
+        if not found:
+            return None
+        key = JourneyKey(found["contact_id"]["S"], found["journey_id"]["S"])
+        return CallbackClaim(key, found["work"]["S"] if "work" in found else None)
+
+    def callback_work_done(self, callback_id: str) -> None:
+        """Forget the work a claim set out to do, now done."""
+        self._db.update_item(
+            TableName=self._table,
+            Key=self._callback_key(callback_id),
+            UpdateExpression="REMOVE #w",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#w": "work"},
+        )
+
+    @staticmethod
+    def _callback_key(callback_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{_CALLBACK}{callback_id}"}, "sk": {"S": "CALLBACK"}}
 
     def join(self, key: JourneyKey, callback_id: str) -> bool:
         """Add a blocked workflow action to the journey's callbacks, unless the journey has ended.

@@ -205,12 +205,17 @@ class JourneyStore(Protocol):
         """Keep an input until the journey acts on it; the token of a live wait for it, if any."""
         ...
 
-    def claim_callback(self, callback_id: str, key: JourneyKey) -> JourneyKey:
-        """Tie a blocked workflow action to a journey, once: the journey it is tied to (the first claim's)."""
+    def claim_callback(self, callback_id: str, key: JourneyKey, work: str | None = None) -> CallbackClaim:
+        """Tie a blocked workflow action to a journey, once, with the work it sets out to do (JSON); the
+        first claim's journey and its work not yet done."""
         ...
 
-    def callback_journey(self, callback_id: str) -> JourneyKey | None:
-        """The journey a workflow action was tied to, if it was."""
+    def callback_journey(self, callback_id: str) -> CallbackClaim | None:
+        """The journey a workflow action was tied to, and the work not yet done, if it was tied."""
+        ...
+
+    def callback_work_done(self, callback_id: str) -> None:
+        """The work a workflow action's claim set out to do is done: a retry of the action does none."""
         ...
 
     def join(self, key: JourneyKey, callback_id: str) -> bool:
@@ -269,6 +274,15 @@ class JourneyEngine(Protocol):
     def failed_state(self, execution_arn: str) -> str | None:
         """The state whose failure the execution is handling."""
         ...
+
+
+@dataclass(frozen=True)
+class CallbackClaim:
+    """A blocked workflow action's tie to a journey: the journey, and the work (JSON) its first request
+    set out to do (stamp the contact, start the journey) and has not confirmed done, for a retry to redo."""
+
+    key: JourneyKey
+    work: str | None = None
 
 
 @dataclass(frozen=True)

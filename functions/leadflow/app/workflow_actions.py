@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from leadflow.app.hubspot_requests import authenticate
 from leadflow.app.intake.rescoring import Rescoring, mql_stamp, packet
@@ -137,9 +137,9 @@ class WorkflowActions:
         """
         action = self._read(request)
         contact_id, now = str(action.object.object_id), self._clock()
-        tied = self._journeys.callback_journey(action.callback_id)
-        if tied is not None:  # a retried execution: the journey its first request tied it to
-            return self._wait_on(action, tied)
+        claim = self._journeys.callback_journey(action.callback_id)
+        if claim is not None:  # a retried execution: the journey its first request tied it to
+            return self._wait_on(action, claim.key)
         latest = self._journeys.latest_journey(contact_id)
         if latest is not None and is_open(latest.status):
             return self._wait_on(action, latest.key)
@@ -170,18 +170,45 @@ class WorkflowActions:
         due: JourneyState | None = None,
         stamp: dict[str, str] | None = None,
     ) -> Answer:
-        """Tie the execution to the journey (the first request's, for a retried one), stamp and start
-        the journey when it is due, and answer BLOCK; a journey that has ended answers its outcome."""
-        tied = self._journeys.claim_callback(action.callback_id, key)
-        if tied != key:
-            due = stamp = None  # a retry: its first request decided, and did the work
-        if not self._journeys.join(tied, action.callback_id):
-            ended = self._journeys.journey(tied)
+        """Tie the execution to the journey, stamp and start the journey when it is due, and answer BLOCK;
+        a journey that has ended answers its outcome.
+
+        The tie comes first, with the work it sets out to do: a request that fails after it (a timeout, a
+        throttled StartExecution) leaves that work on the tie, and HubSpot's retry of the same callbackId
+        does it (both writes are idempotent) instead of blocking the workflow on a journey that never
+        started. A retry of a request that finished finds no work left and only answers.
+        """
+        work = None if due is None else _work(due, stamp or {})
+        claim = self._journeys.claim_callback(action.callback_id, key, work)
+        if not self._journeys.join(claim.key, action.callback_id):
+            ended = self._journeys.journey(claim.key)
             return {"outputFields": journey_outcome(ended) if ended else not_handed_off("journey not found")}
-        if stamp:
-            self._hubspot.update_contact(tied.contact_id, stamp)
-            logger.info("handed off by a workflow", contact_id=tied.contact_id, reason=stamp[Prop.MQL_REASON])
-        if due is not None:
-            start_journey(self._engine, due, latest_journey_of(self._journeys, due.contact_id, {}))
+        if claim.work is not None:
+            self._do(claim.work)
+            self._journeys.callback_work_done(action.callback_id)
         count("WorkflowHandoffs")
         return {"outputFields": {"hs_execution_state": "BLOCK", "hs_expiration_duration": self._block}}
+
+    def _do(self, work: str) -> None:
+        """Stamp the contact as an MQL (when the hand-off made it one) and start its journey."""
+        todo = HandoffWork.model_validate_json(work)
+        if todo.stamp:
+            self._hubspot.update_contact(todo.state.contact_id, todo.stamp)
+            logger.info(
+                "handed off by a workflow",
+                contact_id=todo.state.contact_id,
+                reason=todo.stamp[Prop.MQL_REASON],
+            )
+        start_journey(self._engine, todo.state, latest_journey_of(self._journeys, todo.state.contact_id, {}))
+
+
+class HandoffWork(BaseModel):
+    """What a hand-off sets out to do: the MQL stamp to write (none for a contact already an MQL) and the
+    journey to start."""
+
+    state: JourneyState
+    stamp: dict[str, str] = Field(default_factory=dict)
+
+
+def _work(due: JourneyState, stamp: dict[str, str]) -> str:
+    return HandoffWork(state=due, stamp=stamp).model_dump_json()
