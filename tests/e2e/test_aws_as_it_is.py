@@ -3,7 +3,6 @@ batch semantics; and the journey copes with each as it must on AWS."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from collections.abc import Callable
@@ -14,12 +13,10 @@ import boto3
 import pytest
 
 from leadflow_cli.hubspot_standin import FaultPlan
-from leadflow_cli.hubspot_standin.rate_limits import RateLimitPlan
 from leadflow_cli.local.lambdas import FunctionError
 from leadflow_cli.local.runtime import REGION, LocalRuntime
-from leadflow_cli.webhook_sender import HubSpotWebhookSender
-from tests.conftest import MQL_PROPS, ROOT
-from tests.handlers.test_lead_events import sqs_event
+from tests.conftest import ROOT
+from tests.handlers.test_lead_events import quota_spent_on_an_mql, received
 from tests.journey.helpers import journey_record, start, states, waiting_for
 
 # The lead-events function's permission to park a batch, which the SQS event source's own policy lacks.
@@ -41,19 +38,8 @@ def template_without(tmp_path: Path, text: str) -> Path:
 
 def _received_under_a_spent_quota(runtime: LocalRuntime) -> dict[str, Any]:
     """A new MQL's event received from the queue while HubSpot's daily quota is spent: its Lambda event."""
-    store = runtime.standin.store  # type: ignore[union-attr]
-    hot = store.create_object("contacts", dict(MQL_PROPS))
-    store.limit_rate(RateLimitPlan(daily=0))
-    body = json.dumps(
-        {"events": [HubSpotWebhookSender("http://unused", "unused").event("contact.creation", hot)]}
-    )
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = runtime.queue_urls["LeadEventsQueue"]
-    sqs.send_message(QueueUrl=url, MessageBody=body)
-    (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30, AttributeNames=["All"])["Messages"]
-    event = sqs_event([body], int(message["Attributes"]["ApproximateFirstReceiveTimestamp"]))
-    event["Records"][0].update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"])
-    return event
+    _, body = quota_spent_on_an_mql(runtime)
+    return received(runtime, body)[1]
 
 
 def test_a_call_outside_the_functions_iam_policy_is_denied_as_aws_denies_it(

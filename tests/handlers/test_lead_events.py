@@ -170,7 +170,7 @@ def test_company_properties_are_read_once_per_batch_and_scored(
     assert "their company is a target account" in detail and "company revenue 25000000" in detail
 
 
-def _received(runtime: LocalRuntime, body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def received(runtime: LocalRuntime, body: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A message sent to the lead-events queue and received, with the Lambda event that carries it."""
     sqs = boto3.client("sqs", region_name=REGION)
     url = runtime.queue_urls["LeadEventsQueue"]
@@ -187,7 +187,7 @@ def _queued(runtime: LocalRuntime) -> list[Any]:
     return list(sqs_backends[ACCOUNT][REGION].queues[url.rsplit("/", 1)[1]]._messages)
 
 
-def _quota_spent_on_an_mql(runtime: LocalRuntime) -> tuple[str, str]:
+def quota_spent_on_an_mql(runtime: LocalRuntime) -> tuple[str, str]:
     """A new MQL's creation event, HubSpot's daily quota spent: (contact id, the message body)."""
     store = runtime.standin.store  # type: ignore[union-attr]
     hot = store.create_object("contacts", dict(MQL_PROPS))
@@ -200,8 +200,8 @@ def test_a_spent_daily_quota_parks_the_batch_on_the_queue_until_the_reset(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime = runtime_factory(consume_queues=False, time_scale=None)
-    hot, body = _quota_spent_on_an_mql(runtime)
-    message, event = _received(runtime, body)
+    hot, body = quota_spent_on_an_mql(runtime)
+    message, event = received(runtime, body)
 
     answer = lead_events.handler(event, CONTEXT)
 
@@ -221,8 +221,8 @@ def test_a_message_whose_twelve_hours_are_spent_is_sent_again_instead_of_walking
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime = runtime_factory(consume_queues=False, time_scale=None)
-    _, body = _quota_spent_on_an_mql(runtime)
-    message, event = _received(runtime, body)
+    _, body = quota_spent_on_an_mql(runtime)
+    message, event = received(runtime, body)
     # First received 11 h 55 min ago: SQS would refuse to keep it out of sight until the reset.
     event["Records"][0]["attributes"]["ApproximateFirstReceiveTimestamp"] = str(
         int((time.time() - 11 * 3600 - 55 * 60) * 1000)
@@ -241,8 +241,8 @@ def test_a_park_sqs_refuses_is_read_from_the_answer_and_the_message_sent_again(
     runtime_factory: Callable[..., LocalRuntime],
 ) -> None:
     runtime = runtime_factory(consume_queues=False, time_scale=None)
-    _, body = _quota_spent_on_an_mql(runtime)
-    message, event = _received(runtime, body)
+    _, body = quota_spent_on_an_mql(runtime)
+    message, event = received(runtime, body)
     (queued,) = _queued(runtime)
     # The emulator counts the 12 hours from the send: sent long ago, its park is refused (HTTP 200,
     # the entry under Failed).

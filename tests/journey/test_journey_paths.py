@@ -415,19 +415,28 @@ def test_a_failed_step_is_recorded_alerted_and_resumed_by_a_human(
         assert props_of(runtime, contact)["leadflow_routed_by"] == "no_one_available"
 
 
-def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
+def _failed_at_mark_sql(
     runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
-) -> None:
-    from leadflow_cli.journeys_cmd import resume_journey
-
+) -> tuple[LocalRuntime, str, str]:
+    """A fast-tracked enterprise lead whose team's deal pipeline does not exist: its journey waits for a
+    repair after MarkSql; (runtime, contact, execution ARN)."""
     partners = config_file(
         tmp_path,
         lambda c: c["routing"]["teams"]["enterprise"].update(deal={"pipeline": "partners", "stage": "intro"}),
     )
     runtime = runtime_factory(consume_queues=False, time_scale=None, config_file=partners)
-    store = runtime.standin.store  # type: ignore[union-attr]
     contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
     waiting_for(runtime, contact, "repair")
+    return runtime, contact, arn
+
+
+def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
+    runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
+) -> None:
+    from leadflow_cli.journeys_cmd import resume_journey
+
+    runtime, contact, arn = _failed_at_mark_sql(runtime_factory, tmp_path)
+    store = runtime.standin.store  # type: ignore[union-attr]
     record = journey_record(contact)
     assert (record.failed_state, record.error) == ("MarkSql", "HubSpotError")
     assert "refused pipeline='partners': partners was not one of the allowed options" in record.cause
@@ -449,13 +458,7 @@ def test_a_missing_deal_pipeline_stops_the_sql_step_until_an_admin_creates_it(
 def test_a_failed_journey_nobody_repairs_ends_itself_before_step_functions_one_year_limit(
     runtime_factory: Callable[..., LocalRuntime], tmp_path: Any
 ) -> None:
-    partners = config_file(
-        tmp_path,
-        lambda c: c["routing"]["teams"]["enterprise"].update(deal={"pipeline": "partners", "stage": "intro"}),
-    )
-    runtime = runtime_factory(consume_queues=False, time_scale=None, config_file=partners)
-    contact, arn = start(runtime, {**MQL_PROPS, "numemployees": "1000+"}, fast_track=True)
-    waiting_for(runtime, contact, "repair")
+    runtime, _contact, arn = _failed_at_mark_sql(runtime_factory, tmp_path)
     runtime.advance(days=363)
     assert still_running(runtime, arn)
     runtime.advance(days=2)
