@@ -11,7 +11,7 @@ from leadflow.adapters.hubspot_errors import RATE_LIMIT_WAITS
 from leadflow.app.ports import HubSpotError, HubSpotQuotaExhausted
 from leadflow.observability import metrics
 from leadflow_cli.hubspot_standin import FaultPlan, HubSpotStandIn
-from leadflow_cli.hubspot_standin.rate_limits import RateLimitPlan
+from leadflow_cli.hubspot_standin.rate_limits import RateLimiter, RateLimitPlan
 from tests.conftest import STANDIN_TOKEN
 
 
@@ -52,14 +52,20 @@ def test_outages_on_reads_are_retried_and_creates_are_not_repeated(standin: HubS
 def test_a_full_ten_second_window_is_waited_out_then_the_call_succeeds(standin: HubSpotStandIn) -> None:
     contact = standin.store.create_object("contacts", {"industry": "RETAIL"})
     gateway = HubSpotGateway(STANDIN_TOKEN, standin.base_url)
-    standin.store.limit_rate(RateLimitPlan(per_ten_seconds=3, window_s=1.0))
+    plan = RateLimitPlan(per_ten_seconds=3, window_s=1.0)
+
+    def window_time() -> float:
+        # The window stands still until it refuses, then has passed: however slowly the calls come.
+        return plan.window_s + 1 if limiter.refused["TEN_SECONDLY_ROLLING"] else 0.0
+
+    limiter = RateLimiter(plan, standin.store.clock, monotonic=window_time)
+    standin.store.rate_limits = limiter
     for _ in range(3):
         gateway.read_contacts([contact], ["industry"])
     started = time.monotonic()
     assert gateway.read_contacts([contact], ["industry"])[contact]["industry"] == "RETAIL"
     waited = time.monotonic() - started
-    assert standin.store.rate_limits is not None
-    assert standin.store.rate_limits.refused["TEN_SECONDLY_ROLLING"] >= 1
+    assert limiter.refused["TEN_SECONDLY_ROLLING"] == 1
     # HubSpot sends no Retry-After: the wait is a part of the window its headers announce (1 s here).
     assert waited >= 0.5
 
