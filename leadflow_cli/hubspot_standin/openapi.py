@@ -67,13 +67,16 @@ OBSERVED: Final[tuple[Deviation, ...]] = (
         )
         for schema in ("SimplePublicObject", "SimplePublicObjectWithAssociations")
     ),
-    Deviation(
-        _OBJECTS,
-        "/components/schemas/SimplePublicObjectInputForCreate/required",
-        ["properties"],
-        "`associations` is optional on create: HubSpot's guides create records with `properties` alone "
-        "(https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, create "
-        "contacts), and hubspot-api-client 12's SimplePublicObjectInputForCreate requires only `properties`",
+    *(
+        Deviation(
+            _OBJECTS,
+            f"/components/schemas/{schema}/required",
+            ["properties"],
+            "`associations` is optional on create: HubSpot's guides create records with `properties` alone "
+            "(https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, create "
+            "contacts), and hubspot-api-client 12's create inputs require only `properties`",
+        )
+        for schema in ("SimplePublicObjectInputForCreate", "SimplePublicObjectBatchInputForCreate")
     ),
     Deviation(
         _OBJECTS,
@@ -121,13 +124,16 @@ OBSERVED: Final[tuple[Deviation, ...]] = (
             f"/components/schemas/{schema}/required",
             required,
             "the custom workflow actions guide defines actions whose fields' `typeDefinition` has `name`, "
-            "`type` and `fieldType` (options only for enumerations) and no `functions` "
+            "`type` and `fieldType` (options, each a label and a value, only for enumerations) and no "
+            "`functions` "
             "(https://developers.hubspot.com/docs/api/automation/custom-workflow-actions, define your "
             "custom action)",
         )
         for schema, required in (
             ("PublicFieldTypeDefinition", ["name", "type"]),
             ("FieldTypeDefinition", ["name", "type"]),
+            # An output field's option as an input field's (PublicOption, in the same spec): label and value.
+            ("Option", ["label", "value"]),
             ("PublicActionDefinitionEgg", ["actionUrl", "inputFields", "labels", "objectTypes", "published"]),
         )
     ),

@@ -520,6 +520,7 @@ class StandInStore:
         when any part of the request is refused; `api`: an integration's request (see `_check`);
         `portal_rules`: the admin's validation rules apply (a 2026-09 request)."""
         with self._lock:
+            self._table(object_type)
             if portal_rules:
                 self._enforce_rules(object_type, {}, properties, creating=True)
             if object_type in _TIMESTAMPED and not properties.get("hs_timestamp"):
