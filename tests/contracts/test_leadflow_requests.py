@@ -26,7 +26,6 @@ from leadflow.app.journey import JourneySteps
 from leadflow.app.workflow_callbacks import complete_callbacks
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.decisions import Decision
-from leadflow.core.journey_record import execution_name
 from leadflow.core.journey_state import DecisionInput, EngagementInput, JourneyState
 from leadflow.core.signals import ContactSignal
 from leadflow.core.workflow_outcome import CallbackCompletion
@@ -40,7 +39,7 @@ from leadflow_cli.replay_cmd import hubspot_owners
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from leadflow_cli.workflow_actions import publish
 from tests.conftest import MQL_PROPS, STANDIN_TOKEN, TEAM
-from tests.fast.conftest import configuration
+from tests.fast.conftest import configuration, mql_state
 from tests.fast.fakes import FakeEngine, FakeNotifier, FakeQueue, FakeStore, ManualClock
 
 DEVELOPER_KEY = "developer-key"
@@ -93,14 +92,7 @@ class Flows:
         contact = self.crm.create_object(
             "contacts", {**MQL_PROPS, "lifecyclestage": "marketingqualifiedlead", **props}
         )
-        at = self.clock()
-        return JourneyState(
-            journey_id=execution_name(contact, at),
-            contact_id=contact,
-            mql_at=at,
-            score=80,
-            mql_reason="submitted the <Talk to sales> form",
-        )
+        return mql_state(contact, self.clock(), reason="submitted the <Talk to sales> form")
 
     def decided(self, state: JourneyState, decision: Decision, reason: str = "") -> JourneyState:
         self.clock.advance(minutes=30)
