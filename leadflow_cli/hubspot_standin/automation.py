@@ -57,12 +57,17 @@ def _check_definition(body: dict[str, Any]) -> None:
     missing = [k for k in ("actionUrl", "objectTypes", "inputFields", "published", "labels") if k not in body]
     if missing:
         raise StandInError(400, "VALIDATION_ERROR", f"Missing required fields: {', '.join(missing)}")
-    if not (body.get("labels") or {}).get("en", {}).get("actionName"):
+    labels = body.get("labels")
+    english = labels.get("en") if isinstance(labels, dict) else None
+    if not isinstance(english, dict) or not english.get("actionName"):
         raise StandInError(400, "VALIDATION_ERROR", "labels.en.actionName is required")
     for kind in ("inputFields", "outputFields"):
-        for spec in body.get(kind) or []:
-            definition = spec.get("typeDefinition") or {}
-            if not definition.get("name") or not definition.get("type"):
+        fields = body.get(kind) or []
+        if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+            raise StandInError(400, "VALIDATION_ERROR", f"{kind} must be an array of field definitions")
+        for spec in fields:
+            definition = spec.get("typeDefinition")
+            if not isinstance(definition, dict) or not definition.get("name") or not definition.get("type"):
                 raise StandInError(
                     400, "VALIDATION_ERROR", f"every {kind} entry needs typeDefinition name and type"
                 )

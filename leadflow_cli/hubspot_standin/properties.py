@@ -39,6 +39,30 @@ _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STAMPS: Final = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate"})
 
 
+# The field types each property type takes (https://developers.hubspot.com/docs/api-reference/latest/crm/
+# properties/guide, "Property type and fieldType values"); the specs list both enumerations but not which
+# go together.
+FIELD_TYPES: Final = {
+    "bool": ("booleancheckbox", "calculation_equation"),
+    "enumeration": ("booleancheckbox", "checkbox", "radio", "select", "calculation_equation"),
+    "date": ("date",),
+    "datetime": ("date",),
+    "string": ("file", "text", "textarea", "calculation_equation", "html", "phonenumber"),
+    "number": ("number", "calculation_equation"),
+    "phone_number": ("phonenumber",),
+}
+
+
+def field_type_problem(type_: str, field_type: str) -> str | None:
+    """Why a property of `type_` cannot have `field_type` (None: it can)."""
+    allowed = FIELD_TYPES.get(type_)
+    if allowed is None or field_type in allowed:
+        return None
+    return (
+        f"fieldType {field_type} is not valid for a property of type {type_}: use one of {', '.join(allowed)}"
+    )
+
+
 class PropertyRefusal(Exception):
     """Some values were not valid; `problems` in HubSpot's format."""
 

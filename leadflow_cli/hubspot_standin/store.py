@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from leadflow_cli.hubspot_bootstrap import GROUP, LEAD_PROPERTIES, PROPERTIES
+from leadflow_cli.hubspot_bootstrap import GROUP, GROUP_LABEL, LEAD_PROPERTIES, PROPERTIES
 from leadflow_cli.hubspot_standin.app_webhooks import AppWebhooks
 from leadflow_cli.hubspot_standin.portal_rules import PortalRules
 from leadflow_cli.hubspot_standin.properties import (
     PropertyRefusal,
     checked_values,
     default_properties,
+    field_type_problem,
     not_an_option,
     option_list,
     problem,
@@ -30,6 +31,29 @@ from leadflow_cli.hubspot_standin.properties import (
 from leadflow_cli.hubspot_standin.rate_limits import RateLimiter, RateLimitPlan
 
 OBJECT_TYPES: Final = ("contacts", "companies", "deals", "tasks", "notes", "leads")
+# Paths name an object type by its name, plural or singular, in any case, or by its type id
+# (https://developers.hubspot.com/docs/api-reference/latest/crm/understanding-the-crm, object type IDs;
+# the associations guide writes `/crm/v4/objects/contact/{objectId}/associations/deal/...`).
+OBJECT_TYPE_IDS: Final = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "tasks": "0-27",
+    "notes": "0-46",
+    "leads": "0-136",
+}
+_OBJECT_TYPE_NAMES: Final = {
+    alias: name
+    for name, type_id in OBJECT_TYPE_IDS.items()
+    for alias in (name, "company" if name == "companies" else name.removesuffix("s"), type_id)
+}
+
+
+def object_type_name(named: str) -> str:
+    """The object type a path names (`contacts`, `contact`, `Contacts`, `0-1`), by its plural name; a name
+    HubSpot does not know is kept, for the endpoint to refuse."""
+    return _OBJECT_TYPE_NAMES.get(named.lower(), named)
+
 
 # HubSpot-defined default association types: (from, to) -> type id.
 DEFAULT_ASSOCIATIONS: Final = {
@@ -110,6 +134,10 @@ LEAD_STAGES: Final = (
     "qualified-stage-id",
     "unqualified-stage-id",
 )
+# Activities need `hs_timestamp` on create: tasks ("Required. This field marks the task's due date",
+# https://developers.hubspot.com/docs/api-reference/latest/crm/activities/tasks/guide) and notes ("Required.
+# This field marks the note's time of creation", .../activities/notes/guide).
+_TIMESTAMPED: Final = ("tasks", "notes")
 # Which property of each object type holds its pipeline, and which its stage.
 _PIPELINE_PROPERTIES: Final = {
     "deals": ("pipeline", "dealstage"),
@@ -216,6 +244,8 @@ class StandInStore:
         }
         if leadflow_properties:
             self._install_leadflow_properties()
+        # When the portal's definitions were read (what its pipelines and stages answer as created).
+        self.created_at = hubspot_time(self.clock())
         self._calls: Counter[str] = Counter()
         self._calls_by_api: Counter[str] = Counter()
         self._answers_lost: set[str] = set()
@@ -238,6 +268,14 @@ class StandInStore:
         self.rate_limits = RateLimiter(plan, self.clock) if plan else None
 
     def _install_leadflow_properties(self) -> None:
+        """leadflow's properties and their group, as `leadflow hubspot bootstrap` creates them."""
+        for object_type in {spec.object_type for spec in PROPERTIES + LEAD_PROPERTIES}:
+            self._groups[object_type][GROUP] = {
+                "name": GROUP,
+                "label": GROUP_LABEL,
+                "displayOrder": -1,
+                "archived": False,
+            }
         for spec in PROPERTIES + LEAD_PROPERTIES:
             options = option_list(spec.options)
             self._properties[spec.object_type][spec.name] = _property_definition(
@@ -383,6 +421,10 @@ class StandInStore:
             raise StandInError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}")
         return self._objects[object_type]
 
+    def check_object_type(self, object_type: str) -> None:
+        """A 400 for an object type the portal does not have."""
+        self._table(object_type)
+
     def _lifecycle_stages(self) -> list[str]:
         options = self._properties["contacts"]["lifecyclestage"]["options"]
         return [o["value"] for o in sorted(options, key=lambda o: o["displayOrder"])]
@@ -430,6 +472,13 @@ class StandInStore:
         self, object_type: str, old: dict[str, str], new: dict[str, Any], api: bool = False
     ) -> dict[str, str]:
         """The values a write stores; a 400 listing every problem, HubSpot's way, when any is wrong."""
+        not_text = [k for k, v in new.items() if isinstance(v, (dict, list))]
+        if not_text:
+            # HubSpot reads property values as text: an object or array is no value (openapi.py refuses it
+            # on the wire; this keeps callers of the store to the same rule).
+            raise StandInError(
+                400, "VALIDATION_ERROR", f"Invalid input JSON: {', '.join(not_text)}: not text"
+            )
         raw = {k: "" if v is None else str(v) for k, v in new.items()}
         try:
             values = checked_values(self._properties[object_type], raw, api=api)
@@ -471,9 +520,10 @@ class StandInStore:
         when any part of the request is refused; `api`: an integration's request (see `_check`);
         `portal_rules`: the admin's validation rules apply (a 2026-09 request)."""
         with self._lock:
+            self._table(object_type)
             if portal_rules:
                 self._enforce_rules(object_type, {}, properties, creating=True)
-            if object_type == "tasks" and not properties.get("hs_timestamp"):
+            if object_type in _TIMESTAMPED and not properties.get("hs_timestamp"):
                 raise StandInError(
                     400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
                 )
@@ -760,10 +810,7 @@ class StandInStore:
                 raise StandInError(
                     409, "OBJECT_ALREADY_EXISTS", f"Property named '{spec['name']}' already exists."
                 )
-            if spec["groupName"] not in self._groups[object_type]:
-                raise StandInError(
-                    400, "VALIDATION_ERROR", f"property group {spec['groupName']} does not exist"
-                )
+            self._check_definition(object_type, spec["type"], spec["fieldType"], spec["groupName"])
             definition = _property_definition(
                 spec["name"],
                 spec["label"],
@@ -776,10 +823,24 @@ class StandInStore:
             table[spec["name"]] = definition
             return dict(definition)
 
+    def _check_definition(self, object_type: str, type_: str, field_type: str, group: str) -> None:
+        """A 400 for a definition HubSpot refuses: a field type its type does not take, a group not there."""
+        problem_text = field_type_problem(type_, field_type)
+        if problem_text:
+            raise StandInError(400, "VALIDATION_ERROR", problem_text)
+        if group not in self._groups[object_type]:
+            raise StandInError(400, "VALIDATION_ERROR", f"property group {group} does not exist")
+
     def update_property(self, object_type: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change a property definition's label, description, options or group."""
         with self._lock:
             current = self.property(object_type, name)
+            self._check_definition(
+                object_type,
+                changes.get("type", current["type"]),
+                changes.get("fieldType", current["fieldType"]),
+                changes.get("groupName", current["groupName"]),
+            )
             allowed = {
                 k: v
                 for k, v in changes.items()

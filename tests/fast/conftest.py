@@ -76,15 +76,7 @@ class World:
     def lead(self, *, fast_track: bool = False, **props: str) -> JourneyState:
         """An MQL contact (the shipped MQL properties, plus `props`) and its journey's first state."""
         contact = self.contact(**{**MQL_PROPS, "lifecyclestage": "marketingqualifiedlead", **props})
-        at = self.clock()
-        return JourneyState(
-            journey_id=execution_name(contact, at),
-            contact_id=contact,
-            mql_at=at,
-            score=80,
-            mql_reason="submitted the Talk to sales form",
-            fast_track=fast_track,
-        )
+        return mql_state(contact, self.clock(), fast_track=fast_track)
 
     def record(self, state: JourneyState) -> JourneyRecord:
         """The journey's record."""
@@ -102,6 +94,20 @@ class World:
     def handed_off(self, **props: str) -> JourneyState:
         """A lead routed and handed off: it waits for its owner's decision."""
         return self.steps.handoff(self.steps.route(self.lead(**props)))
+
+
+def mql_state(
+    contact: str, at: datetime, reason: str = "submitted the Talk to sales form", fast_track: bool = False
+) -> JourneyState:
+    """The first state of an MQL contact's journey, scored 80, that became an MQL at `at`."""
+    return JourneyState(
+        journey_id=execution_name(contact, at),
+        contact_id=contact,
+        mql_at=at,
+        score=80,
+        mql_reason=reason,
+        fast_track=fast_track,
+    )
 
 
 def make_world(change: Callable[[dict[str, Any]], Any] | None = None, start: datetime | None = None) -> World:
