@@ -122,7 +122,7 @@ def _summary(row: JourneyRecord, now: datetime, owners: Owners | None = None) ->
             mode="json",
             include={"contact_id", "journey_id", "status", "owner_id", "owner_email", "team", "mql_at"}
             | {"updated_at", "sla_due_at", "escalations", "decision", "reason", "sql_path", "decided_by"}
-            | {"reached", "lead_id", "deal_id", "failed_state", "error", "cause"},
+            | {"reached", "task_id", "lead_id", "deal_id", "failed_state", "error", "cause"},
         ),
         "owner": {"id": owner.id, "email": owner.email or None, "name": owner.name or None}
         if owner
@@ -217,7 +217,7 @@ def print_timeline(view: dict[str, Any], out: TextIO, as_json: bool) -> None:
         f"owner {shown or owner.get('id') or '-'}{owner_id if shown else ''}  team {j['team'] or '-'}  "
         f"status {j['status']}  age {j['age_hours']:.1f} h  escalations {j['escalations']}  "
         f"decision {j['decision'] or '-'} {j['reason'] or ''}  "
-        f"lead {j['lead_id'] or '-'}  deal {j['deal_id'] or '-'}",
+        f"task {j['task_id'] or '-'}  lead {j['lead_id'] or '-'}  deal {j['deal_id'] or '-'}",
         file=out,
     )
     if j["status"] == "failed":
