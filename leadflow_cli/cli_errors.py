@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Final
 
 from botocore.exceptions import (
@@ -20,7 +21,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from leadflow.app.ports import HubSpotError
+from leadflow.app.ports import HubSpotError, HubSpotUnavailable
 from leadflow.core.config import ConfigError
 from leadflow.settings import SettingsError
 from leadflow_cli.hubspot_project import ProjectError
@@ -57,7 +58,9 @@ def explain(exc: BaseException) -> tuple[str, int]:
             "--aws-port",
             FAILED,
         )
-    if isinstance(exc, (RuntimeUnreachable, PlayError, HubSpotError)):
+    if isinstance(exc, HubSpotError):
+        return hubspot_problem(exc), FAILED
+    if isinstance(exc, (RuntimeUnreachable, PlayError)):
         return str(exc), FAILED
     found = _aws(exc)
     if found is not None:
@@ -68,6 +71,19 @@ def explain(exc: BaseException) -> tuple[str, int]:
         return f"cannot use {exc.filename}: {exc.strerror or exc}", USAGE
     hint = "" if os.environ.get(DEBUG_VARIABLE) else f" (set {DEBUG_VARIABLE}=1 to see where)"
     return f"unexpected error: {type(exc).__name__}: {exc}{hint}", FAILED
+
+
+def hubspot_problem(exc: HubSpotError) -> str:
+    """A HubSpot error as a sentence: a failed connection said without urllib3's retelling of it (where
+    and why), any other as HubSpot answered it."""
+    message = str(exc)
+    host = re.search(r"host='([^']+)', port=(\d+)", message)
+    if not isinstance(exc, HubSpotUnavailable) or exc.status or host is None:
+        return message
+    why = re.search(r"\[Errno -?\d+\] ([^'\")]+)", message)
+    reason = f" ({why.group(1).strip().lower()})" if why else ""
+    where = f"{host.group(1)}:{host.group(2)}"
+    return f"HubSpot does not answer at {where}{reason}: check --base-url and the network"
 
 
 def _aws(exc: BaseException) -> str | None:
