@@ -168,6 +168,14 @@ def _a_contact_reaches_its_reps_task(local: Running) -> None:
     assert [s["state"] for s in view["states"]][:2] == ["Route", "HandOff"]
     assert view["states"][-1]["state"] == "AwaitDecision"
 
+    # The journey is found by its owner's email or name, as the table shows them.
+    owner = journey["owner"]
+    for named in (owner["email"], owner["name"]):
+        code, out, _err = cli("journeys", "--local", port, "--owner", named, "--json")
+        assert (code, [r["contact_id"] for r in json.loads(out)]) == (0, [contact])
+    code, _out, err = cli("journeys", "--local", port, "--owner", "Nobody Here")
+    assert code == 2 and "no HubSpot owner is named 'Nobody Here'" in err
+
     # The rep's task is in HubSpot, theirs.
     api = HubSpotApi(local.token, local.hubspot_url)
     task = api.call(
