@@ -186,7 +186,9 @@ def _drift(spec: PropertySpec, current: dict[str, Any]) -> bool:
 def _refused(exc: HubSpotError, what: str) -> BootstrapError:
     if exc.status in (401, 403):
         return BootstrapError(f"HubSpot refused the token ({exc.status}) while {what}")
-    return BootstrapError(f"{exc} (while {what})")
+    from leadflow_cli.cli_errors import hubspot_problem
+
+    return BootstrapError(f"{hubspot_problem(exc)} (while {what})")
 
 
 def bootstrap(

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from leadflow.core.config import ConfigError
 from leadflow.core.journey_record import JourneyStatus
-from leadflow.settings import DEFAULT_CONFIG_FILE, SettingsError
-from leadflow_cli.hubspot_project import ProjectError
-from leadflow_cli.local.template import TemplateError
+from leadflow.settings import DEFAULT_CONFIG_FILE
+from leadflow_cli import cli_errors
+from leadflow_cli.cli_errors import CliError
+from leadflow_cli.targets import Target, local_target, stack_outputs, stack_target
+
+HUBSPOT_API = "https://api.hubapi.com"
 
 
 def _local(args: argparse.Namespace) -> int:
-    from leadflow_cli.local.runtime import LocalOptions, LocalRuntime
+    from leadflow_cli import local_cmd
+    from leadflow_cli.local.runtime import LocalOptions
 
     options = LocalOptions(
         template=args.template,
@@ -32,20 +33,13 @@ def _local(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         project_dir=args.project,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalRuntime(options) as runtime:
-        print(f"leadflow local runtime on {runtime.api_url}")
-        for route in runtime.template.routes:
-            print(f"  {route.method:<6} {runtime.api_url}{route.path} -> {route.function}")
-        if runtime.standin:
-            print(f"  HubSpot stand-in: {runtime.standin.base_url}")
-        print(f"  state machine: {runtime.journey_arn} (clock {args.time_scale:g}x the wall clock)")
-        print(f"  AWS APIs (moto): http://{args.host}:{args.aws_port} (for leadflow journeys --local)")
-        print("Ctrl-C to stop.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-    return 0
+    return local_cmd.run(options, args.config, seed=not args.no_seed)
+
+
+def _send(args: argparse.Namespace) -> int:
+    from leadflow_cli import send_cmd
+
+    return send_cmd.run(args, sys.stdout)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -87,13 +81,26 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _event_file(path: Path) -> dict[str, Any]:
+    """An API Gateway event file, as `sam local invoke` takes it."""
+    import json
+
+    try:
+        event = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}", cli_errors.USAGE) from None
+    if not isinstance(event, dict) or not isinstance(event.get("body"), str) or "httpMethod" not in event:
+        raise CliError(f"{path} is no API Gateway event (httpMethod and body)", cli_errors.USAGE)
+    return event
+
+
 def _sign_signals(args: argparse.Namespace) -> int:
     import json
 
     from leadflow_cli.local.runtime import DEFAULT_SIGNALS_SECRET, local_secret
     from leadflow_cli.webhook_sender import SignalsSender
 
-    event = json.loads(args.event.read_text())
+    event = _event_file(args.event)
     secret = local_secret("LEADFLOW_SIGNALS_SECRET", DEFAULT_SIGNALS_SECRET)
     event["headers"] = {**event.get("headers", {}), **SignalsSender("", secret).signed_headers(event["body"])}
     print(json.dumps(event, indent=2))
@@ -106,7 +113,7 @@ def _sign_hubspot(args: argparse.Namespace) -> int:
     from leadflow_cli.local.runtime import DEFAULT_CLIENT_SECRET, local_secret
     from leadflow_cli.webhook_sender import signed_api_event
 
-    event = json.loads(args.event.read_text())
+    event = _event_file(args.event)
     secret = local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
     print(json.dumps(signed_api_event(event, secret, os.environ.get("LEADFLOW_PUBLIC_URL", "")), indent=2))
     return 0
@@ -135,12 +142,11 @@ def _catalog(args: argparse.Namespace) -> Any:
 def _export(args: argparse.Namespace, config: Any, path: Path) -> Any:
     from leadflow_cli.hubspot_export import HubSpotExport, properties_read
 
-    overrides = dict(item.split("=", 1) for item in args.map)
     return HubSpotExport(
         path,
         _catalog(args),
         wanted=properties_read(config),
-        overrides=overrides,
+        overrides=dict(args.map),
         companies=args.companies,
         time_zone=config.portal.time_zone,
     )
@@ -154,7 +160,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     configs = [config] + ([load_config(args.compare)] if args.compare else [])
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    now = args.now or datetime.now(UTC)
     export = _export(args, config, args.csv)
     reports = bt.backtest(configs, export, now=now, progress=not args.json)
     report = reports[0]
@@ -191,8 +197,8 @@ def _replay(args: argparse.Namespace) -> int:
 
     records = None
     if args.stack or args.local is not None:
-        dynamodb, _sfn, table, _arn = _aws_target(args)
-        records = replay_cmd.records_in(list_journeys(dynamodb, table))
+        target = _target(args)
+        records = replay_cmd.records_in(list_journeys(target.dynamodb, target.table, now=target.now))
     if args.export is None and records is None:
         raise ConfigError(
             "replay needs the MQLs to play: a HubSpot export, or the journeys of --stack/--local"
@@ -287,23 +293,23 @@ def _actions(args: argparse.Namespace) -> int:
 
 
 def _project(args: argparse.Namespace) -> int:
-    from leadflow.core.config import load_config
-    from leadflow_cli import hubspot_project
+    from leadflow_cli import config_cmd, hubspot_project
 
-    config = load_config(args.config)
+    config, _notes = config_cmd.validate(args.config)
     if args.check:
         problems = hubspot_project.stale(config, args.dir) + hubspot_project.schema_problems(args.dir)
         if problems:
-            print("leadflow: the HubSpot project is stale: " + "; ".join(problems), file=sys.stderr)
-            print("leadflow: run `leadflow hubspot project` and commit the result", file=sys.stderr)
-            return 1
+            raise CliError(
+                "the HubSpot project is stale: " + "; ".join(problems) + "; run `leadflow hubspot project` "
+                "and commit the result"
+            )
         print(f"{args.dir} matches {args.config}")
         return 0
     profiles: tuple[hubspot_project.Profile, ...] = ()
     if args.stack:
         if args.account_id is None:
             raise ConfigError("--stack needs --account-id: the HubSpot account the profile uploads to")
-        outputs = _stack_outputs(args.stack, args.aws_profile, args.region)
+        outputs = stack_outputs(args.stack, args.aws_profile, args.region)
         profiles = (
             hubspot_project.Profile(
                 args.hs_profile, args.account_id, outputs["WebhookUrl"], outputs["WorkflowActionsBaseUrl"]
@@ -316,52 +322,35 @@ def _project(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stack_outputs(stack: str, profile: str | None, region: str | None) -> dict[str, str]:
-    import boto3
-
-    session = boto3.Session(profile_name=profile, region_name=region)
-    found = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
-
-
-def _aws_target(args: argparse.Namespace) -> tuple[Any, Any, str, str]:
-    """DynamoDB and Step Functions clients, the table name and the state machine ARN to read."""
-    import boto3
-
+def _target(args: argparse.Namespace) -> Target:
+    """What an ops command reads: the local runtime (`--local`) or a deployed stack (`--stack`)."""
     if args.local is not None:
-        from leadflow_cli.local.runtime import REGION, STACK
-
-        local = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)  # noqa: S106
-        endpoint = f"http://127.0.0.1:{args.local}"
-        sfn = local.client("stepfunctions", endpoint_url=endpoint)
-        # The runtime serves the template's one state machine, named as the template names it.
-        (machine,) = sfn.list_state_machines()["stateMachines"]
-        return (
-            local.client("dynamodb", endpoint_url=endpoint),
-            sfn,
-            f"{STACK}-StateTable",
-            machine["stateMachineArn"],
-        )
+        return local_target(args.local)
     if not args.stack:
-        raise ConfigError("name a deployed stack with --stack NAME, or the local runtime with --local PORT")
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    outputs = _stack_outputs(args.stack, args.profile, args.region)
-    return (
-        session.client("dynamodb"),
-        session.client("stepfunctions"),
-        outputs["StateTableName"],
-        outputs["LeadJourneyStateMachineArn"],
-    )
+        raise CliError("name a deployed stack with --stack NAME, or the local runtime with --local", 2)
+    # Owners' names come from HubSpot (with HUBSPOT_ACCESS_TOKEN); replay's --base-url points elsewhere.
+    return stack_target(args.stack, args.profile, args.region, getattr(args, "base_url", HUBSPOT_API))
 
 
 def _journeys(args: argparse.Namespace) -> int:
-    from leadflow_cli.journeys_cmd import list_journeys, print_rows
+    from leadflow_cli.journeys_cmd import list_journeys, owner_filter, print_rows
 
-    dynamodb, _sfn, table, _arn = _aws_target(args)
+    target = _target(args)
+    owners = target.owners()
+    try:
+        owner = owner_filter(args.owner, owners) if args.owner else None
+    except LookupError as exc:
+        raise CliError(str(exc), cli_errors.USAGE) from None
     rows = list_journeys(
-        dynamodb, table, status=args.status, owner=args.owner, stuck=args.stuck, min_age_hours=args.older_than
+        target.dynamodb,
+        target.table,
+        status=args.status,
+        owner=owner,
+        stuck=args.stuck,
+        min_age_hours=args.older_than,
+        now=target.now,
     )
-    print_rows(rows, sys.stdout, args.json)
+    print_rows(rows, sys.stdout, args.json, target.now, owners)
     return 0
 
 
@@ -376,10 +365,10 @@ def _report(args: argparse.Namespace) -> int:
     from leadflow_cli.journeys_cmd import list_journeys
 
     config = load_config(args.config)
-    dynamodb, _sfn, table, _arn = _aws_target(args)
-    rows = list_journeys(dynamodb, table)
+    target = _target(args)
+    rows = list_journeys(target.dynamodb, target.table, now=target.now)
     if args.since is not None:
-        rows = [r for r in rows if r.age_hours(datetime.now(UTC)) <= args.since * 24]
+        rows = [r for r in rows if r.age_hours(target.now) <= args.since * 24]
     funnels = report(rows)
     books = ledger((routed for r in rows if (routed := RoutedLead.of(r)) is not None), config)
     found = calibrate(rows, config)
@@ -408,34 +397,34 @@ def _report(args: argparse.Namespace) -> int:
 def _journey(args: argparse.Namespace) -> int:
     from leadflow_cli.journeys_cmd import print_timeline, resume_journey, timeline
 
-    dynamodb, sfn, table, arn = _aws_target(args)
+    target = _target(args)
     try:
         if args.resume:
-            journey_id = resume_journey(dynamodb, table, sfn, args.contact_id)
+            journey_id = resume_journey(target.dynamodb, target.table, target.sfn, args.contact_id)
             print(f"resumed journey {journey_id}: its failed step runs again", file=sys.stdout)
             return 0
-        view = timeline(dynamodb, table, sfn, arn, args.contact_id)
+        view = timeline(target, args.contact_id)
     except LookupError as exc:
-        print(f"leadflow: {exc}", file=sys.stderr)
-        return 1
+        raise CliError(str(exc)) from None
     print_timeline(view, sys.stdout, args.json)
     return 0
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", help="a deployed stack's name (uses your AWS profile)")
-    parser.add_argument("--profile", default=None)
-    parser.add_argument("--region", default=None)
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="a deployed stack's name (uses your AWS profile)")
+    where.add_argument(
         "--local",
-        type=int,
+        type=_port,
         nargs="?",
         const=4566,
         default=None,
         metavar="PORT",
         help="the local runtime started with `leadflow local --aws-port PORT` (default 4566)",
     )
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", default=None, help="the AWS profile to read --stack with")
+    parser.add_argument("--region", default=None, help="the stack's AWS region")
+    parser.add_argument("--json", action="store_true", help="print JSON only")
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
@@ -443,6 +432,7 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--map",
         action="append",
+        type=_pair("LABEL=property"),
         default=[],
         metavar="LABEL=property",
         help="map an export column to a property name (repeatable)",
@@ -455,12 +445,114 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read labels and dropdown options from the portal (HUBSPOT_ACCESS_TOKEN), not the defaults",
     )
-    parser.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
+    parser.add_argument("--base-url", default=HUBSPOT_API, help="HubSpot API base URL")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, answering a mistake with one line (and exit 2) instead of the usage and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(cli_errors.USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _number(low: float, inclusive: bool, what: str) -> Any:
+    """An argparse type: a number of at least (or above) `low`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value != value or value < low or (value == low and not inclusive):  # NaN too
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
+def _time(text: str) -> datetime:
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (2026-12-01T09:00:00Z)") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _pair(shape: str) -> Any:
+    """An argparse type: `name=value`, as a (name, value) pair."""
+
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(f"{text!r} is not {shape}")
+        return name.strip(), value
+
+    return parse
+
+
+def _add_send(sub: Any) -> None:
+    """`leadflow send`: what HubSpot sends a running `leadflow local` when people act in the portal."""
+    send = sub.add_parser(
+        "send",
+        help="play HubSpot against a running `leadflow local`: create or change a contact, decide, move a "
+        "lead, run a workflow's Send a webhook, post a signal",
+    )
+    kinds = send.add_subparsers(dest="send_command", required=True)
+    prop = _pair("name=value")
+
+    def kind(name: str, help_text: str, contact: bool = True) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = kinds.add_parser(name, help=help_text)
+        if contact:
+            parser.add_argument("contact_id", help="the HubSpot contact's id")
+        parser.add_argument(
+            "--local",
+            type=_port,
+            default=4566,
+            metavar="PORT",
+            help="the runtime's --aws-port (default 4566)",
+        )
+        parser.add_argument("--json", action="store_true", help="print JSON only")
+        parser.set_defaults(run=_send)
+        return parser
+
+    contact = kind("contact", "a contact created with these values: HubSpot sends contact.creation", False)
+    contact.add_argument("properties", nargs="+", type=prop, metavar="name=value")
+    change = kind("change", "new values on a contact: contact.propertyChange for each the app subscribes to")
+    change.add_argument("properties", nargs="+", type=prop, metavar="name=value")
+    decision = kind("decision", "a rep's decision on the contact (leadflow_decision and its reason)")
+    decision.add_argument("decision", choices=["accept", "recycle", "reject"])
+    decision.add_argument("--reason", help="the reason code (required for recycle and reject)")
+    lead = kind("lead", "a rep moves the contact's HubSpot Lead to a stage (or gives its decision reason)")
+    lead.add_argument("stage", nargs="?", help="a stage id or label: attempting, connected, qualified, ...")
+    lead.add_argument("--reason", help="the lead's leadflow_decision_reason")
+    workflow = kind("workflow", "a contact workflow's Send a webhook action enrolls the contact")
+    workflow.add_argument(
+        "--pick",
+        action="append",
+        type=_pair("key=property"),
+        default=[],
+        metavar="key=property",
+        help="customize the body with these properties (repeatable); default: the whole record",
+    )
+    workflow.add_argument(
+        "--api-key", action="store_true", help="authenticate with the API key instead of the signature"
+    )
+    signal = kind("signal", "an outside tool posts a signal about the contact to POST /signals")
+    signal.add_argument("type", help="the signal's type, e.g. form_submission, page_view, conversation_reply")
+    signal.add_argument("attributes", nargs="*", type=prop, metavar="name=value")
+    signal.add_argument("--evidence", help="the text a rep reads")
+    signal.add_argument("--at", help="when it happened, ISO 8601 (default: now on the runtime's clock)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
+    parser = _Parser(prog="leadflow", description="Lead lifecycle engine for HubSpot.")
     # The file the functions would load, so `config check` and `score` judge the same one.
     config_file = Path(os.environ.get("LEADFLOW_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -470,17 +562,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--template", type=Path, default=Path("template.yaml"))
     local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=int, default=3000)
+    local.add_argument("--port", type=_port, default=3000, help="the API's port (default 3000)")
     local.add_argument(
         "--time-scale",
-        type=float,
+        type=_number(1, True, "at least 1 (the clock never runs slower than the wall clock)"),
         default=1.0,
         help="run the local clock faster: 3600 makes an hour of SLA pass in a second",
     )
     local.add_argument(
         "--hubspot-url", default=None, help="a HubSpot API base URL to use instead of the embedded stand-in"
     )
-    local.add_argument("--config", type=Path, default=None, help="leadflow configuration file")
+    local.add_argument("--config", type=Path, default=config_file, help="leadflow configuration file")
+    local.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="start the stand-in portal empty: no owners, no custom properties from the configuration",
+    )
     local.add_argument(
         "--project",
         type=Path,
@@ -489,11 +586,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument(
         "--aws-port",
-        type=int,
+        type=_port,
         default=4566,
-        help="also serve the emulated AWS APIs here, for `leadflow journeys --local`",
+        help="serve the emulated AWS APIs here (the AWS CLI, `leadflow journeys --local`, `leadflow send`)",
     )
     local.set_defaults(run=_local)
+    _add_send(sub)
 
     demo = sub.add_parser("demo", help="run the lead handoff end to end on the local runtime")
     demo.add_argument("--template", type=Path, default=Path("template.yaml"))
@@ -514,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     back = sub.add_parser("backtest", help="run the MQL definition over a HubSpot contacts export (CSV)")
     back.add_argument("csv", type=Path)
     back.add_argument("--config", type=Path, default=config_file)
-    back.add_argument("--now", help="evaluate recency as of this ISO time (default: now)")
+    back.add_argument("--now", type=_time, help="evaluate recency as of this ISO time (default: now)")
     _export_options(back)
     back.add_argument(
         "--compare", type=Path, metavar="OTHER.yaml", help="also score under this configuration"
@@ -571,7 +669,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check rule values against the portal's dropdown options (HUBSPOT_ACCESS_TOKEN)",
     )
-    config.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
+    config.add_argument("--base-url", default=HUBSPOT_API, help="HubSpot API base URL")
     config.set_defaults(run=_config)
 
     journeys = sub.add_parser(
@@ -579,9 +677,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _target_options(journeys)
     journeys.add_argument("--status", choices=[s.value for s in JourneyStatus])
-    journeys.add_argument("--owner", help="HubSpot owner id")
+    journeys.add_argument("--owner", help="a HubSpot owner's id, email or name")
     journeys.add_argument("--stuck", action="store_true", help="only journeys still waiting past their SLA")
-    journeys.add_argument("--older-than", type=float, metavar="HOURS", help="only MQLs older than this")
+    journeys.add_argument(
+        "--older-than",
+        type=_number(0, True, "a number of hours (0 or more)"),
+        metavar="HOURS",
+        help="only MQLs older than this",
+    )
     journeys.set_defaults(run=_journeys)
 
     funnel = sub.add_parser(
@@ -589,7 +692,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the handoff funnel, the fairness ledger and the calibration of scoring against decisions",
     )
     _target_options(funnel)
-    funnel.add_argument("--since", type=float, metavar="DAYS", help="only MQLs of the last DAYS days")
+    funnel.add_argument(
+        "--since",
+        type=_number(0, False, "a number of days (more than 0)"),
+        metavar="DAYS",
+        help="only MQLs of the last DAYS days",
+    )
     funnel.add_argument(
         "--config", type=Path, default=config_file, help="targets and MQL reasons read from it"
     )
@@ -618,7 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     boot.add_argument("--config", type=Path, default=config_file)
-    boot.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot API base URL")
+    boot.add_argument("--base-url", default=HUBSPOT_API, help="HubSpot API base URL")
     boot.add_argument("--dry-run", action="store_true", help="only report what would change")
     boot.set_defaults(run=_bootstrap)
     project = hubspot_sub.add_parser(
@@ -651,7 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", required=True, help="where the actions live: the stack's WorkflowActionsBaseUrl output"
     )
     actions.add_argument("--config", type=Path, default=config_file)
-    actions.add_argument("--base-url", default="https://api.hubapi.com", help="HubSpot's API base URL")
+    actions.add_argument("--base-url", default=HUBSPOT_API, help="HubSpot's API base URL")
     actions.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     actions.set_defaults(run=_actions)
     hubspot_sign = hubspot_sub.add_parser(
@@ -682,13 +790,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `leadflow` console script."""
+    """Entry point of the `leadflow` console script: any mistake is answered in one line on stderr."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, TemplateError, SettingsError, ProjectError) as exc:
-        print(f"leadflow: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`leadflow config check | head`): nothing more to say, to anyone.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        if os.environ.get(cli_errors.DEBUG_VARIABLE):
+            raise
+        message, code = cli_errors.explain(exc)
+        print(f"leadflow: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from leadflow.core.config import CustomProperty
 from leadflow_cli.hubspot_standin.properties import default_properties
 
 OBJECTS: Final = ("contacts", "companies")
@@ -88,6 +89,13 @@ _LABELS["companies"] |= {"createdate": ("Create Date",), "lastmodifieddate": ("L
 _BOOLEAN_OPTIONS: Final = (("Yes", "true"), ("No", "false"))
 
 
+def split_property(qualified: str) -> tuple[str, str]:
+    """A property as rules write it (`industry`, `company.industry`): its object type and its name."""
+    if qualified.startswith("company."):
+        return "companies", qualified.removeprefix("company.")
+    return "contacts", qualified
+
+
 def words(text: str) -> tuple[str, ...]:
     """A label's or value's words, as HubSpot makes internal values from labels: "Hospital & Health
     Care" and HOSPITAL_HEALTH_CARE, "Legal & Compliance" and LEGAL_AND_COMPLIANCE have the same."""
@@ -143,10 +151,28 @@ class PropertyDef:
 
 @dataclass
 class PropertyCatalog:
-    """The properties of contacts and companies, by internal name, and where they came from."""
+    """The properties of contacts and companies, by internal name, and where they came from: the portal's
+    own definitions (`portal`), or HubSpot's defaults with what the configuration declares."""
 
     source: str
     objects: dict[str, dict[str, PropertyDef]] = field(default_factory=dict)
+    portal: bool = False
+
+    def names(self, object_type: str) -> list[str]:
+        """The internal names of an object's properties."""
+        return list(self.objects.get(object_type, {}))
+
+    def declare(self, declared: Mapping[str, CustomProperty]) -> PropertyCatalog:
+        """This catalog with the portal's custom properties as a configuration declares them
+        (`portal.custom_properties`: `company.<name>` for a company's, each with its type and options)."""
+        objects = {object_type: dict(props) for object_type, props in self.objects.items()}
+        for qualified, spec in declared.items():
+            object_type, name = split_property(qualified)
+            field_type = "select" if spec.type == "enumeration" else "text"
+            objects.setdefault(object_type, {})[name] = PropertyDef(
+                name, name, _kind(spec.type, field_type), _options(spec.type, [(o, o) for o in spec.options])
+            )
+        return PropertyCatalog(f"{self.source} and portal.custom_properties", objects, self.portal)
 
     def get(self, object_type: str, name: str) -> PropertyDef | None:
         """A property's definition, if the portal has it."""
@@ -186,7 +212,7 @@ class PropertyCatalog:
     @classmethod
     def from_hubspot(cls, client: Any) -> PropertyCatalog:
         """The portal's own definitions, read with hubspot-api-client (`crm.properties.core_api.get_all`)."""
-        catalog = cls(source="the portal's property definitions")
+        catalog = cls(source="the portal's property definitions", portal=True)
         api = client.crm.properties.core_api
         for object_type in OBJECTS:
             catalog.objects[object_type] = {

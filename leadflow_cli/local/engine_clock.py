@@ -5,6 +5,9 @@ moto's engine times a `waitForTaskToken` state's `TimeoutSeconds(Path)` with a w
 demo decides when an SLA passes. Timing out also marks the token the way AWS does: a later
 SendTaskSuccess on it is refused with TaskTimedOut, where moto alone would accept it silently.
 
+The engine stamps executions and their history events with the system clock; here with the local
+clock, so `leadflow journey` and the AWS CLI show the times the functions and the records use.
+
 A Retry's interval is a wall-clock `time.sleep` in moto's retrier. Short ones (HubSpot's ten-second
 window, an outage) stay so; a long one (a step parked until HubSpot's daily quota resets) waits on
 the clock instead, and counts as blocked: the execution moves when the clock gets there.
@@ -12,12 +15,14 @@ the clock instead, and counts as blocked: the execution moves when the clock get
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any, Final
 from unittest import mock
 
+from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.eval.callback.callback import (
@@ -25,6 +30,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
     CallbackEndpoint,
     CallbackOutcome,
 )
+from moto.stepfunctions.parser.asl.eval.event import event_manager
+from moto.stepfunctions.parser.backend import execution as parser_execution
 
 from leadflow_cli.local.clock import LocalClock
 
@@ -60,9 +67,15 @@ class EngineWaits:
             return waits.wait(timeout_seconds, endpoint)
 
         callback_state = state_task_service_callback.StateTaskServiceCallback
+        clock_datetime = _datetime_module(self._clock)
         return [
             mock.patch.object(callback_state, "_wait_for_task_token_timeout", wait),
             mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=self.sleep)),
+            # Where the engine stamps history events, an execution's start and its stop.
+            *(
+                mock.patch.object(module, "datetime", clock_datetime)
+                for module in (event_manager, parser_models, parser_execution)
+            ),
         ]
 
     def sleep(self, seconds: float) -> None:
@@ -97,3 +110,18 @@ class EngineWaits:
             with self._lock:
                 self._waiting.discard(endpoint)
             alarm.cancel()
+
+
+def _datetime_module(clock: LocalClock) -> ModuleType:
+    """The `datetime` module, but whose `datetime.now()` is the local clock's time."""
+
+    class ClockDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            now = clock.now()
+            return now.astimezone(tz) if tz is not None else now.astimezone().replace(tzinfo=None)
+
+    module = ModuleType("datetime")
+    module.__dict__.update(vars(datetime))
+    module.datetime = ClockDatetime  # type: ignore[attr-defined]
+    return module

@@ -33,10 +33,11 @@ from leadflow.core.journey_state import JourneyState
 from leadflow.settings import SettingsError
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
-from leadflow_cli.local import aws_calls, engine_patches, hubspot_app, iam, sqs_patches
+from leadflow_cli.local import aws_calls, control, engine_patches, hubspot_app, iam, sqs_patches
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
+from leadflow_cli.local.http_server import BackgroundServer
 from leadflow_cli.local.intrinsics import Intrinsics
 from leadflow_cli.local.lambdas import DEFAULT_TIMEOUT_S, LocalLambdas, Throttled, current_invocation
 from leadflow_cli.local.polling import wait_for
@@ -108,8 +109,12 @@ class LocalOptions:
     parameters: dict[str, str] = field(default_factory=dict)
 
 
-# Every request that writes; batch_write_item and the PartiQL ones write through the backend too.
-_DYNAMODB_WRITES: Final = (
+# Every request that writes (batch_write_item and the PartiQL ones write through the backend too), and
+# those that walk a whole table: the emulator iterates the table's dict, which a concurrent write of a
+# new key breaks ("dictionary changed size during iteration"), where DynamoDB answers both.
+_DYNAMODB_SERIALIZED: Final = (
+    "query",
+    "scan",
     "put_item",
     "update_item",
     "delete_item",
@@ -123,7 +128,7 @@ _dynamodb_lock = threading.Lock()
 
 
 def _serialized(write: Any) -> Any:
-    """A DynamoDB write request that runs alone, answer included, as each write does on DynamoDB.
+    """A DynamoDB request that writes (or walks a table) run alone, answer included, as on DynamoDB.
 
     The emulator reads, checks and writes an item without a lock, so two concurrent executions
     could both pass a condition or both add one to the same counter and lose an increment. The
@@ -168,7 +173,9 @@ class LocalRuntime:
         self.table_names: dict[str, str] = {}
         self.topic_arns: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
-        self.aws_server: Any = None
+        self.aws_server: BackgroundServer | None = None
+        self._secrets: dict[str, str] = {}
+        self._log_level: int | None = None
         self._patches: list[Any] = []
         self._async_invocations: list[threading.Thread] = []
         self.clock = LocalClock(self.options.time_scale)
@@ -187,20 +194,38 @@ class LocalRuntime:
 
     def start(self) -> Self:
         """Start the emulator, create the template's resources and serve the API. A secret's variable set
-        but empty is a SettingsError before anything starts; when anything else fails, what was started is
-        stopped again before the error is raised."""
-        secrets = {
+        but empty is a SettingsError, and a port another program has a PortInUse, before anything starts;
+        when anything else fails, what was started is stopped again before the error is raised."""
+        self._secrets = {
             "HubSpotClientSecret": self.client_secret,
             "SignalsSecret": local_secret("LEADFLOW_SIGNALS_SECRET", DEFAULT_SIGNALS_SECRET),
             "WorkflowApiKey": local_secret("LEADFLOW_WORKFLOW_API_KEY", DEFAULT_WORKFLOW_KEY),
         }
         try:
-            return self._start(secrets)
+            return self._start(self._secrets)
         except BaseException:
             self.stop()
             raise
 
+    def _bind(self) -> None:
+        """Take the API's and the AWS APIs' ports first, so that a taken one stops the start at once."""
+        opts = self.options
+        self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
+        if opts.aws_port is not None:
+            # The server shares this process's emulated backends, so other processes see the same state;
+            # the runtime's own endpoints (its clock, `leadflow send`) are served beside them.
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+
+            apis = control.with_control(DomainDispatcherApplication(create_backend_app), self)
+            self.aws_server = BackgroundServer(apis, opts.host, opts.aws_port, "AWS APIs", MotoRequestHandler)
+            self.aws_server.bind()
+
     def _start(self, secrets: dict[str, str]) -> Self:
+        self._bind()
         # werkzeug logs every request at INFO; the functions' own logs are what matter here.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # The engine logs every error a Catch handles (an SLA timeout is one) and every wait
@@ -234,18 +259,12 @@ class LocalRuntime:
             *sqs_patches.patches(),
         ] + [
             mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
-            for name in _DYNAMODB_WRITES
+            for name in _DYNAMODB_SERIALIZED
         ]
         for patch in patches:
             patch.start()
             self._patches.append(patch)
-        if self.options.aws_port is not None:
-            # The server shares this process's emulated backends, so other processes see the same state.
-            from moto.server import ThreadedMotoServer
-
-            self.aws_server = ThreadedMotoServer(
-                ip_address=self.options.host, port=self.options.aws_port, verbose=False
-            )
+        if self.aws_server is not None:
             self.aws_server.start()
 
         opts = self.options
@@ -257,7 +276,7 @@ class LocalRuntime:
                 developer_key=DEFAULT_DEVELOPER_KEY,
             ).start()
             hubspot_url = self.standin.base_url
-        self.api = LocalApi(self.template.routes, self.lambdas, opts.host, opts.port)
+        assert self.api is not None
         if self.standin is not None:
             # The HubSpot project's app: its subscriptions and workflow actions.
             self.hubspot_app = hubspot_app.install(
@@ -291,7 +310,12 @@ class LocalRuntime:
         self._set_env(env)
         # Imported only now, so loggers and settings built at import see this environment.
         from leadflow import wiring
+        from leadflow.observability import logger
 
+        # The logger may have been built before (a command that imported leadflow first): its level is
+        # the environment's now, as a Lambda's would be.
+        self._log_level = logger.log_level
+        logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO")
         wiring.use_clock(self.clock.now)
         if opts.consume_queues:
             for poller in self.pollers:
@@ -340,6 +364,11 @@ class LocalRuntime:
         if self.aws_server is not None:
             self.aws_server.stop()
             self.aws_server = None
+        if self._log_level is not None:
+            from leadflow.observability import logger
+
+            logger.setLevel(self._log_level)
+            self._log_level = None
         for patch in reversed(self._patches):
             patch.stop()
         self._patches.clear()
@@ -505,6 +534,16 @@ class LocalRuntime:
     def client_secret(self) -> str:
         """The HubSpot app's client secret the functions verify signatures with."""
         return self.options.client_secret or local_secret("HUBSPOT_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+
+    @property
+    def signals_secret(self) -> str:
+        """The secret POST /signals checks signatures with (once started)."""
+        return self._secrets["SignalsSecret"]
+
+    @property
+    def workflow_api_key(self) -> str:
+        """The key a workflow's "Send a webhook" may authenticate with (once started)."""
+        return self._secrets["WorkflowApiKey"]
 
     @property
     def api_url(self) -> str:

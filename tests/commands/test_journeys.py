@@ -17,6 +17,7 @@ from leadflow_cli.main import main
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
 from tests.conftest import MQL_PROPS
 from tests.handlers.test_lead_events import CONTEXT, sqs_event
+from tests.journey.helpers import start, waiting_for
 
 
 def free_port() -> int:
@@ -80,3 +81,37 @@ def test_journeys_list_and_timeline_from_another_process(
 def test_journeys_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["journeys"]) == 2
     assert "--stack NAME" in capsys.readouterr().err
+
+
+def test_a_failed_journey_is_found_by_status_and_says_where_why_and_how_old_it_is(
+    runtime_factory: Callable[..., LocalRuntime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = str(free_port())
+    runtime = runtime_factory(consume_queues=False, time_scale=None, aws_port=int(port))
+    store = runtime.standin.store  # type: ignore[union-attr]
+    for owner in store.owners():
+        store.archive_owner(owner["id"])
+    contact, _ = start(runtime)  # nobody to route to: the journey fails at Route
+    waiting_for(runtime, contact, "repair")
+    runtime.advance(hours=2)
+
+    assert main(["journeys", "--local", port, "--status", "failed", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["contact_id"], row["failed_state"], row["error"]) == (contact, "Route", "RoutingError")
+    assert row["cause"]
+    # Route never recorded the MQL time; the journey's name still says when it began.
+    assert row["mql_at"] is None and row["age_hours"] == pytest.approx(2.0, abs=0.02)
+
+    assert main(["journeys", "--local", port]) == 0
+    table = capsys.readouterr().out
+    assert "failed at Route: RoutingError" in table and "    2.0 " in table
+    assert (
+        f"1 failed journey(s) wait for a repair: fix the cause, then `leadflow journey {contact} --resume`"
+        in (table)
+    )
+
+    assert main(["journey", contact, "--local", port]) == 0
+    view = capsys.readouterr().out
+    assert "execution RUNNING (waiting in AwaitRepair)" in view
+    assert "failed at Route: RoutingError" in view and "  cause: " in view
+    assert f"`leadflow journey {contact} --resume`" in view

@@ -138,3 +138,29 @@ def test_config_check_notes_a_rule_value_no_option_of_its_dropdown_has(
     assert (
         "note: scoring.fit.rules[seniority-field] (hs_seniority): 'boss' is no option of hs_seniority" in out
     )
+
+
+def test_config_check_refuses_a_misspelt_property_or_option_suggesting_the_one_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "functions/leadflow.yaml").read_text()
+    text = text.replace("in: [executive, vp, director]", "in: [executive, vp, directr]")
+    text = text.replace("property: tech_stack", "property: tech_stak")
+    text = text.replace("property: numemployees", "property: numemployes", 1)
+    path = tmp_path / "leadflow.yaml"
+    path.write_text(text)
+    assert main(["config", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "(hs_seniority): 'directr' is no option of hs_seniority (did you mean 'director'?)" in err
+    assert "unknown contact property 'tech_stak' (did you mean 'tech_stack'?)" in err
+    assert "unknown contact property 'numemployes' (did you mean 'numemployees'?)" in err
+    assert "portal.custom_properties does not declare it" in err
+
+
+def test_a_custom_property_is_known_once_the_configuration_declares_it(tmp_path: Path) -> None:
+    text = (ROOT / "functions/leadflow.yaml").read_text()
+    undeclared = tmp_path / "undeclared.yaml"
+    undeclared.write_text(text.replace("    tech_stack: {type: string}\n", ""))
+    assert main(["config", "check", str(undeclared)]) == 2
+    assert main(["config", "check", str(ROOT / "functions/leadflow.yaml")]) == 0

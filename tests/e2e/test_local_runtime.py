@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 
 import boto3
 import pytest
 
-from leadflow_cli.demo import run_demo
 from leadflow_cli.local.polling import wait_for
 from leadflow_cli.local.runtime import REGION, LocalRuntime
 from leadflow_cli.webhook_sender import HubSpotWebhookSender
@@ -67,12 +67,19 @@ def test_webhooks_carry_a_lead_from_mql_through_acceptance_to_an_sql_with_a_deal
     assert len(sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]) == 1
 
 
-def test_the_demo_ends_every_lead_where_it_should() -> None:
-    out = io.StringIO()
-    code = run_demo(template=ROOT / "template.yaml", as_json=True, out=out)
-    summary = json.loads(out.getvalue())
+def test_the_demo_ends_every_lead_where_it_should_and_its_json_is_all_it_prints() -> None:
+    demo = subprocess.run(
+        [sys.executable, "-m", "leadflow_cli.main", "demo", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert demo.stdout.count("\n") == 1, "--json prints one JSON object and nothing else"
+    summary = json.loads(demo.stdout)
     assert summary["failures"] == []
-    assert code == 0
+    assert demo.returncode == 0
     assert {
         k: summary[k] for k in ("mql", "sql", "escalated", "fallback", "recycled", "rejected", "not_mql")
     } == {

@@ -563,6 +563,24 @@ def test_a_decision_after_the_journey_ended_gets_a_note(world: World) -> None:
     assert world.engine.resumed == []
 
 
+def test_a_decision_on_a_failed_journey_is_kept_for_its_repair_and_the_rep_gets_a_note_saying_so(
+    world: World,
+) -> None:
+    state = world.handed_off()
+    world.engine.failed_states["arn:execution"] = "HandOff"
+    state.error = {"Error": "HubSpotError", "Cause": "HubSpot answered 400"}
+    state = world.steps.record_failure(state, "arn:execution", state.mql_at)
+    notes = world.hubspot.notes()
+    result = process(world, decide(world, state.contact_id, "accept"))
+    assert world.hubspot.notes()[len(notes) :] == [
+        "leadflow: decision 'accept' kept, not applied yet: this lead's journey stopped at HandOff "
+        "(HubSpotError) and waits for an admin to repair it; it takes the decision once resumed."
+    ]
+    assert result == IntakeResult(decisions_parked=1)
+    assert world.record(state).pending_decision is not None
+    assert world.engine.resumed == []
+
+
 def test_a_second_thought_after_acceptance_gets_a_note_naming_the_qualification_deadline(
     world: World,
 ) -> None:

@@ -65,10 +65,10 @@ def _edit(path: str, value: Any) -> Any:
     ("mutate", "named"),
     [
         (_edit("scoring.fit.threshold", -1), "scoring.fit.threshold"),
-        (_edit("scoring.fit.rules.0.points", "many"), "scoring.fit.rules.0.points"),
+        (_edit("scoring.fit.rules.0.points", "many"), "scoring.fit.rules[r].points"),
         (_edit("scoring.fit.rules.0.contains", "y"), "needs exactly one condition"),
-        (_edit("scoring.fit.rules.0.name", "Bad Name"), "scoring.fit.rules.0.name"),
-        (_edit("scoring.intent.rules.0.min_count", 0), "scoring.intent.rules.0.min_count"),
+        (_edit("scoring.fit.rules.0.name", "Bad Name"), "scoring.fit.rules[Bad Name].name"),
+        (_edit("scoring.intent.rules.0.min_count", 0), "scoring.intent.rules[demo].min_count"),
         (_edit("scoring.intent.rules.0.where", {"form": {"equals": "a", "contains": "b"}}), "where.form"),
         (_edit("scoring.decay", {"half_life_days": 7, "window_days": 30}), "exactly one of half_life_days"),
         (_edit("scoring.tiers", {"A": 5, "B": 10}), "tier A needs at least"),
@@ -80,7 +80,10 @@ def _edit(path: str, value: Any) -> Any:
             ),
             "repeated: r",
         ),
-        (_edit("routing.teams.sales.members.0.email", "not-an-email"), "routing.teams.sales.members.0.email"),
+        (
+            _edit("routing.teams.sales.members.0.email", "not-an-email"),
+            "routing.teams.sales.members[not-an-email].email",
+        ),
         (_edit("routing.teams.sales.calendar", {"timezone": "Mars/Base"}), "unknown time zone 'Mars/Base'"),
         (
             _edit("routing.teams.sales.calendar", {"timezone": "UTC", "hours": "09:00-24:30"}),
@@ -88,9 +91,9 @@ def _edit(path: str, value: Any) -> Any:
         ),
         (_edit("routing.teams.sales.sql_policy", "fast_track"), "scoring.fast_track does not say"),
         (_edit("sla.decision_hours", -1), "sla.decision_hours"),
-        (_edit("sla.escalation", [{"step": "pray", "hours": 1}]), "sla.escalation.0.step"),
+        (_edit("sla.escalation", [{"step": "pray", "hours": 1}]), "sla.escalation[#1].step"),
         (_edit("journey", {"recycle": {"owner": "toss"}}), "journey.recycle.owner"),
-        (_edit("slaa", {}), "slaa: Extra inputs are not permitted"),
+        (_edit("slaa", {}), "(top level): unknown key 'slaa' (did you mean 'sla'?)"),
     ],
 )
 def test_invalid_configuration_fails_naming_the_field(mutate: Any, named: str) -> None:
@@ -100,6 +103,29 @@ def test_invalid_configuration_fails_naming_the_field(mutate: Any, named: str) -
     with pytest.raises(ConfigError, match="is invalid") as caught:
         parse_config(data)
     assert named in str(caught.value)
+
+
+def test_errors_name_rules_by_name_and_suggest_the_key_or_value_meant() -> None:
+    data = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+    data["scoring"]["fit"]["rules"][13]["gtee"] = 3
+    data["scoring"]["intent"]["rules"][0]["where"]["form"]["contans"] = "demo"
+    data["routing"]["teams"]["sales"]["sql_policy"] = "fast-track"
+    data["scoring"]["fit"]["rules"][2]["contains"] = "x"
+    with pytest.raises(ConfigError) as refused:
+        parse_config(data, "leadflow.yaml")
+    problems = str(refused.value).removeprefix("leadflow.yaml is invalid: ").split("; ")
+    assert sorted(problems) == sorted(
+        [
+            "scoring.fit.rules[business-email]: unknown key 'gtee' (did you mean 'gte'?)",
+            "scoring.intent.rules[talk-to-sales].where.form: unknown key 'contans' "
+            "(did you mean 'contains'?)",
+            "routing.teams.sales.sql_policy: 'fast-track' is not allowed: input should be "
+            "'engagement_required', 'fast_track' or 'meeting_booked' (did you mean 'fast_track'?)",
+            "scoring.fit.rules[enterprise]: needs exactly one condition among equals, in, not_in, contains, "
+            "contains_any, gte, lte, present, domain_in (it has contains and gte)",
+        ]
+    )
+    assert "rules.13" not in str(refused.value)
 
 
 def test_a_teams_deal_overrides_only_what_it_sets() -> None:

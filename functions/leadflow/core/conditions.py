@@ -29,13 +29,19 @@ class Condition(BaseModel):
     def _exactly_one(self) -> Condition:
         set_fields = [name for name in _CONDITIONS if getattr(self, name) is not None]
         if len(set_fields) != 1:
-            names = ", ".join("in" if n == "one_of" else n for n in _CONDITIONS)
-            raise ValueError(f"needs exactly one condition among {names}")
+            names = ", ".join(_key(n) for n in _CONDITIONS)
+            has = " and ".join(_key(n) for n in set_fields) or "none"
+            raise ValueError(f"needs exactly one condition among {names} (it has {has})")
         return self
 
     def compile(self) -> Test:
         """A fast predicate for this condition (values compared case-insensitively)."""
         return _compile(self)
+
+
+def _key(field: str) -> str:
+    """A condition's key as the file writes it."""
+    return "in" if field == "one_of" else field
 
 
 _CONDITIONS = ("equals", "one_of", "not_in", "contains", "contains_any", "gte", "lte", "present", "domain_in")

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from leadflow.core import config_errors
 from leadflow.core.clock import next_midnight
 from leadflow.core.conditions import Condition
 from leadflow.core.lifecycle import GATES, PACKET, Prop
-from leadflow.core.scoring_config import ScoringConfig, Strict, repeated
+from leadflow.core.scoring_config import PropertyName, ScoringConfig, Strict, repeated
 
 # The longest a journey may be configured to take: Step Functions ends an execution after a year
 # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), and the rest is kept
@@ -195,6 +196,22 @@ class EscalationStep(Strict):
     hours: Hours
 
 
+class CustomProperty(Strict):
+    """A property the portal's admin created (HubSpot's default properties need no declaration)."""
+
+    # HubSpot's property types (https://developers.hubspot.com/docs/api-reference/crm-properties-v3/guide).
+    type: Literal["string", "number", "enumeration", "bool", "date", "datetime"] = "string"
+    options: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="the internal values of an enumeration's options"
+    )
+
+    @model_validator(mode="after")
+    def _options_of_enumerations(self) -> CustomProperty:
+        if self.options and self.type != "enumeration":
+            raise ValueError(f"options are only for an enumeration, not a {self.type}")
+        return self
+
+
 class PortalConfig(Strict):
     """Facts about the HubSpot portal leadflow runs in."""
 
@@ -202,6 +219,13 @@ class PortalConfig(Strict):
         default="UTC",
         description="the portal's time zone (Settings > Account defaults): its daily API quota resets "
         "at midnight there",
+    )
+    custom_properties: dict[PropertyName, CustomProperty] = Field(
+        default_factory=dict,
+        description=(
+            "the portal's own properties the rules read (company.<name> for a company's), so that checks "
+            "without the portal (`leadflow config check`, `leadflow local`) know them from a misspelling"
+        ),
     )
 
     def quota_resets_at(self, now: datetime) -> datetime:
@@ -439,9 +463,7 @@ def parse_config(data: object, source: str = "configuration") -> LeadflowConfig:
     try:
         return LeadflowConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(config_errors.problems(exc, data, LeadflowConfig))
         raise ConfigError(f"{source} is invalid: {problems}") from None
 
 

@@ -201,6 +201,18 @@ class JourneyRecord(JourneyFields):
         """A step waits for HubSpot's daily API quota to reset."""
         return bool(self.parked_until and self.parked_until > now)
 
+    @property
+    def began_at(self) -> datetime | None:
+        """When the contact became the MQL the journey is for: the record's, else its execution name's (a
+        journey that failed before Route recorded it still has one)."""
+        if self.mql_at is not None:
+            return self.mql_at
+        try:
+            return mql_time(self.journey_id)
+        except ValueError:
+            return None
+
     def age_hours(self, now: datetime) -> float:
         """Hours since the contact became an MQL."""
-        return (now - self.mql_at).total_seconds() / 3600 if self.mql_at else 0.0
+        began = self.began_at
+        return (now - began).total_seconds() / 3600 if began else 0.0

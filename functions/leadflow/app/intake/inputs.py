@@ -84,7 +84,14 @@ class JourneyInputs:
             self.note(record.contact_id, refusal, lead_id)
             return Delivered.REFUSED
         payload = DecisionInput(decision=decision, reason=reason, decided_at=decided_at)
-        return self._deliver(record, "decision", payload.model_dump_json())
+        delivered = self._deliver(record, "decision", payload.model_dump_json())
+        if record.status is JourneyStatus.FAILED and delivered is Delivered.KEPT:
+            # Nothing waits for it while the journey waits for a repair: the rep hears why nothing happens.
+            self._hubspot.create_note(
+                record.contact_id, f"leadflow: {_held(record, decision)}.", self._clock(), lead_id
+            )
+            logger.info("decision held for a failed journey", contact_id=record.contact_id)
+        return delivered
 
     def note(self, contact_id: str, refusal: str, lead_id: str | None = None) -> None:
         """Tell the rep, where they look, why what they did was not taken."""
@@ -126,6 +133,15 @@ def _decision(contact_id: str, value: str) -> Decision | None:
 def _already_taken(record: JourneyRecord, decision: Decision, reason: str) -> bool:
     return (record.decision, record.reason or "") == (decision.value, reason) or (
         record.status is JourneyStatus.SAL and decision is Decision.ACCEPT
+    )
+
+
+def _held(record: JourneyRecord, decision: Decision) -> str:
+    """What the rep is told of a decision on a journey that failed and waits for a repair."""
+    return (
+        f"decision {decision.value!r} kept, not applied yet: this lead's journey stopped at "
+        f"{record.failed_state or 'a step'} ({record.error or 'an error'}) and waits for an admin to repair "
+        "it; it takes the decision once resumed"
     )
 
 
