@@ -20,6 +20,7 @@ from leadflow.adapters.hubspot_api import (
     owners_path,
 )
 from leadflow.adapters.hubspot_errors import HubSpotRetry
+from leadflow.adapters.hubspot_pacer import HubSpotPacer
 from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
@@ -59,6 +60,7 @@ class HubSpotGateway:
         access_token: str,
         base_url: str = "https://api.hubapi.com",
         time_left: Callable[[], float | None] = lambda: None,
+        pacer: HubSpotPacer | None = None,
     ) -> None:
         # Reads and updates are idempotent: retry 429 (honouring Retry-After), 5xx and dropped
         # connections. Creates are retried only when HubSpot provably did nothing: 429, or a
@@ -73,8 +75,8 @@ class HubSpotGateway:
         }
         idempotent = HubSpotRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
         creates = HubSpotRetry(status_forcelist=(429,), read=0, **common)
-        self._http = HubSpotApi(access_token, base_url, idempotent, time_left)
-        self._creates = HubSpotApi(access_token, base_url, creates, time_left)
+        self._http = HubSpotApi(access_token, base_url, idempotent, time_left, pacer)
+        self._creates = HubSpotApi(access_token, base_url, creates, time_left, pacer)
         self._owners_cache: tuple[float, list[Owner]] | None = None
 
     def _read(self, object_type: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:

@@ -12,7 +12,9 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
   which daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
   decay and recency are computed from;
-- `CALLBACK#<callback id>` / `CALLBACK`: the journey a blocked workflow action waits on (kept 60 days).
+- `CALLBACK#<callback id>` / `CALLBACK`: the journey a blocked workflow action waits on (kept 60 days);
+- `PACE#<limit>` / `PACE`: the HubSpot budget of one rate limit (`tat`, the theoretical arrival time of
+  its next call, `core.pacing`), shared by every function.
 """
 
 from __future__ import annotations
@@ -160,6 +162,36 @@ class StateStore:
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return
+
+    # HubSpot budget -----------------------------------------------------------------------
+
+    @staticmethod
+    def _pace_key(name: str) -> dict[str, Any]:
+        return {"pk": {"S": f"PACE#{name}"}, "sk": {"S": "PACE"}}
+
+    def pace(self, name: str) -> float | None:
+        """The budget's theoretical arrival time (epoch seconds), None before its first call."""
+        item = self._db.get_item(TableName=self._table, Key=self._pace_key(name), ConsistentRead=True)
+        found = item.get("Item", {}).get("tat")
+        return None if found is None else float(found["N"])
+
+    def advance_pace(self, name: str, seen: float | None, tat: float) -> bool:
+        """Move the budget's theoretical arrival time from `seen` to `tat`; False when another call
+        moved it first (nothing written)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._pace_key(name),
+                UpdateExpression="SET tat = :tat",
+                ConditionExpression="attribute_not_exists(tat)" if seen is None else "tat = :seen",
+                ExpressionAttributeValues={
+                    ":tat": {"N": repr(tat)},
+                    **({} if seen is None else {":seen": {"N": repr(seen)}}),
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # Routing ------------------------------------------------------------------------------
 

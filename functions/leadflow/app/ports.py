@@ -46,6 +46,11 @@ class HubSpotRateLimited(HubSpotError):
     """HubSpot answered 429: retry after a pause (the journey's Retry matches this class name)."""
 
 
+class HubSpotBusy(HubSpotRateLimited):
+    """leadflow's own HubSpot budget is spoken for longer than the caller may wait: nothing was sent
+    (the journey's Retry of this class name tries again soon, and more often than after a 429)."""
+
+
 class HubSpotQuotaExhausted(HubSpotRateLimited):
     """HubSpot's daily API quota is spent: nothing succeeds before it resets (at midnight in the portal's
     time zone), so the work waits for that instead of burning retries (its own Retry in the journey)."""

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
+from leadflow.adapters.hubspot_pacer import JOURNEY_PATIENCE_S, NEW_LEAD_PATIENCE_S, patience
 from leadflow.app.journey import JourneySteps
 from leadflow.app.ports import AwsUnavailable, HubSpotQuotaExhausted
 from leadflow.core.journey_record import WaitKind
@@ -35,8 +36,11 @@ def _steps() -> JourneySteps:
     return wiring.steps()
 
 
-def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handler:
-    """A Lambda handler that runs one journey step on the event the state machine passes in."""
+def _step(
+    run: Callable[[JourneySteps, dict[str, Any]], JourneyState], patience_s: float = JOURNEY_PATIENCE_S
+) -> Handler:
+    """A Lambda handler that runs one journey step on the event the state machine passes in, its
+    HubSpot calls waiting up to `patience_s` each for their slot in the HubSpot budget."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
@@ -44,7 +48,8 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
         wiring.invoked(context)
         steps = _steps()
         try:
-            return run(steps, event).model_dump(mode="json")
+            with patience(patience_s):
+                return run(steps, event).model_dump(mode="json")
         except HubSpotQuotaExhausted:
             # Shown on the journey until the quota resets; the state's Retry runs the step again.
             steps.park(_state(event.get("state", event)))
@@ -60,7 +65,14 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
     return handler
 
 
-route = _step(lambda steps, event: steps.route(_state(event)))
+def _route(steps: JourneySteps, event: dict[str, Any]) -> JourneyState:
+    """Route: a new lead's HubSpot calls yield to the leads under way (a fast-track one does not)."""
+    state = _state(event)
+    with patience(JOURNEY_PATIENCE_S if state.fast_track else NEW_LEAD_PATIENCE_S):
+        return steps.route(state)
+
+
+route = _step(_route)
 handoff = _step(lambda steps, event: steps.handoff(_state(event)))
 mark_sal = _step(lambda steps, event: steps.mark_sal(_state(event)))
 close = _step(lambda steps, event: steps.close(_state(event)))

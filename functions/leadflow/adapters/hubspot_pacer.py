@@ -1,0 +1,100 @@
+"""Every function's HubSpot calls drawn from one budget in the state table (`core.pacing`).
+
+A call reserves its slot with one conditional write (after a read when another function moved the
+budget since this container last saw it), then sleeps until the slot. How long a caller may wait is
+its patience: the work a rep is waiting on (a routed lead's hand-off) waits longer than a new lead's
+routing, so under a burst the leads that came first are handed off first, and the newcomers' steps
+try again a little later (`HubSpotBusy`, retried by the journey).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Final, Protocol
+
+from leadflow.app.ports import HubSpotBusy
+from leadflow.core.pacing import Budget, reserve
+from leadflow.observability import count
+
+# How long a call may wait for its slot, unless the code around it says otherwise (`patience`).
+DEFAULT_PATIENCE_S: Final = 10.0
+# A batch of lead events: scoring 100 events, the burst's first work, waits its turn in full.
+LEAD_EVENTS_PATIENCE_S: Final = 20.0
+# A journey step of a lead already routed, or a fast-track one: a rep is, or soon is, on it.
+JOURNEY_PATIENCE_S: Final = 12.0
+# A new lead's routing yields to those under way when the budget is taken for longer than this.
+NEW_LEAD_PATIENCE_S: Final = 4.0
+# Conditional writes lost to other functions before the call gives up for now (HubSpotBusy).
+MAX_RACES: Final = 20
+_patience: ContextVar[float] = ContextVar("hubspot_patience", default=DEFAULT_PATIENCE_S)
+
+
+@contextmanager
+def patience(seconds: float) -> Iterator[None]:
+    """Let the HubSpot calls made inside wait up to `seconds` each for their slot in the budget."""
+    token = _patience.set(seconds)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
+
+
+class PaceStore(Protocol):
+    """Where the budgets' theoretical arrival times are kept (the state table)."""
+
+    def pace(self, name: str) -> float | None: ...
+
+    def advance_pace(self, name: str, seen: float | None, tat: float) -> bool: ...
+
+
+class HubSpotPacer:
+    """Spaces HubSpot calls under the portal's limits: the ten-second window, and the search API's."""
+
+    def __init__(
+        self,
+        store: PaceStore,
+        calls_per_ten_seconds: int,
+        searches_per_second: int,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        # Wall-clock epoch seconds: the budget is shared by functions on different hosts.
+        self._store = store
+        self._general = Budget.of("ten_secondly", calls_per_ten_seconds, 10.0)
+        self._search = Budget.of("search", searches_per_second, 1.0)
+        self._clock = clock
+        self._sleep = sleep
+        self._seen: dict[str, float | None] = {}
+
+    def wait_turn(self, path: str, time_left_s: float | None = None) -> float:
+        """Wait for the next slot of the budget `path` draws from; the seconds waited.
+
+        Raises HubSpotBusy, having sent nothing, when the slot is further away than the caller's
+        patience (or than `time_left_s`, what its function has left for waiting).
+        """
+        budget = self._search if path.endswith("/search") else self._general
+        # A free slot is taken whatever is left: whether the call itself still fits is the caller's to say.
+        most = _patience.get() if time_left_s is None else max(0.0, min(_patience.get(), time_left_s))
+        for _ in range(MAX_RACES):
+            seen = self._seen[budget.name] if budget.name in self._seen else self._store.pace(budget.name)
+            now = self._clock()
+            slot = reserve(budget, seen, now, most)
+            if slot is None:
+                # A budget only moves on, so a refusal on the value seen before stands on the stored one.
+                count("HubSpotBusy")
+                taken = (seen or now) - budget.tolerance_s - now
+                raise HubSpotBusy(
+                    f"HubSpot's {budget.name} budget is spoken for the next {taken:.1f} s, longer than "
+                    f"this call waits ({most:.1f} s): nothing was sent"
+                )
+            if self._store.advance_pace(budget.name, seen, slot.tat):
+                self._seen[budget.name] = slot.tat
+                waited = max(0.0, slot.start - now)
+                if waited:
+                    self._sleep(waited)
+                return waited
+            self._seen.pop(budget.name, None)
+        raise HubSpotBusy(f"HubSpot's {budget.name} budget: {MAX_RACES} other calls took each slot first")
