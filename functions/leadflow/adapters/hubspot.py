@@ -19,9 +19,16 @@ from leadflow.adapters.hubspot_api import (
     object_path,
     owners_path,
 )
-from leadflow.adapters.hubspot_errors import HubSpotRetry
+from leadflow.adapters.hubspot_errors import HubSpotRetry, batch_refusal
 from leadflow.adapters.hubspot_pacer import HubSpotPacer
-from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
+from leadflow.app.ports import (
+    HubSpotError,
+    HubSpotRateLimited,
+    HubSpotUnavailable,
+    NewNote,
+    NewTask,
+    Properties,
+)
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
 from leadflow.core.routing import Owner
@@ -187,6 +194,49 @@ class HubSpotGateway:
         body = {"properties": dict(properties), "associations": links}
         created = self._creates.call("POST", object_path(object_type), body, sent=properties)
         return str(created["id"])
+
+    def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
+        """Create to-dos on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
+        inputs = {
+            key: (
+                task_properties(t.owner_id, t.subject, t.body, t.due_at),
+                associations((t.contact_id, TASK_TO_CONTACT)),
+            )
+            for key, t in tasks.items()
+        }
+        return self._create_batch("tasks", inputs)
+
+    def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
+        """Write notes on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
+        inputs = {
+            key: (note_properties(n.body, n.at), associations((n.contact_id, NOTE_TO_CONTACT)))
+            for key, n in notes.items()
+        }
+        return self._create_batch("notes", inputs)
+
+    def _create_batch(
+        self, object_type: str, inputs: Mapping[str, tuple[dict[str, str], list[Json]]]
+    ) -> dict[str, str]:
+        """Batch creates, each input traced by its key (`objectWriteTraceId`, which HubSpot's 2026-09 spec
+        returns on each created record: results come in no promised order). The records HubSpot refused
+        are logged and left out, so the caller can make them one by one and learn why."""
+        created: dict[str, str] = {}
+        for chunk in chunked(list(inputs.items()), BATCH_LIMIT):
+            body = {
+                "inputs": [
+                    {"properties": props, "associations": links, "objectWriteTraceId": key}
+                    for key, (props, links) in chunk
+                ]
+            }
+            sent = {k: v for _, (props, _) in chunk for k, v in props.items()}
+            answer = self._creates.call("POST", object_path(object_type, "batch", "create"), body, sent=sent)
+            for record in answer.get("results") or []:
+                if record.get("objectWriteTraceId") in inputs:
+                    created[record["objectWriteTraceId"]] = str(record["id"])
+            refusal = batch_refusal(answer, sent, missing_ok=False)
+            if refusal is not None:
+                logger.warning("HubSpot refused part of a batch create", type=object_type, error=str(refusal))
+        return created
 
     def complete_task(self, task_id: str) -> None:
         """Mark a task completed (used when a task is superseded by a reassignment)."""

@@ -76,6 +76,26 @@ class HubSpotRequiredProperty(HubSpotError):
         self.properties = properties
 
 
+@dataclass(frozen=True)
+class NewTask:
+    """A to-do for an owner on a contact's timeline, due at `due_at` (created in a batch)."""
+
+    contact_id: str
+    owner_id: str
+    subject: str
+    body: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note on a contact's timeline, written at `at` (created in a batch)."""
+
+    contact_id: str
+    body: str
+    at: datetime
+
+
 class HubSpot(Protocol):
     """The CRM: contacts, companies, owners, tasks, notes, deals and leads."""
 
@@ -113,6 +133,15 @@ class HubSpot(Protocol):
         lead_id: str | None = None,
     ) -> str:
         """A to-do for the owner on the contact's (and lead's) timeline, due at `due_at`; its id."""
+        ...
+
+    def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
+        """Many to-dos at once, keyed by the caller; the ids of those HubSpot created, by the same keys
+        (one HubSpot refused is left out)."""
+        ...
+
+    def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
+        """Many notes at once, keyed by the caller; the ids of those HubSpot created, by the same keys."""
         ...
 
     def complete_task(self, task_id: str) -> None:
