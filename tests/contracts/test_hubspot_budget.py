@@ -53,10 +53,12 @@ def test_functions_sharing_the_table_each_get_their_own_slot_within_hubspot_s_li
     clock = Clock()
     functions = [pacer(store, clock), pacer(store, clock)]
     # 400 calls at the same moment, the two functions taking turns: each finds the budget moved by the other.
-    with patience(60.0):
-        starts = sorted(
-            T0 + functions[i % 2].wait_turn("/crm/objects/2026-09/contacts/batch/read") for i in range(400)
-        )
+
+    def call(function: HubSpotPacer) -> float:
+        with patience(60.0):  # each call its own invocation
+            return T0 + function.wait_turn("/crm/objects/2026-09/contacts/batch/read")
+
+    starts = sorted(call(functions[i % 2]) for i in range(400))
     assert len(set(starts)) > 380
     assert max(i + 1 - bisect.bisect_right(starts, t - 10.0) for i, t in enumerate(starts)) <= 190
     assert store.reads >= 398  # a lost race is read again, not guessed
@@ -94,10 +96,10 @@ def test_a_call_that_would_wait_past_its_patience_is_refused_and_sends_nothing(
 def test_a_call_never_waits_longer_than_its_function_has_left(dynamodb: Any, standin: HubSpotStandIn) -> None:
     contact = standin.store.create_object("contacts", {})
     store, clock = StateStore(dynamodb, TABLE), Clock()
-    store.advance_pace("ten_secondly", None, T0 + 3.0)
-    # 8 s left: 2 s kept for the function's end and 5 s for the call leave 1 s to wait, not 3.
-    gateway = HubSpotGateway(STANDIN_TOKEN, standin.base_url, lambda: 8.0, pacer(store, clock))
-    with patience(12.0), pytest.raises(HubSpotBusy, match=r"\(1\.0 s\)"):
+    store.advance_pace("ten_secondly", None, T0 + 6.0)
+    # 15 s left: 2 s kept for the function's end and 10 s for the call and its work leave 3 s to wait.
+    gateway = HubSpotGateway(STANDIN_TOKEN, standin.base_url, lambda: 15.0, pacer(store, clock))
+    with patience(12.0), pytest.raises(HubSpotBusy, match=r"\(3\.0 s\)"):
         gateway.read_contacts([contact], ["email"])
     assert standin.store.call_count() == 0
 
@@ -111,3 +113,16 @@ def test_searches_draw_from_their_own_budget(dynamodb: Any, standin: HubSpotStan
         gateway.contacts_where("leadflow_journey_id", "j-1")
     assert clock.slept == []
     assert store.pace("search") == pytest.approx(T0 + 0.5)
+
+
+def test_patience_is_what_an_invocation_s_calls_wait_in_all(dynamodb: Any, standin: HubSpotStandIn) -> None:
+    contact = standin.store.create_object("contacts", {})
+    store, clock = StateStore(dynamodb, TABLE), Clock()
+    gateway = HubSpotGateway(STANDIN_TOKEN, standin.base_url, pacer=pacer(store, clock))
+    store.advance_pace("ten_secondly", None, T0 + 3.0 + 14 * 10 / 161)
+    with patience(4.0):
+        gateway.read_contacts([contact], ["email"])  # waits 3 s of its 4; the next slot is 3 s away too
+        with pytest.raises(HubSpotBusy, match=r"\(1\.0 s\)"):
+            gateway.read_contacts([contact], ["email"])
+    assert clock.slept == [pytest.approx(3.0)]
+    assert standin.store.call_count() == 1

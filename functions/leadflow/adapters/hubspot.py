@@ -6,6 +6,7 @@ rules match.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -85,6 +86,7 @@ class HubSpotGateway:
         self._http = HubSpotApi(access_token, base_url, idempotent, time_left, pacer)
         self._creates = HubSpotApi(access_token, base_url, creates, time_left, pacer)
         self._owners_cache: tuple[float, list[Owner]] | None = None
+        self._owners_lock = threading.Lock()
 
     def _read(self, object_type: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)
@@ -160,21 +162,24 @@ class HubSpotGateway:
         Owners change rarely and routing asks for them on every assignment, so the cache
         saves one call per routed or escalated lead; `fresh` skips it.
         """
-        now = time.monotonic()
-        if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
-            return self._owners_cache[1]
+        # One listing at a time: steps running side by side in one process (the local runtime) wait for
+        # it instead of each listing the owners again.
+        with self._owners_lock:
+            now = time.monotonic()
+            if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
+                return self._owners_cache[1]
 
-        def page(after: str | None) -> Json:
-            query = [("limit", 500), ("archived", "false"), *_after(after).items()]
-            return self._http.call("GET", owners_path(), query=query)
+            def page(after: str | None) -> Json:
+                query = [("limit", 500), ("archived", "false"), *_after(after).items()]
+                return self._http.call("GET", owners_path(), query=query)
 
-        owners = [
-            Owner(str(o["id"]), str(o.get("email") or "").lower(), not o.get("archived"))
-            for p in self._pages(page)
-            for o in p.get("results") or []
-        ]
-        self._owners_cache = (now, owners)
-        return owners
+            owners = [
+                Owner(str(o["id"]), str(o.get("email") or "").lower(), not o.get("archived"))
+                for p in self._pages(page)
+                for o in p.get("results") or []
+            ]
+            self._owners_cache = (now, owners)
+            return owners
 
     def create_task(
         self,

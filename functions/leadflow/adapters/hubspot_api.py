@@ -37,8 +37,9 @@ REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
 # the least time worth starting a call with.
 CALL_RESERVE_S: Final = 2.0
 MIN_CALL_S: Final = 1.0
-# What a call keeps for itself after waiting for its slot in the HubSpot budget.
-PACED_CALL_S: Final = 5.0
+# What a function keeps after waiting for a slot in the HubSpot budget: the call itself and the work
+# after it (a hand-off's batch of records and task tokens, a lead-events batch's journeys).
+PACED_CALL_S: Final = 10.0
 Json = dict[str, Any]
 # Every answer leadflow reads is JSON; 207 is the legacy multi-status of a batch with errors, which dated
 # batches may answer in a 200 instead (both are read the same way).

@@ -13,29 +13,38 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from leadflow.app.ports import HubSpotBusy
 from leadflow.core.pacing import Budget, reserve
 from leadflow.observability import count
 
-# How long a call may wait for its slot, unless the code around it says otherwise (`patience`).
+# How long a call may wait for its slot, outside any `patience`.
 DEFAULT_PATIENCE_S: Final = 10.0
-# A batch of lead events: scoring 100 events, the burst's first work, waits its turn in full.
-LEAD_EVENTS_PATIENCE_S: Final = 20.0
+# A batch of lead events: the burst's first work (scoring), waits its turn longest.
+LEAD_EVENTS_PATIENCE_S: Final = 15.0
 # A journey step of a lead already routed, or a fast-track one: a rep is, or soon is, on it.
-JOURNEY_PATIENCE_S: Final = 12.0
+JOURNEY_PATIENCE_S: Final = 10.0
 # A new lead's routing yields to those under way when the budget is taken for longer than this.
 NEW_LEAD_PATIENCE_S: Final = 4.0
 # Conditional writes lost to other functions before the call gives up for now (HubSpotBusy).
 MAX_RACES: Final = 20
-_patience: ContextVar[float] = ContextVar("hubspot_patience", default=DEFAULT_PATIENCE_S)
+
+
+@dataclass
+class _Patience:
+    left_s: float
+
+
+_patience: ContextVar[_Patience | None] = ContextVar("hubspot_patience", default=None)
 
 
 @contextmanager
 def patience(seconds: float) -> Iterator[None]:
-    """Let the HubSpot calls made inside wait up to `seconds` each for their slot in the budget."""
-    token = _patience.set(seconds)
+    """Let the HubSpot calls made inside wait, in all, up to `seconds` for their slots in the budget:
+    an invocation's calls one after the other never wait longer together than it can afford."""
+    token = _patience.set(_Patience(seconds))
     try:
         yield
     finally:
@@ -76,8 +85,10 @@ class HubSpotPacer:
         patience (or than `time_left_s`, what its function has left for waiting).
         """
         budget = self._search if path.endswith("/search") else self._general
+        left = _patience.get()
+        most = DEFAULT_PATIENCE_S if left is None else left.left_s
         # A free slot is taken whatever is left: whether the call itself still fits is the caller's to say.
-        most = _patience.get() if time_left_s is None else max(0.0, min(_patience.get(), time_left_s))
+        most = max(0.0, most if time_left_s is None else min(most, time_left_s))
         for _ in range(MAX_RACES):
             seen = self._seen[budget.name] if budget.name in self._seen else self._store.pace(budget.name)
             now = self._clock()
@@ -94,6 +105,8 @@ class HubSpotPacer:
                 self._seen[budget.name] = slot.tat
                 waited = max(0.0, slot.start - now)
                 if waited:
+                    if left is not None:
+                        left.left_s -= waited
                     self._sleep(waited)
                 return waited
             self._seen.pop(budget.name, None)
