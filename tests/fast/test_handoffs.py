@@ -83,8 +83,11 @@ def test_a_rate_limited_batch_fails_every_journey_for_its_retry_which_reuses_the
     world.hubspot.fail_next("update_contacts", HubSpotRateLimited("HubSpot answered 429"))
     outcomes = world.steps.hand_off_together({k: s.model_copy(deep=True) for k, s in journeys.items()})
     assert all(isinstance(o, HubSpotRateLimited) for o in outcomes.values())
+    world.hubspot.calls.clear()
     again = world.steps.hand_off_together({k: s.model_copy(deep=True) for k, s in journeys.items()})
     assert all(isinstance(o, JourneyState) for o in again.values())
+    # Still together, and the tasks made the first time are the journeys' tasks.
+    assert world.hubspot.calls == ["update_contacts", "create_notes"]
     assert len(world.hubspot.records("tasks")) == 2
     assert len(world.hubspot.notes()) == 2
 

@@ -56,6 +56,8 @@ class PaceStore(Protocol):
 
     def pace(self, name: str) -> float | None: ...
 
+    def pace_on(self, name: str, earliest: float, latest: float, interval: float) -> float | None: ...
+
     def advance_pace(self, name: str, seen: float | None, tat: float) -> bool: ...
 
 
@@ -76,7 +78,6 @@ class HubSpotPacer:
         self._search = Budget.of("search", searches_per_second, 1.0)
         self._clock = clock
         self._sleep = sleep
-        self._seen: dict[str, float | None] = {}
 
     def wait_turn(self, path: str, time_left_s: float | None = None) -> float:
         """Wait for the next slot of the budget `path` draws from; the seconds waited.
@@ -90,24 +91,30 @@ class HubSpotPacer:
         # A free slot is taken whatever is left: whether the call itself still fits is the caller's to say.
         most = max(0.0, most if time_left_s is None else min(most, time_left_s))
         for _ in range(MAX_RACES):
-            seen = self._seen[budget.name] if budget.name in self._seen else self._store.pace(budget.name)
             now = self._clock()
+            # A busy budget: one atomic write takes the next slot, if it is no further away than `most`.
+            tat = self._store.pace_on(budget.name, now, now + most + budget.tolerance_s, budget.interval_s)
+            if tat is not None:
+                return self._wait_until(max(now, tat - budget.interval_s - budget.tolerance_s), now, left)
+            seen = self._store.pace(budget.name)
             slot = reserve(budget, seen, now, most)
             if slot is None:
-                # A budget only moves on, so a refusal on the value seen before stands on the stored one.
                 count("HubSpotBusy")
                 taken = (seen or now) - budget.tolerance_s - now
                 raise HubSpotBusy(
                     f"HubSpot's {budget.name} budget is spoken for the next {taken:.1f} s, longer than "
                     f"this call waits ({most:.1f} s): nothing was sent"
                 )
-            if self._store.advance_pace(budget.name, seen, slot.tat):
-                self._seen[budget.name] = slot.tat
-                waited = max(0.0, slot.start - now)
-                if waited:
-                    if left is not None:
-                        left.left_s -= waited
-                    self._sleep(waited)
-                return waited
-            self._seen.pop(budget.name, None)
+            # An idle budget (or none yet): start it now, unless another call just did.
+            if (seen is None or seen < now) and self._store.advance_pace(budget.name, seen, slot.tat):
+                return self._wait_until(slot.start, now, left)
         raise HubSpotBusy(f"HubSpot's {budget.name} budget: {MAX_RACES} other calls took each slot first")
+
+    def _wait_until(self, start: float, now: float, left: _Patience | None) -> float:
+        """Sleep until the slot's start, spending the invocation's patience; the seconds waited."""
+        waited = max(0.0, start - now)
+        if waited:
+            if left is not None:
+                left.left_s -= waited
+            self._sleep(waited)
+        return waited

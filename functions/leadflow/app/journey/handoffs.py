@@ -6,9 +6,10 @@ each per 100 journeys, so the portal's rate limit hands off up to 100 times as m
 A lone lead is handed off by the same code, in batches of one.
 
 What a batch cannot do together is done one by one, by the same HandOff a single journey takes: a team
-that hands off on leads (its lead opened first), a retried hand-off that already has its task, and every
-journey of a batch whose batched writes HubSpot refused, so each learns its own error. Each journey's
-outcome is its own: its state handed off, or the error its HandOff state's Retry and Catch see.
+that hands off on leads (its lead opened first), and every journey of a batch whose batched writes
+HubSpot refused, so each learns its own error. A retried hand-off keeps the task it made before.
+Each journey's outcome is its own: its state handed off, or the error its HandOff state's Retry and
+Catch see.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def hand_off_together(ctx: StepContext, states: Mapping[str, JourneyState]) -> d
         try:
             recorded = ctx.recorded(state)
             team, _ = ctx.team(state)
-            if team.handoff == "lead" or recorded.tasks.get(state.escalations):
+            if team.handoff == "lead":
                 outcomes[key] = handoff(ctx, state)
             else:
                 pending[key] = _Pending(state, recorded, first_handover(ctx, state, recorded))
@@ -94,22 +95,28 @@ def _batched(ctx: StepContext, pending: Mapping[str, _Pending]) -> dict[str, Out
 
 
 def _tasks(ctx: StepContext, pending: Mapping[str, _Pending]) -> dict[str, str]:
-    """Each journey's task, created together and kept on its record at once (as `task_once` keeps one)."""
+    """Each journey's task: the one a retried hand-off made before, or one created together with the
+    others and kept on its record at once (as `task_once` keeps one)."""
+    kept = {
+        key: p.recorded.tasks[p.state.escalations]
+        for key, p in pending.items()
+        if p.state.escalations in p.recorded.tasks
+    }
     wanted: dict[str, NewTask] = {}
     for key, p in pending.items():
         assert p.state.assignment is not None and p.handover.new_task is not None, "a first hand-off"
-        subject, body = p.handover.new_task
-        wanted[key] = NewTask(
-            p.state.contact_id, p.state.assignment.owner_id, subject, body, p.handover.due_at
-        )
-    created = ctx.hubspot.create_tasks(wanted)
+        if key not in kept:
+            subject, body = p.handover.new_task
+            owner = p.state.assignment.owner_id
+            wanted[key] = NewTask(p.state.contact_id, owner, subject, body, p.handover.due_at)
+    created = ctx.hubspot.create_tasks(wanted) if wanted else {}
     for key, task_id in created.items():
         p = pending[key]
         ctx.store.remember(p.state.key, JourneyFields(tasks={p.state.escalations: task_id}))
     refused = sorted(set(wanted) - set(created))
     if refused:
         raise RuntimeError(f"HubSpot created no task for {len(refused)} of the batch's journeys")
-    return created
+    return kept | created
 
 
 def _failed(state: JourneyState, exc: Exception) -> Exception:
