@@ -158,6 +158,25 @@ def _leads_per_s(runtime: LocalRuntime, leads: int) -> list[Metric]:
     ]
 
 
+def _lone_leads(runtime: LocalRuntime, leads: int = 7) -> list[Metric]:
+    """Milliseconds from one MQL's signed webhook until it has its owner and task, one lead at a time
+    (the median of `leads`): what a burst's batching and pacing must not slow down."""
+    assert runtime.standin is not None
+    store = runtime.standin.store
+    sender = HubSpotWebhookSender(
+        runtime.api_url + "/webhooks/hubspot", DEFAULT_CLIENT_SECRET, clock=runtime.clock.now
+    )
+    times = []
+    for _ in range(leads):
+        runtime.settle(timeout_s=120)
+        contact = store.create_object("contacts", dict(MQL))
+        started = time.perf_counter()
+        sender.send([sender.event("contact.creation", contact)])
+        wait_for(lambda c=contact: store.associations("contacts", c, "tasks"), timeout_s=120, every_s=0.005)
+        times.append((time.perf_counter() - started) * 1000)
+    return [Metric("e2e_lone_lead_handed_off_ms", sorted(times)[len(times) // 2], "ms")]
+
+
 def _config(directory: Path, handoff: str) -> Path:
     """The demo's configuration with every team handing off on `handoff`."""
     path = demo_config(directory)
@@ -190,5 +209,6 @@ def run(leads: int = 100) -> list[Metric]:
                 metrics.append(Metric(f"transitions_per_journey.{name}{suffix}", transitions, "transitions"))
                 metrics.append(Metric(f"hubspot_calls_per_journey.{name}{suffix}", calls, "calls"))
             if handoff == "contact":
+                metrics += _lone_leads(runtime)
                 metrics += _leads_per_s(runtime, leads)
     return metrics

@@ -72,8 +72,11 @@ def test_every_function_has_a_sample_event_that_its_handler_serves(
     routed = journey_steps.route(copy.deepcopy(state), context("RouteFunction"))
     assert (routed["assignment"]["team"], routed["assignment"]["rule"]) == ("sales", "default")
     # The journey samples chain on the stand-in's ids: owner 7001, the handoff's task 20001.
+    # HandOff's sample is its queue's batch of one: the sample token is nobody's, so nothing is resumed.
     handed = journey_steps.handoff(load("journey_handoff.json"), context("HandOffFunction"))
-    assert handed["handoff"]["task_id"] == "20001"
+    assert handed == {"batchItemFailures": []}
+    handed_off = wiring.store().latest_journey("101")
+    assert handed_off is not None and handed_off.task_id == "20001"
     assert journey_steps.await_input(load("journey_await_input.json"), context("AwaitInputFunction")) is None
     record = wiring.store().latest_journey("101")
     assert record is not None and (record.task_token, record.waiting_for) == (

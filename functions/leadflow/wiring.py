@@ -126,10 +126,14 @@ def config() -> LeadflowConfig:
 
 @cache
 def hubspot() -> HubSpotGateway:
-    """The HubSpot adapter (one client, one connection pool per API)."""
+    """The HubSpot adapter (one client, one connection pool per API), its calls paced under the portal's
+    rate limits in one budget that every function shares (the state table's)."""
     from leadflow.adapters.hubspot import HubSpotGateway
+    from leadflow.adapters.hubspot_pacer import HubSpotPacer
 
-    return HubSpotGateway(secret("hubspot_access_token"), settings().hubspot_base_url, time_left)
+    portal = config().portal
+    pacer = HubSpotPacer(store(), portal.calls_per_ten_seconds, portal.searches_per_second)
+    return HubSpotGateway(secret("hubspot_access_token"), settings().hubspot_base_url, time_left, pacer)
 
 
 @cache

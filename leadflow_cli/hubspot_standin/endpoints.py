@@ -224,17 +224,21 @@ class Endpoints:
 
     def batch_create(self, request: Request, body: Json, api: str, object_type: str) -> Response:
         started = hubspot_time()
-        ids = [
-            self.store.create_object(
-                object_type,
-                i["properties"],
-                i.get("associations"),
-                api=True,
-                portal_rules=enforces_rules(api),
-            )
-            for i in self._inputs(body)
+        inputs = self._inputs(body)
+        # Every input is checked before any record is made: a refused batch creates nothing.
+        ids = self.store.create_objects(
+            object_type,
+            [(i["properties"], i.get("associations")) for i in inputs],
+            api=True,
+            portal_rules=enforces_rules(api),
+        )
+        # Each created record carries its input's objectWriteTraceId (SimplePublicObject in HubSpot's 2026-09
+        # spec); results come in no promised order, so they are answered last input first.
+        traced = [
+            (self.store.get_object(object_type, n), i.get("objectWriteTraceId"))
+            for n, i in zip(ids, inputs, strict=True)
         ]
-        results = [self.store.get_object(object_type, i) for i in ids]
+        results = [{**r, "objectWriteTraceId": t} if t else r for r, t in reversed(traced)]
         return json_answer(
             201,
             {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": hubspot_time()},

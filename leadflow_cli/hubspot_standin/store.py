@@ -519,25 +519,50 @@ class StandInStore:
         """Create a record (with optional create-time associations); returns its id. Nothing is created
         when any part of the request is refused; `api`: an integration's request (see `_check`);
         `portal_rules`: the admin's validation rules apply (a 2026-09 request)."""
+        return self.create_objects(object_type, [(properties, associations)], api, portal_rules)[0]
+
+    def create_objects(
+        self,
+        object_type: str,
+        inputs: list[tuple[dict[str, Any], list[dict[str, Any]] | None]],
+        api: bool = False,
+        portal_rules: bool = False,
+    ) -> list[str]:
+        """Create records, each (properties, create-time associations), as one batch create: every input
+        is checked before any is made, so a refused input leaves nothing created; their ids, in order."""
         with self._lock:
-            self._table(object_type)
-            if portal_rules:
-                self._enforce_rules(object_type, {}, properties, creating=True)
-            if object_type in _TIMESTAMPED and not properties.get("hs_timestamp"):
-                raise StandInError(
-                    400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
-                )
-            if object_type == "leads":
-                self._check_new_lead(properties, associations or [])
-            values = self._check(object_type, {}, properties, api)
-            if object_type == "leads":
-                values.setdefault("hs_pipeline", LEAD_PIPELINE)
-                values.setdefault("hs_pipeline_stage", LEAD_STAGES[0])
-            links = self._links(object_type, associations or [])
-            object_id = self._insert(object_type, values)
-            for to_type, to_id in links:
-                self._associate(object_type, object_id, to_type, to_id)
-            return object_id
+            checked = [self._new_record(object_type, p, a or [], api, portal_rules) for p, a in inputs]
+            ids = []
+            for values, links in checked:
+                object_id = self._insert(object_type, values)
+                for to_type, to_id in links:
+                    self._associate(object_type, object_id, to_type, to_id)
+                ids.append(object_id)
+            return ids
+
+    def _new_record(
+        self,
+        object_type: str,
+        properties: dict[str, Any],
+        associations: list[dict[str, Any]],
+        api: bool,
+        portal_rules: bool,
+    ) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """A new record's values and links, checked as HubSpot checks a create (StandInError if refused)."""
+        self._table(object_type)
+        if portal_rules:
+            self._enforce_rules(object_type, {}, properties, creating=True)
+        if object_type in _TIMESTAMPED and not properties.get("hs_timestamp"):
+            raise StandInError(
+                400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required"
+            )
+        if object_type == "leads":
+            self._check_new_lead(properties, associations)
+        values = self._check(object_type, {}, properties, api)
+        if object_type == "leads":
+            values.setdefault("hs_pipeline", LEAD_PIPELINE)
+            values.setdefault("hs_pipeline_stage", LEAD_STAGES[0])
+        return values, self._links(object_type, associations)
 
     def _insert(self, object_type: str, values: dict[str, str]) -> str:
         object_id = str(next(self._ids[object_type]))

@@ -52,6 +52,8 @@ ASYNC_THROTTLE_RETRIES: Final = 200
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 STACK: Final = "leadflow-local"
+# The queue HubSpot's events wait in for the lead-events function.
+EVENTS_QUEUE: Final = "LeadEventsQueue"
 STACK_ID: Final = (
     f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/00000000-0000-4000-8000-000000000001"
 )
@@ -98,7 +100,8 @@ class LocalOptions:
     # `leadflow hubspot project` makes from the configuration.
     project_dir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    consume_queues: bool = True  # False leaves queued events in place (for inspecting them)
+    # False leaves queued lead events in place (for inspecting them); journeys' hand-offs are still done.
+    consume_queues: bool = True
     # Also serve the emulated AWS APIs on this port (0: a free one), for `leadflow journeys --local`.
     aws_port: int | None = None
     # Overrides every queue's VisibilityTimeout, so redelivery after a failure is seen in seconds.
@@ -317,9 +320,8 @@ class LocalRuntime:
         self._log_level = logger.log_level
         logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO")
         wiring.use_clock(self.clock.now)
-        if opts.consume_queues:
-            for poller in self.pollers:
-                poller.start()
+        for poller in self._consumers():
+            poller.start()
         self.api.start()
         return self
 
@@ -589,11 +591,16 @@ class LocalRuntime:
     def _running_executions(self) -> int:
         return len(stepfunctions_parser_backends[ACCOUNT][REGION]._get_executions(ExecutionStatus.RUNNING))
 
+    def _consumers(self) -> list[SqsPoller]:
+        """The pollers that run: all of them, but the lead-events queue's without `consume_queues`."""
+        return [p for p in self.pollers if self.options.consume_queues or p.source.queue != EVENTS_QUEUE]
+
     def _quiet(self) -> bool:
-        """Nothing moves until the clock does: no queued event, no function running, and every
-        running execution waits for a task token."""
+        """Nothing moves until the clock does: no queued event or hand-off, no function running, and every
+        running execution waits for a task token (other than its hand-off's)."""
+        queues = {EVENTS_QUEUE} | {p.source.queue for p in self._consumers()}
         return (
-            self.queue_depth() == 0
+            all(self.queue_depth(queue) == 0 for queue in queues)
             and not any(p.busy for p in self.pollers)
             and not any(w.is_alive() for w in self._async_invocations)
             and self._running_executions() == self._waits.blocked
@@ -640,7 +647,7 @@ class LocalRuntime:
         else:
             time.sleep(seconds / self.clock.scale)
 
-    def queue_depth(self, logical_id: str = "LeadEventsQueue") -> int:
+    def queue_depth(self, logical_id: str = EVENTS_QUEUE) -> int:
         """Messages visible or in flight in a queue."""
         sqs = boto3.client("sqs", region_name=REGION)
         attrs = sqs.get_queue_attributes(

@@ -46,6 +46,11 @@ class SqsPoller:
         self.busy = False
 
     @property
+    def source(self) -> SqsSource:
+        """The event source mapping this poller plays."""
+        return self._source
+
+    @property
     def started(self) -> bool:
         """Whether the poller thread was started."""
         return self._thread.ident is not None

@@ -7,13 +7,10 @@ signals and webhook dedupe keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from leadflow.adapters.state_store import MAX_SIGNALS, StateStore
 from leadflow.app.ports import AwsUnavailable, CallbackClaim
@@ -28,43 +25,14 @@ from leadflow.core.journey_record import (
 )
 from leadflow.core.routing import Standing
 from leadflow.core.signals import Signal
+from tests.contracts.conftest import TABLE
 from tests.fast.fakes import FakeStore
 
 Store = FakeStore | StateStore
 
-REGION = "us-east-1"
-TABLE = "leadflow-contracts"
 NOW = 1_800_000_000.0  # epoch seconds, what park compares token expiries with
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 KINDS: tuple[WaitKind, ...] = ("decision", "engagement", "repair")
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A DynamoDB client on moto, with leadflow's table (pk/sk strings) created."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield client
 
 
 @pytest.fixture(params=["fake", "dynamodb"])

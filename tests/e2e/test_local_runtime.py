@@ -32,8 +32,9 @@ def test_webhooks_carry_a_lead_from_mql_through_acceptance_to_an_sql_with_a_deal
     sfn = boto3.client("stepfunctions", region_name=REGION)
 
     def waits(arn: str) -> int:
+        # The rep's wait is the AwaitInput function's (HandOff waits on its queue's answer, not on a rep).
         events = runtime.history(arn)
-        return sum(1 for e in events if e["type"] == "TaskSubmitted" and "waitForTaskToken" in str(e))
+        return sum(1 for e in events if e["type"] == "TaskSubmitted" and "invoke.waitForTaskToken" in str(e))
 
     def waiting_execution() -> str | None:
         for execution in sfn.list_executions(stateMachineArn=runtime.journey_arn)["executions"]:

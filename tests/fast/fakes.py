@@ -42,6 +42,8 @@ from leadflow.app.ports import (
     HubSpotError,
     HubSpotRateLimited,
     HubSpotUnavailable,
+    NewNote,
+    NewTask,
     Properties,
     ReceivedMessage,
 )
@@ -164,6 +166,27 @@ class FakeHubSpot:
         return str(
             self._call("create_task", lambda: self.crm.create_object("tasks", props, links, api=True), props)
         )
+
+    def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
+        inputs = {
+            key: (
+                task_properties(t.owner_id, t.subject, t.body, t.due_at),
+                associations((t.contact_id, TASK_TO_CONTACT)),
+            )
+            for key, t in tasks.items()
+        }
+        return dict(self._call("create_tasks", lambda: self._create_batch("tasks", inputs)))
+
+    def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
+        inputs = {
+            key: (note_properties(n.body, n.at), associations((n.contact_id, NOTE_TO_CONTACT)))
+            for key, n in notes.items()
+        }
+        return dict(self._call("create_notes", lambda: self._create_batch("notes", inputs)))
+
+    def _create_batch(self, kind: str, inputs: dict[str, tuple[dict[str, str], list[Any]]]) -> dict[str, str]:
+        ids = self.crm.create_objects(kind, list(inputs.values()), api=True)
+        return dict(zip(inputs, ids, strict=True))
 
     def complete_task(self, task_id: str) -> None:
         self._call(

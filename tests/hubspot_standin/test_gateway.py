@@ -104,3 +104,16 @@ def test_associations_are_read_page_by_page(standin: HubSpotStandIn) -> None:
     assert gateway.open_deal_owner(company) == owner
     assert standin.store.call_count("companies.associations") == 2  # 500 a page, then the last one
     assert standin.store.call_count("deals.batch_read") == 6
+
+
+def test_steps_side_by_side_in_one_process_list_the_owners_once(standin: HubSpotStandIn) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    standin.store.add_owner("ada@example.com", "Ada", "L")
+    gateway = HubSpotGateway(STANDIN_TOKEN, standin.base_url)
+    # The first listing is slow, so every other step asks while it is under way.
+    standin.store.faults = FaultPlan(slow_for=(("owners.list", 1, 0.5),))
+    with ThreadPoolExecutor(6) as pool:
+        listings = list(pool.map(lambda _: gateway.list_owners(), range(6)))
+    assert all(owners == listings[0] and len(owners) == 1 for owners in listings)
+    assert standin.store.call_count("owners.list") == 1

@@ -101,11 +101,21 @@ def test_the_state_machine_invokes_the_functions_aliases_and_is_allowed_to() -> 
     machine = doc["Resources"]["LeadJourneyStateMachine"]["Properties"]
     names = set(functions(doc))
 
-    invoked = set()
+    invoked, queues = set(), set()
     for placeholder, value in machine["DefinitionSubstitutions"].items():
+        if placeholder.endswith("QueueUrl"):  # HandOff sends its journeys to a queue
+            queues.add(value["Ref"])
+            continue
         assert set(value) == {"Ref"} and value["Ref"].endswith(".Alias"), placeholder
         invoked.add(value["Ref"].removesuffix(".Alias"))
     assert invoked <= names
+    assert queues == {"HandOffQueue"}
+    sendable = {
+        str(p["SQSSendMessagePolicy"]["QueueName"])
+        for p in machine["Policies"]
+        if "SQSSendMessagePolicy" in p
+    }
+    assert all(any(q in allowed for allowed in sendable) for q in queues), sendable
     # SAM's LambdaInvokePolicy allows `function:<name>*`: the function, its versions and its aliases.
     allowed = {
         p["LambdaInvokePolicy"]["FunctionName"]["Ref"]
@@ -135,6 +145,8 @@ def test_locally_an_alias_arn_reaches_its_function() -> None:
 
     _, substitutions = tpl.state_machine_definition("LeadJourneyStateMachine")
     for placeholder, value in substitutions.items():
+        if not placeholder.endswith("FunctionArn"):
+            continue
         arn = intrinsics.resolve(value)
         function = placeholder.removesuffix("Arn")
         assert arn == f"arn:aws:lambda:us-east-1:123456789012:function:{function}:live"

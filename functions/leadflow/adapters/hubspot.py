@@ -6,6 +6,7 @@ rules match.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -19,8 +20,16 @@ from leadflow.adapters.hubspot_api import (
     object_path,
     owners_path,
 )
-from leadflow.adapters.hubspot_errors import HubSpotRetry
-from leadflow.app.ports import HubSpotError, HubSpotRateLimited, HubSpotUnavailable, Properties
+from leadflow.adapters.hubspot_errors import HubSpotRetry, batch_refusal
+from leadflow.adapters.hubspot_pacer import HubSpotPacer
+from leadflow.app.ports import (
+    HubSpotError,
+    HubSpotRateLimited,
+    HubSpotUnavailable,
+    NewNote,
+    NewTask,
+    Properties,
+)
 from leadflow.core.batching import chunked
 from leadflow.core.lifecycle import Prop, contact_ids
 from leadflow.core.routing import Owner
@@ -59,6 +68,7 @@ class HubSpotGateway:
         access_token: str,
         base_url: str = "https://api.hubapi.com",
         time_left: Callable[[], float | None] = lambda: None,
+        pacer: HubSpotPacer | None = None,
     ) -> None:
         # Reads and updates are idempotent: retry 429 (honouring Retry-After), 5xx and dropped
         # connections. Creates are retried only when HubSpot provably did nothing: 429, or a
@@ -73,9 +83,10 @@ class HubSpotGateway:
         }
         idempotent = HubSpotRetry(status_forcelist=(429, 500, 502, 503, 504), **common)
         creates = HubSpotRetry(status_forcelist=(429,), read=0, **common)
-        self._http = HubSpotApi(access_token, base_url, idempotent, time_left)
-        self._creates = HubSpotApi(access_token, base_url, creates, time_left)
+        self._http = HubSpotApi(access_token, base_url, idempotent, time_left, pacer)
+        self._creates = HubSpotApi(access_token, base_url, creates, time_left, pacer)
         self._owners_cache: tuple[float, list[Owner]] | None = None
+        self._owners_lock = threading.Lock()
 
     def _read(self, object_type: str, ids: Iterable[str], properties: Iterable[str]) -> dict[str, Properties]:
         unique = sorted(set(ids), key=int)
@@ -151,21 +162,24 @@ class HubSpotGateway:
         Owners change rarely and routing asks for them on every assignment, so the cache
         saves one call per routed or escalated lead; `fresh` skips it.
         """
-        now = time.monotonic()
-        if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
-            return self._owners_cache[1]
+        # One listing at a time: steps running side by side in one process (the local runtime) wait for
+        # it instead of each listing the owners again.
+        with self._owners_lock:
+            now = time.monotonic()
+            if not fresh and self._owners_cache is not None and now - self._owners_cache[0] < OWNERS_TTL_S:
+                return self._owners_cache[1]
 
-        def page(after: str | None) -> Json:
-            query = [("limit", 500), ("archived", "false"), *_after(after).items()]
-            return self._http.call("GET", owners_path(), query=query)
+            def page(after: str | None) -> Json:
+                query = [("limit", 500), ("archived", "false"), *_after(after).items()]
+                return self._http.call("GET", owners_path(), query=query)
 
-        owners = [
-            Owner(str(o["id"]), str(o.get("email") or "").lower(), not o.get("archived"))
-            for p in self._pages(page)
-            for o in p.get("results") or []
-        ]
-        self._owners_cache = (now, owners)
-        return owners
+            owners = [
+                Owner(str(o["id"]), str(o.get("email") or "").lower(), not o.get("archived"))
+                for p in self._pages(page)
+                for o in p.get("results") or []
+            ]
+            self._owners_cache = (now, owners)
+            return owners
 
     def create_task(
         self,
@@ -185,6 +199,49 @@ class HubSpotGateway:
         body = {"properties": dict(properties), "associations": links}
         created = self._creates.call("POST", object_path(object_type), body, sent=properties)
         return str(created["id"])
+
+    def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
+        """Create to-dos on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
+        inputs = {
+            key: (
+                task_properties(t.owner_id, t.subject, t.body, t.due_at),
+                associations((t.contact_id, TASK_TO_CONTACT)),
+            )
+            for key, t in tasks.items()
+        }
+        return self._create_batch("tasks", inputs)
+
+    def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
+        """Write notes on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
+        inputs = {
+            key: (note_properties(n.body, n.at), associations((n.contact_id, NOTE_TO_CONTACT)))
+            for key, n in notes.items()
+        }
+        return self._create_batch("notes", inputs)
+
+    def _create_batch(
+        self, object_type: str, inputs: Mapping[str, tuple[dict[str, str], list[Json]]]
+    ) -> dict[str, str]:
+        """Batch creates, each input traced by its key (`objectWriteTraceId`, which HubSpot's 2026-09 spec
+        returns on each created record: results come in no promised order). The records HubSpot refused
+        are logged and left out, so the caller can make them one by one and learn why."""
+        created: dict[str, str] = {}
+        for chunk in chunked(list(inputs.items()), BATCH_LIMIT):
+            body = {
+                "inputs": [
+                    {"properties": props, "associations": links, "objectWriteTraceId": key}
+                    for key, (props, links) in chunk
+                ]
+            }
+            sent = {k: v for _, (props, _) in chunk for k, v in props.items()}
+            answer = self._creates.call("POST", object_path(object_type, "batch", "create"), body, sent=sent)
+            for record in answer.get("results") or []:
+                if record.get("objectWriteTraceId") in inputs:
+                    created[record["objectWriteTraceId"]] = str(record["id"])
+            refusal = batch_refusal(answer, sent, missing_ok=False)
+            if refusal is not None:
+                logger.warning("HubSpot refused part of a batch create", type=object_type, error=str(refusal))
+        return created
 
     def complete_task(self, task_id: str) -> None:
         """Mark a task completed (used when a task is superseded by a reassignment)."""

@@ -27,6 +27,7 @@ from hubspot.crm.objects.configuration import Configuration
 from urllib3.util.retry import Retry
 
 from leadflow.adapters.hubspot_errors import CALL_BUDGET, CallBudget, batch_refusal, log_warnings, translate
+from leadflow.adapters.hubspot_pacer import HubSpotPacer
 from leadflow.app.ports import HubSpotUnavailable
 from leadflow.observability import logger
 
@@ -36,6 +37,9 @@ REQUEST_TIMEOUT_S: Final = (3.05, 20.0)
 # the least time worth starting a call with.
 CALL_RESERVE_S: Final = 2.0
 MIN_CALL_S: Final = 1.0
+# What a function keeps after waiting for a slot in the HubSpot budget: the call itself and the work
+# after it (a hand-off's batch of records and task tokens, a lead-events batch's journeys).
+PACED_CALL_S: Final = 10.0
 Json = dict[str, Any]
 # Every answer leadflow reads is JSON; 207 is the legacy multi-status of a batch with errors, which dated
 # batches may answer in a 200 instead (both are read the same way).
@@ -86,6 +90,7 @@ class HubSpotApi:
         base_url: str,
         retry: Retry | None = None,
         time_left: Callable[[], float | None] = lambda: None,
+        pacer: HubSpotPacer | None = None,
     ) -> None:
         configuration = Configuration(host=base_url.rstrip("/"))
         configuration.access_token = access_token
@@ -93,6 +98,7 @@ class HubSpotApi:
         self._client = ApiClient(configuration)
         self._client.user_agent = "leadflow (hubspot-api-client)"
         self._time_left = time_left
+        self._pacer = pacer
 
     def _budget(self) -> tuple[tuple[float, float], CallBudget | None]:
         """Each attempt's (connect, read) timeout, and the budget of the whole call (None: no deadline).
@@ -121,7 +127,12 @@ class HubSpotApi:
     ) -> Json:
         """One request; its JSON answer ({} for 204). Errors come out as leadflow's typed errors (`sent`:
         the properties written, so a refusal names each with its value); the warnings an answer carries
-        are logged, and the errors a batch answer carries in a 200 or a 207 are the caller's to read."""
+        are logged, and the errors a batch answer carries in a 200 or a 207 are the caller's to read.
+        With a pacer, the call first waits for its slot in the HubSpot budget (HubSpotBusy when it would
+        wait too long)."""
+        if self._pacer is not None:
+            left = self._time_left()
+            self._pacer.wait_turn(path, None if left is None else left - CALL_RESERVE_S - PACED_CALL_S)
         timeout, budget = self._budget()
         token = CALL_BUDGET.set(budget)
         try:

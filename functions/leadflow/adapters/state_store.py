@@ -12,7 +12,9 @@ One table, keyed by `pk`/`sk` strings, with `expires_at` as its TTL attribute:
   which daily capacity caps are checked against;
 - `CONTACT#<id>` / `SIGNALS`: the contact's signals (JSON strings, appended atomically), which
   decay and recency are computed from;
-- `CALLBACK#<callback id>` / `CALLBACK`: the journey a blocked workflow action waits on (kept 60 days).
+- `CALLBACK#<callback id>` / `CALLBACK`: the journey a blocked workflow action waits on (kept 60 days);
+- `PACE#<limit>` / `PACE`: the HubSpot budget of one rate limit (`tat`, the theoretical arrival time of
+  its next call in epoch microseconds, `core.pacing`), shared by every function.
 """
 
 from __future__ import annotations
@@ -160,6 +162,57 @@ class StateStore:
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return
+
+    # HubSpot budget -----------------------------------------------------------------------
+
+    @staticmethod
+    def _pace_key(name: str) -> dict[str, Any]:
+        return {"pk": {"S": f"PACE#{name}"}, "sk": {"S": "PACE"}}
+
+    def pace(self, name: str) -> float | None:
+        """The budget's theoretical arrival time (epoch seconds), None before its first call."""
+        item = self._db.get_item(TableName=self._table, Key=self._pace_key(name), ConsistentRead=True)
+        found = item.get("Item", {}).get("tat")
+        return None if found is None else _seconds(found["N"])
+
+    def pace_on(self, name: str, earliest: float, latest: float, interval: float) -> float | None:
+        """Move a busy budget's theoretical arrival time one interval on, in one atomic write, when it lies
+        between `earliest` and `latest`; the time it was moved to, or None (idle, or busier than that:
+        nothing written). Callers under a burst each get their own slot without racing."""
+        try:
+            answer = self._db.update_item(
+                TableName=self._table,
+                Key=self._pace_key(name),
+                UpdateExpression="SET tat = tat + :interval",
+                ConditionExpression="tat BETWEEN :earliest AND :latest",
+                ExpressionAttributeValues={
+                    ":interval": _micros(interval),
+                    ":earliest": _micros(earliest),
+                    ":latest": _micros(latest),
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
+        return _seconds(answer["Attributes"]["tat"]["N"])
+
+    def advance_pace(self, name: str, seen: float | None, tat: float) -> bool:
+        """Move the budget's theoretical arrival time from `seen` to `tat`; False when another call
+        moved it first (nothing written)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._pace_key(name),
+                UpdateExpression="SET tat = :tat",
+                ConditionExpression="attribute_not_exists(tat)" if seen is None else "tat = :seen",
+                ExpressionAttributeValues={
+                    ":tat": _micros(tat),
+                    **({} if seen is None else {":seen": _micros(seen)}),
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # Routing ------------------------------------------------------------------------------
 
@@ -505,6 +558,16 @@ _WAIT_ATTRIBUTES: Final = (
     "pending_decision",
     "pending_engagement",
 )
+
+
+def _micros(seconds: float) -> dict[str, str]:
+    """A budget's time as stored: whole microseconds, so DynamoDB's exact decimal sums and the
+    equality a conditional write compares survive the trip through a float."""
+    return {"N": str(round(seconds * 1_000_000))}
+
+
+def _seconds(micros: str) -> float:
+    return int(micros) / 1_000_000
 
 
 def _layout(item: dict[str, Any]) -> Layout | None:

@@ -46,6 +46,11 @@ class HubSpotRateLimited(HubSpotError):
     """HubSpot answered 429: retry after a pause (the journey's Retry matches this class name)."""
 
 
+class HubSpotBusy(HubSpotRateLimited):
+    """leadflow's own HubSpot budget is spoken for longer than the caller may wait: nothing was sent
+    (the journey's Retry of this class name tries again soon, and more often than after a 429)."""
+
+
 class HubSpotQuotaExhausted(HubSpotRateLimited):
     """HubSpot's daily API quota is spent: nothing succeeds before it resets (at midnight in the portal's
     time zone), so the work waits for that instead of burning retries (its own Retry in the journey)."""
@@ -69,6 +74,26 @@ class HubSpotRequiredProperty(HubSpotError):
     def __init__(self, message: str, properties: tuple[str, ...], status: int | None = 400) -> None:
         super().__init__(message, status)
         self.properties = properties
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A to-do for an owner on a contact's timeline, due at `due_at` (created in a batch)."""
+
+    contact_id: str
+    owner_id: str
+    subject: str
+    body: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note on a contact's timeline, written at `at` (created in a batch)."""
+
+    contact_id: str
+    body: str
+    at: datetime
 
 
 class HubSpot(Protocol):
@@ -108,6 +133,15 @@ class HubSpot(Protocol):
         lead_id: str | None = None,
     ) -> str:
         """A to-do for the owner on the contact's (and lead's) timeline, due at `due_at`; its id."""
+        ...
+
+    def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
+        """Many to-dos at once, keyed by the caller; the ids of those HubSpot created, by the same keys
+        (one HubSpot refused is left out)."""
+        ...
+
+    def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
+        """Many notes at once, keyed by the caller; the ids of those HubSpot created, by the same keys."""
         ...
 
     def complete_task(self, task_id: str) -> None:

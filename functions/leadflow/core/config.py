@@ -228,6 +228,18 @@ class PortalConfig(Strict):
         ),
     )
 
+    calls_per_ten_seconds: Annotated[int, Field(ge=10, le=1000)] = Field(
+        default=100,
+        description="the portal's limit of API calls per rolling ten seconds for leadflow's app: 100 on Free "
+        "and Starter, 190 on Professional and Enterprise (more with HubSpot's API limit increase); every "
+        "function paces its calls under it, sharing one budget",
+    )
+    searches_per_second: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=4,
+        description="the portal's limit of CRM search calls per second (HubSpot's is four), paced apart from "
+        "the ten-second one",
+    )
+
     def quota_resets_at(self, now: datetime) -> datetime:
         """When HubSpot's daily API quota next resets: midnight in the portal's time zone
         (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines)."""

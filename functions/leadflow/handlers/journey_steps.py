@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
+from leadflow.adapters.hubspot_pacer import JOURNEY_PATIENCE_S, NEW_LEAD_PATIENCE_S, patience
 from leadflow.app.journey import JourneySteps
 from leadflow.app.ports import AwsUnavailable, HubSpotQuotaExhausted
 from leadflow.core.journey_record import WaitKind
 from leadflow.core.journey_state import EscalationStepName, JourneyState
-from leadflow.observability import logger, metrics
+from leadflow.observability import count, logger, metrics
+from leadflow.webhooks.validation import describe
 
 EscalationStep: TypeAdapter[EscalationStepName] = TypeAdapter(EscalationStepName)
 Wait: TypeAdapter[WaitKind] = TypeAdapter(WaitKind)
@@ -35,8 +39,11 @@ def _steps() -> JourneySteps:
     return wiring.steps()
 
 
-def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handler:
-    """A Lambda handler that runs one journey step on the event the state machine passes in."""
+def _step(
+    run: Callable[[JourneySteps, dict[str, Any]], JourneyState], patience_s: float = JOURNEY_PATIENCE_S
+) -> Handler:
+    """A Lambda handler that runs one journey step on the event the state machine passes in, its
+    HubSpot calls waiting up to `patience_s` each for their slot in the HubSpot budget."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
@@ -44,7 +51,8 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
         wiring.invoked(context)
         steps = _steps()
         try:
-            return run(steps, event).model_dump(mode="json")
+            with patience(patience_s):
+                return run(steps, event).model_dump(mode="json")
         except HubSpotQuotaExhausted:
             # Shown on the journey until the quota resets; the state's Retry runs the step again.
             steps.park(_state(event.get("state", event)))
@@ -60,8 +68,67 @@ def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handle
     return handler
 
 
-route = _step(lambda steps, event: steps.route(_state(event)))
-handoff = _step(lambda steps, event: steps.handoff(_state(event)))
+def _route(steps: JourneySteps, event: dict[str, Any]) -> JourneyState:
+    """Route: a new lead's HubSpot calls yield to the leads under way (a fast-track one does not)."""
+    state = _state(event)
+    with patience(JOURNEY_PATIENCE_S if state.fast_track else NEW_LEAD_PATIENCE_S):
+        return steps.route(state)
+
+
+route = _step(_route)
+
+
+class HandOffMessage(BaseModel):
+    """What the HandOff state sends the hand-off queue: the task token it waits on, and the state."""
+
+    token: str = Field(min_length=1)
+    state: dict[str, Any]
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handoff(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """HandOff: the journeys queued for their hand-off, handed off together (an SQS batch of
+    `{token, state}`); each journey's task is completed with its handed-off state, or failed with the
+    error its state's Retry and Catch see. Returns the messages SQS must deliver again: those whose
+    answer to the journey could not be sent, and any that is no hand-off."""
+    wiring.invoked(context)
+    steps = _steps()
+    waiting: dict[str, tuple[str, JourneyState]] = {}
+    again: list[str] = []
+    for record in SQSEvent(event).records:
+        try:
+            message = HandOffMessage.model_validate_json(record.body)
+            waiting[record.message_id] = (message.token, JourneyState.model_validate(message.state))
+        except ValidationError as exc:
+            logger.error("not a hand-off message", message_id=record.message_id, error=describe(exc))
+            again.append(record.message_id)
+    with patience(JOURNEY_PATIENCE_S):
+        outcomes = steps.hand_off_together({m: state for m, (_, state) in waiting.items()})
+    for message_id, outcome in outcomes.items():
+        token, state = waiting[message_id]
+        try:
+            _answer(steps, token, state, outcome)
+        except Exception:
+            logger.exception("the journey's hand-off could not be answered", contact_id=state.contact_id)
+            again.append(message_id)
+    count("HandOffBatch", len(waiting))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in again]}
+
+
+def _answer(steps: JourneySteps, token: str, state: JourneyState, outcome: JourneyState | Exception) -> None:
+    """Complete the HandOff task with the handed-off state, or fail it as a Lambda step would have."""
+    engine = wiring.engine()
+    if isinstance(outcome, JourneyState):
+        engine.resume(token, outcome.model_dump_json())
+        return
+    if isinstance(outcome, HubSpotQuotaExhausted):
+        steps.park(state)
+    error = _aws_unavailable(outcome) or outcome
+    name = type(error).__name__
+    engine.fail(token, name, json.dumps({"errorMessage": str(error), "errorType": name}))
+
+
 mark_sal = _step(lambda steps, event: steps.mark_sal(_state(event)))
 close = _step(lambda steps, event: steps.close(_state(event)))
 # MarkSql: {state, attempt}, the attempt being Step Functions' retry count of the state.

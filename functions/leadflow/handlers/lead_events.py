@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadflow import snapstart, wiring  # noqa: F401 - snapstart registers the SnapStart runtime hooks
+from leadflow.adapters.hubspot_pacer import LEAD_EVENTS_PATIENCE_S, patience
 from leadflow.adapters.queue import parse_message
 from leadflow.app.lead_events import Message
 from leadflow.app.ports import ReceivedMessage
@@ -30,7 +31,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     wiring.ready("lead_events")
     sqs = SQSEvent(event)
     messages = [_message(record.message_id, record.body) for record in sqs.records]
-    handled = wiring.lead_events().handle(messages, context.get_remaining_time_in_millis)
+    with patience(LEAD_EVENTS_PATIENCE_S):
+        handled = wiring.lead_events().handle(messages, context.get_remaining_time_in_millis)
     result, failed = handled.result, handled.failed
     if result.quota_exhausted:
         failed = [m for m in failed if m not in _park(sqs, set(result.failed_message_ids))]

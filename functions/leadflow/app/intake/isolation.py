@@ -71,7 +71,9 @@ def isolate(
             raise
         except Exception as exc:
             if len(group) > 1:
-                logger.warning("batch failed; splitting it to find the message", messages=len(group))
+                logger.warning(
+                    "batch failed; splitting it to find the message", messages=len(group), error=reason(exc)
+                )
                 half = len(group) // 2
                 pending += [group[half:], group[:half]]  # the first half runs first
                 continue

@@ -3,16 +3,17 @@
 Every step takes the JourneyState, does its HubSpot and store work through the ports, and
 returns the state with its own part filled in. Steps are safe to retry: Step Functions
 retries them on HubSpot rate limits and outages. The steps are grouped by concern:
-`assignment` (Route, HandOff), `waits`, `escalation` (the ladder and the fallback owner),
-`outcomes` (SAL, SQL, recycle, reject) and `failure`, over one `StepContext`.
+`assignment` (Route, HandOff), `handoffs` (HandOff batched across journeys), `waits`,
+`escalation` (the ladder and the fallback owner), `outcomes` (SAL, SQL, recycle, reject) and
+`failure`, over one `StepContext`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from leadflow.app.journey import assignment, escalation, failure, outcomes, waits
+from leadflow.app.journey import assignment, escalation, failure, handoffs, outcomes, waits
 from leadflow.app.journey.context import RoutingError, StepContext
 from leadflow.app.ports import EventQueue, HubSpot, JourneyEngine, JourneyStore, Notifier, RoutingLedger
 from leadflow.core.clock import Clock, utcnow
@@ -46,6 +47,10 @@ class JourneySteps:
     def handoff(self, state: JourneyState) -> JourneyState:
         """HandOff: the owner, the task due at the SLA deadline, the routing explained."""
         return assignment.handoff(self.context, state)
+
+    def hand_off_together(self, states: Mapping[str, JourneyState]) -> dict[str, JourneyState | Exception]:
+        """HandOff for the journeys that reach it at once, their HubSpot writes batched; each outcome."""
+        return handoffs.hand_off_together(self.context, states)
 
     def await_input(self, state: JourneyState, token: str, kind: WaitKind) -> None:
         """AwaitDecision, AwaitEngagement, AwaitRepair: register the token waited on."""

@@ -111,6 +111,14 @@ def _route(ctx: StepContext, state: JourneyState) -> tuple[dict[str, str | None]
 
 def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
     """Give the lead to its owner: owner set, task due at the SLA deadline, the routing explained."""
+    recorded = ctx.recorded(state)
+    hand_over(ctx, state, first_handover(ctx, state, recorded), recorded)
+    return state
+
+
+def first_handover(ctx: StepContext, state: JourneyState, recorded: JourneyRecord) -> Handover:
+    """What HandOff writes: the owner's task, due at the SLA deadline, and why the lead is theirs (a team
+    that hands off on leads has its lead opened first)."""
     assert state.assignment is not None, "handoff runs after route"
     team, member = ctx.team(state)
     now = ctx.clock()
@@ -125,7 +133,6 @@ def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
             f"{due_at.isoformat(timespec='minutes')}."
         )
     chosen = state.assignment
-    recorded = ctx.recorded(state)
     if team.handoff == "lead":
         state.lead_id = open_lead(ctx, state, recorded)
     contact = {
@@ -139,7 +146,7 @@ def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
         Prop.DECISION_REASON: "",
     }
     body = f"Why this is an MQL: {state.mql_reason}\nWhy you: {chosen.why}\n{ask}"
-    handover = Handover(
+    return Handover(
         status=JourneyStatus.AWAITING_DECISION,
         due_at=due_at,
         seconds=seconds,
@@ -148,5 +155,3 @@ def handoff(ctx: StepContext, state: JourneyState) -> JourneyState:
         new_task=(subject, body),
         contact=contact,
     )
-    hand_over(ctx, state, handover, recorded)
-    return state

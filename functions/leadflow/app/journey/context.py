@@ -220,17 +220,25 @@ def hand_over(
             )
             subject = f"MQL still waiting for your accept / recycle / reject (score {state.score})"
             task_id = _new_task(ctx, state, (subject, handover.note), due_at, recorded)
-    ctx.hubspot.update_contact(
-        state.contact_id,
-        {
-            **handover.contact,
-            Prop.SLA_DUE_AT: due_at.isoformat(timespec="seconds"),
-            Prop.ESCALATIONS: str(state.escalations),
-        },
-    )
+    ctx.hubspot.update_contact(state.contact_id, contact_changes(state, handover))
     if handover.lead:
         ctx.update_lead(state, handover.lead)
     ctx.note(state, handover.note)
+    handed_over(ctx, state, handover, task_id)
+
+
+def contact_changes(state: JourneyState, handover: Handover) -> dict[str, str]:
+    """What a hand-over writes on the contact: its own changes, the SLA deadline and the escalations."""
+    return {
+        **handover.contact,
+        Prop.SLA_DUE_AT: handover.due_at.isoformat(timespec="seconds"),
+        Prop.ESCALATIONS: str(state.escalations),
+    }
+
+
+def handed_over(ctx: StepContext, state: JourneyState, handover: Handover, task_id: str) -> None:
+    """The end of a hand-over, its HubSpot writes done: the state waits on `task_id`, the record says so."""
+    due_at = handover.due_at
     state.handoff = Handoff(task_id=task_id, due_at=due_at, timeout_seconds=handover.seconds)
     state.next_escalation = handover.next_escalation
     fields = handover.fields.model_copy(
