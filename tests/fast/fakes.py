@@ -31,7 +31,9 @@ from leadflow.adapters.hubspot import (
     associations,
     hubspot_ms,
     latest_open_deal_owner,
+    note_input,
     note_properties,
+    task_input,
     task_properties,
 )
 from leadflow.adapters.hubspot_errors import hubspot_error, refused_properties
@@ -168,20 +170,11 @@ class FakeHubSpot:
         )
 
     def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
-        inputs = {
-            key: (
-                task_properties(t.owner_id, t.subject, t.body, t.due_at),
-                associations((t.contact_id, TASK_TO_CONTACT)),
-            )
-            for key, t in tasks.items()
-        }
+        inputs = {key: task_input(t) for key, t in tasks.items()}
         return dict(self._call("create_tasks", lambda: self._create_batch("tasks", inputs)))
 
     def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
-        inputs = {
-            key: (note_properties(n.body, n.at), associations((n.contact_id, NOTE_TO_CONTACT)))
-            for key, n in notes.items()
-        }
+        inputs = {key: note_input(n) for key, n in notes.items()}
         return dict(self._call("create_notes", lambda: self._create_batch("notes", inputs)))
 
     def _create_batch(self, kind: str, inputs: dict[str, tuple[dict[str, str], list[Any]]]) -> dict[str, str]:

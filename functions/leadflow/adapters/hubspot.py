@@ -202,22 +202,11 @@ class HubSpotGateway:
 
     def create_tasks(self, tasks: Mapping[str, NewTask]) -> dict[str, str]:
         """Create to-dos on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
-        inputs = {
-            key: (
-                task_properties(t.owner_id, t.subject, t.body, t.due_at),
-                associations((t.contact_id, TASK_TO_CONTACT)),
-            )
-            for key, t in tasks.items()
-        }
-        return self._create_batch("tasks", inputs)
+        return self._create_batch("tasks", {key: task_input(t) for key, t in tasks.items()})
 
     def create_notes(self, notes: Mapping[str, NewNote]) -> dict[str, str]:
         """Write notes on contacts' timelines, one batch call per 100; their ids by the caller's keys."""
-        inputs = {
-            key: (note_properties(n.body, n.at), associations((n.contact_id, NOTE_TO_CONTACT)))
-            for key, n in notes.items()
-        }
-        return self._create_batch("notes", inputs)
+        return self._create_batch("notes", {key: note_input(n) for key, n in notes.items()})
 
     def _create_batch(
         self, object_type: str, inputs: Mapping[str, tuple[dict[str, str], list[Json]]]
@@ -367,6 +356,17 @@ def task_properties(owner_id: str, subject: str, body: str, due_at: datetime) ->
         "hs_task_type": "TODO",
         "hubspot_owner_id": owner_id,
     }
+
+
+def task_input(task: NewTask) -> tuple[dict[str, str], list[Json]]:
+    """A batch create's input for a to-do on a contact's timeline: its properties and associations."""
+    props = task_properties(task.owner_id, task.subject, task.body, task.due_at)
+    return props, associations((task.contact_id, TASK_TO_CONTACT))
+
+
+def note_input(note: NewNote) -> tuple[dict[str, str], list[Json]]:
+    """A batch create's input for a note on a contact's timeline: its properties and associations."""
+    return note_properties(note.body, note.at), associations((note.contact_id, NOTE_TO_CONTACT))
 
 
 def note_properties(body: str, at: datetime) -> dict[str, str]:
