@@ -225,7 +225,10 @@ class Endpoints:
     def batch_create(self, request: Request, body: Json, api: str, object_type: str) -> Response:
         started = hubspot_time()
         inputs = self._inputs(body)
-        # Every input is checked before any record is made: a refused batch creates nothing.
+        # Every input is checked before any record is made, and a refused input refuses the request. HubSpot
+        # documents no such atomicity: its batch answers may carry `results` beside `errors` (the batch
+        # create reference, developers.hubspot.com/docs/api-reference/legacy/crm/objects/objects/batch/
+        # create-objects). leadflow reads both the same way: an input with no result is made one by one.
         ids = self.store.create_objects(
             object_type,
             [(i["properties"], i.get("associations")) for i in inputs],

@@ -1,7 +1,7 @@
 """Every function's HubSpot calls drawn from one budget in the state table (`core.pacing`).
 
-A call reserves its slot with one conditional write (after a read when another function moved the
-budget since this container last saw it), then sleeps until the slot. How long a caller may wait is
+Under a burst a call takes the next slot with one atomic write; an idle budget is started again with
+a conditional write after a read. The call then sleeps until its slot. How long a caller may wait is
 its patience: the work a rep is waiting on (a routed lead's hand-off) waits longer than a new lead's
 routing, so under a burst the leads that came first are handed off first, and the newcomers' steps
 try again a little later (`HubSpotBusy`, retried by the journey).

@@ -39,11 +39,9 @@ def _steps() -> JourneySteps:
     return wiring.steps()
 
 
-def _step(
-    run: Callable[[JourneySteps, dict[str, Any]], JourneyState], patience_s: float = JOURNEY_PATIENCE_S
-) -> Handler:
+def _step(run: Callable[[JourneySteps, dict[str, Any]], JourneyState]) -> Handler:
     """A Lambda handler that runs one journey step on the event the state machine passes in, its
-    HubSpot calls waiting up to `patience_s` each for their slot in the HubSpot budget."""
+    HubSpot calls waiting up to JOURNEY_PATIENCE_S in all for their slots in the HubSpot budget."""
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
@@ -51,7 +49,7 @@ def _step(
         wiring.invoked(context)
         steps = _steps()
         try:
-            with patience(patience_s):
+            with patience(JOURNEY_PATIENCE_S):
                 return run(steps, event).model_dump(mode="json")
         except HubSpotQuotaExhausted:
             # Shown on the journey until the quota resets; the state's Retry runs the step again.

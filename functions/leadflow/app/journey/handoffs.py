@@ -42,11 +42,11 @@ def hand_off_together(ctx: StepContext, states: Mapping[str, JourneyState]) -> d
     pending: dict[str, _Pending] = {}
     for key, state in states.items():
         try:
-            recorded = ctx.recorded(state)
             team, _ = ctx.team(state)
             if team.handoff == "lead":
                 outcomes[key] = handoff(ctx, state)
             else:
+                recorded = ctx.recorded(state)
                 pending[key] = _Pending(state, recorded, first_handover(ctx, state, recorded))
         except Exception as exc:
             outcomes[key] = _failed(state, exc)
