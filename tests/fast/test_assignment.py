@@ -145,6 +145,17 @@ def test_a_contact_missing_from_hubspot_stops_routing(world: World) -> None:
         world.steps.route(state)
 
 
+def test_a_journey_carrying_the_routing_properties_is_routed_on_them_without_reading_hubspot(
+    world: World,
+) -> None:
+    state = world.lead(numemployees="50-100")
+    # The lead intake read the contact as 1000+ when it started the journey: that is what routes it.
+    carried = {p: None for p in world.config.routing.contact_properties} | {"numemployees": "1000+"}
+    routed = world.steps.route(state.model_copy(update={"lead_properties": carried}))
+    assert routed.assignment is not None and routed.assignment.team == "enterprise"
+    assert "read_contacts" not in world.hubspot.calls
+
+
 def test_a_retried_route_keeps_the_recorded_assignment_and_takes_no_second_turn(world: World) -> None:
     state = world.lead()
     first = world.steps.route(state.model_copy(deep=True))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow.app.intake import IntakeResult
+from leadflow.app.intake import START_MARGIN_MS, IntakeResult
 from leadflow.app.ports import HubSpotError, HubSpotUnavailable
 from leadflow.core.decisions import Decision
 from leadflow.core.journey_record import JourneyFields, JourneyKey, JourneyStatus, execution_name
@@ -181,6 +181,13 @@ def test_a_created_mql_gets_its_handoff_packet_and_exactly_one_journey(world: Wo
         85,
         "submitted the Talk to sales form on 2026-11-24",
         False,
+    )
+    # What routing reads travels with the journey, as scored: Route reads nothing back from HubSpot.
+    assert started.lead_properties is not None
+    assert set(started.lead_properties) == world.config.routing.contact_properties
+    assert (started.lead_properties["numemployees"], started.lead_properties[Prop.FIT_TIER]) == (
+        "500-1000",
+        "B",
     )
 
 
@@ -369,6 +376,20 @@ def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
     again = world.intake.process([batch[0]])
     assert (again.failed_message_ids, again.journeys_started, again.new_mqls) == ([], 1, 0)
     assert sorted(world.engine.started) == sorted([broken, execution_name(other, world.clock())])
+
+
+def test_a_due_journey_with_too_little_time_left_makes_its_message_late_and_not_remembered(
+    world: World,
+) -> None:
+    hot, cold = world.contact(**MQL_PROPS), world.contact(**COLD_PROPS)
+    batch = [("m1", created(world, hot)), ("m2", created(world, cold))]
+    first = world.intake.process(batch, time_left_ms=lambda: START_MARGIN_MS - 1)
+    assert (first.late_message_ids, first.failed_message_ids, first.journeys_started) == (["m1"], [], 0)
+    assert mql_stamp(world, hot)[0] == MQL
+    assert world.store.events == {batch[1][1].dedupe_key}  # the late message's events are done again
+    again = world.intake.process([batch[0]])
+    assert (again.late_message_ids, again.journeys_started, again.new_mqls) == ([], 1, 0)
+    assert list(world.engine.started) == [execution_name(hot, world.clock())]
 
 
 def test_only_the_events_of_messages_that_succeeded_are_remembered_as_done(

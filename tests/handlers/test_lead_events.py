@@ -12,6 +12,7 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.sqs.models import sqs_backends
 
+from leadflow.app.intake import START_MARGIN_MS
 from leadflow.core.clock import next_midnight
 from leadflow.handlers import lead_events
 from leadflow_cli.hubspot_standin.rate_limits import RateLimitPlan
@@ -23,6 +24,14 @@ from tests.conftest import COLD_PROPS, MQL_PROPS
 CONTEXT = LocalContext(
     "LeadEventsFunction", "arn:aws:lambda:us-east-1:123456789012:function:LeadEventsFunction"
 )
+
+
+class FiveSecondsLeft(LocalContext):
+    """An invocation that has five seconds left whenever asked: time enough for a HubSpot call, not to
+    start a journey (`START_MARGIN_MS`)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 5_000
 
 
 def sqs_event(bodies: list[Any], first_received_ms: int | None = None) -> dict[str, Any]:
@@ -110,6 +119,29 @@ def test_a_journey_whose_start_failed_is_started_on_redelivery(
         sqs_event([sender.event("contact.propertyChange", hot, "industry", "COMPUTER_SOFTWARE")]), CONTEXT
     )
     assert executions(runtime) == [f"lead-{hot}-1795510800"]
+
+
+def test_mqls_a_batch_has_no_time_left_to_start_are_sent_again_at_once_and_started_next_batch(
+    runtime_factory: Callable[..., LocalRuntime],
+) -> None:
+    runtime = runtime_factory(consume_queues=False)
+    store = runtime.standin.store  # type: ignore[union-attr]
+    hot, cold = (store.create_object("contacts", dict(p)) for p in (MQL_PROPS, COLD_PROPS))
+    sender = HubSpotWebhookSender("http://unused", "unused")
+    late = json.dumps({"events": [sender.event("contact.creation", hot)]})
+    on_time = json.dumps({"events": [sender.event("contact.creation", cold)]})
+    short = FiveSecondsLeft(CONTEXT.function_name, CONTEXT.invoked_function_arn)
+
+    assert short.get_remaining_time_in_millis() < START_MARGIN_MS
+    # Nothing failed: no message waits out the visibility timeout, the late one is queued again as it came.
+    assert lead_events.handler(sqs_event([late, on_time]), short) == {"batchItemFailures": []}
+    assert executions(runtime) == []
+    assert store.get_object("contacts", hot)["properties"]["lifecyclestage"] == "marketingqualifiedlead"
+    assert [m.body for m in _queued(runtime)] == [late]
+
+    again = lead_events.handler(sqs_event([late]), CONTEXT)
+    assert again == {"batchItemFailures": []}
+    assert [e.split("-")[1] for e in executions(runtime)] == [hot]
 
 
 def test_one_batch_read_and_one_batch_update_per_hundred_contacts(

@@ -38,6 +38,8 @@ from leadflow.webhooks.workflow_records import WorkflowRecord
 MAX_ACCOUNTS: Final = 20
 # How long a message whose companies did not fit waits before it is tried again.
 DEFER_S: Final = 30
+# A late message (`IntakeResult.late_message_ids`) is sent again with no delay: its MQLs wait for it.
+LATE_DELAY_S: Final = 0
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,14 @@ class Message:
 @dataclass
 class Handled:
     """What the batch did: the intake's result, the messages SQS must deliver again, those set aside
-    (by id, with why) and those queued again for a later batch."""
+    (by id, with why), those queued again for a later batch for their account signals, and those
+    queued again because the batch had no time left to start their journeys."""
 
     result: IntakeResult
     failed: list[str] = field(default_factory=list)
     set_aside: dict[str, str] = field(default_factory=dict)
     deferred: int = 0
+    late: int = 0
 
 
 class LeadEvents:
@@ -90,11 +94,14 @@ class LeadEvents:
         failed += complete_callbacks(
             self._hubspot, [(m.id, c) for m in now if m.id not in poison for c in m.completions]
         )
+        settled = set(failed) | poison.keys()
+        late = [m for m in now if m.id in result.late_message_ids and m.id not in settled]
+        failed += self._send_again(late, LATE_DELAY_S)
         failed += self._defer(later)
         failed += self._set_aside(
             [DeadLetter(m.id, m.body, poison[m.id]) for m in messages if m.id in poison]
         )
-        return Handled(result, list(dict.fromkeys(failed)), poison, len(later))
+        return Handled(result, list(dict.fromkeys(failed)), poison, len(later), len(late))
 
     def _intake_work(
         self, messages: Sequence[Message], time_left_ms: Callable[[], int]
@@ -115,12 +122,22 @@ class LeadEvents:
         those the queue does not take come back as failures."""
         if not messages:
             return []
-        queued = self._queue.resend({m.id: m.body for m in messages}, DEFER_S)
+        failed = self._send_again(messages, DEFER_S)
         logger.info(
-            "account signals wait for a later batch", messages=len(queued), companies_per_batch=MAX_ACCOUNTS
+            "account signals wait for a later batch",
+            messages=len(messages) - len(failed),
+            companies_per_batch=MAX_ACCOUNTS,
         )
-        count("AccountSignalsDeferred", len(queued))
-        # Those the queue did not take come back as failures.
+        count("AccountSignalsDeferred", len(messages) - len(failed))
+        return failed
+
+    def _send_again(self, messages: Sequence[Message], delay_s: int) -> list[str]:
+        """Queue messages again as new ones, delivered after `delay_s` (their own receives start anew, so
+        waiting never walks them to the dead-letter queue); the ids of those the queue did not take, which
+        come back as failures."""
+        if not messages:
+            return []
+        queued = self._queue.resend({m.id: m.body for m in messages}, delay_s)
         return [m.id for m in messages if m.id not in queued]
 
     def _set_aside(self, letters: Sequence[DeadLetter]) -> list[str]:

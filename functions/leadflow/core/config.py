@@ -188,6 +188,13 @@ class RoutingConfig(Strict):
         """The contact (and `company.`) properties the routing rules read."""
         return frozenset(p for rule in self.rules for p in rule.when)
 
+    @property
+    def contact_properties(self) -> frozenset[str]:
+        """The contact properties routing reads: its rules' own, the company id, and the tier and
+        persona scoring gave the contact."""
+        own = {p for p in self.properties if not p.startswith("company.")}
+        return frozenset(own | {Prop.COMPANY_ID, Prop.FIT_TIER, Prop.PERSONA})
+
 
 class EscalationStep(Strict):
     """One rung of the escalation ladder, and how long the lead waits after it."""
@@ -454,9 +461,10 @@ class LeadflowConfig(Strict):
     @property
     def contact_properties(self) -> frozenset[str]:
         """Every contact property the lead intake reads: what it scores and acts on, the handoff
-        packet it compares before writing, the MQL gates, and the ids merged into the contact."""
+        packet it compares before writing, the MQL gates, what routing reads (handed to the journey
+        it starts), and the ids merged into the contact."""
         read = frozenset(self.subscribed_properties) | frozenset(PACKET) | frozenset(GATES)
-        return read | {Prop.MERGED_IDS}
+        return read | self.routing.contact_properties | {Prop.MERGED_IDS}
 
     @property
     def uses_leads(self) -> bool:

@@ -108,6 +108,11 @@ class JourneyState(_Model):
     score: int
     mql_reason: str
     fast_track: bool = False
+    lead_properties: dict[str, str | None] | None = Field(
+        default=None,
+        description="the contact properties routing reads, as the lead intake read them when it started "
+        "the journey; Route reads HubSpot only when a journey starts without them",
+    )
     sql_policy: SqlPolicy = "engagement_required"
     direct_sql: bool = False
     escalations: int = 0

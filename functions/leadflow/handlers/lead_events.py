@@ -46,6 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         failed=len(failed),
         set_aside=len(handled.set_aside),
         deferred=handled.deferred,
+        late=handled.late,
         **vars(result),
     )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -43,10 +43,15 @@ from leadflow.observability import count, logger
 from leadflow.webhooks.events import WebhookEvent
 from leadflow.webhooks.workflow_records import LEAD_TYPES, WorkflowRecord
 
-__all__ = ["IntakeResult", "Isolated", "LeadIntake"]
+__all__ = ["START_MARGIN_MS", "IntakeResult", "Isolated", "LeadIntake"]
 
 # The most contacts one account-level signal reaches: one page of HubSpot's search, so one search.
 ACCOUNT_REACH: Final = 100
+# No journey is started with less of the function's time left than this: what follows the starts
+# (callback completions, the ledger's write, each message's fate) must fit, or the whole batch would
+# come back only after the queue's visibility timeout. A message whose MQL is not started in time is
+# late: it is sent again at once (`app.lead_events`) and its journey starts in the next batch.
+START_MARGIN_MS: Final = 6_000
 
 
 class LeadIntake:
@@ -90,6 +95,7 @@ class LeadIntake:
                 [s for s in signals if s[0] in ids],
                 [r for r in records if r[0] in ids],
                 accounts,
+                time_left_ms,
             )
 
         return isolate([m for m, _ in [*messages, *signals, *records]], run, time_left_ms)
@@ -100,18 +106,22 @@ class LeadIntake:
         signals: Sequence[tuple[str, ContactSignal]] = (),
         records: Sequence[tuple[str, WorkflowRecord]] = (),
         accounts: dict[str, list[str]] | None = None,
+        time_left_ms: Callable[[], int] = lambda: 2**31,
     ) -> IntakeResult:
         """Process one batch of webhook events, outside signals and workflow records.
 
         HubSpot failures raise, so the whole batch is retried; a failure for one contact
         fails only the messages that carried its work. An event or record done before is dropped,
         and what this batch did is remembered only when nothing raised. `accounts` holds the
-        contacts of each company an account-level signal names, searched once.
+        contacts of each company an account-level signal names, searched once. A contact whose
+        journey is due when less than `START_MARGIN_MS` is left makes its messages late.
         """
         fresh = unseen(self._deliveries, messages, records)
-        result = self._process(fresh.events, signals, fresh.records, {} if accounts is None else accounts)
+        result = self._process(
+            fresh.events, signals, fresh.records, {} if accounts is None else accounts, time_left_ms
+        )
         result.duplicates = fresh.dropped
-        fresh.done(self._deliveries, set(result.failed_message_ids))
+        fresh.done(self._deliveries, set(result.failed_message_ids) | set(result.late_message_ids))
         return result
 
     def _process(
@@ -120,6 +130,7 @@ class LeadIntake:
         signals: Sequence[tuple[str, ContactSignal]],
         records: Sequence[tuple[str, WorkflowRecord]],
         accounts: dict[str, list[str]],
+        time_left_ms: Callable[[], int],
     ) -> IntakeResult:
         result = IntakeResult()
         batch = IntakeBatch()
@@ -133,8 +144,12 @@ class LeadIntake:
         updates = self._rescore_all(batch, contacts, result)
         self._write_back(updates, contacts, batch, result)
         for contact_id, props in contacts.items():
+            current = {**props, **updates.get(contact_id, {})}
+            if journey_of(contact_id, current) is not None and time_left_ms() < START_MARGIN_MS:
+                result.late(batch.messages[contact_id])
+                continue
             try:
-                self._act_on(contact_id, {**props, **updates.get(contact_id, {})}, batch, result)
+                self._act_on(contact_id, current, batch, result)
             except Exception as exc:
                 result.quota_exhausted |= isinstance(exc, HubSpotQuotaExhausted)
                 logger.exception("contact processing failed; its work will be retried", contact_id=contact_id)
@@ -351,7 +366,7 @@ class LeadIntake:
     def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
         # earlier after the write-back succeeded.
-        due = journey_of(contact_id, props)
+        due = journey_of(contact_id, props, self._config.routing.contact_properties)
         if due is not None:
             known = contact_id in batch.latest
             latest = (

@@ -12,6 +12,9 @@ class IntakeResult:
     """What one batch did, and which messages must come back."""
 
     failed_message_ids: list[str] = field(default_factory=list)
+    # Messages whose MQLs' journeys the batch had no time left to start: nothing failed, they are
+    # sent again at once rather than after the queue's visibility timeout.
+    late_message_ids: list[str] = field(default_factory=list)
     ignored: int = 0
     duplicates: int = 0  # events and records done before, dropped
     rescored: int = 0
@@ -23,6 +26,10 @@ class IntakeResult:
     engagements_delivered: int = 0
     # HubSpot's daily API quota ran out under some of the work: its messages wait for the reset.
     quota_exhausted: bool = False
+
+    def late(self, message_ids: list[str]) -> None:
+        """Mark messages late (see `late_message_ids`)."""
+        self.late_message_ids.extend(m for m in message_ids if m not in self.late_message_ids)
 
     def decided(self, outcome: Delivered) -> None:
         """Count what became of a decision."""

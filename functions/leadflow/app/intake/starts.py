@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from leadflow.app.ports import JourneyEngine, JourneyStore, Properties
@@ -11,8 +12,10 @@ from leadflow.core.lifecycle import MQL, Prop, contact_ids
 from leadflow.observability import logger
 
 
-def journey_of(contact_id: str, props: Properties) -> JourneyState | None:
-    """The journey an MQL contact is due, or None when it is no MQL or its journey has begun."""
+def journey_of(contact_id: str, props: Properties, routed: Collection[str] = ()) -> JourneyState | None:
+    """The journey an MQL contact is due, or None when it is no MQL or its journey has begun. With
+    `routed` (the properties routing reads, all among `props`), the journey carries them, so Route
+    need not read the contact from HubSpot again."""
     mql_at = props.get(Prop.MQL_AT)
     if props.get(Prop.LIFECYCLE) != MQL or not mql_at or props.get(Prop.JOURNEY_STATUS):
         return None
@@ -24,6 +27,7 @@ def journey_of(contact_id: str, props: Properties) -> JourneyState | None:
         score=int(props.get(Prop.SCORE) or 0),
         mql_reason=props.get(Prop.MQL_REASON) or "",
         fast_track=props.get(Prop.FAST_TRACK) == "true",
+        lead_properties={p: props.get(p) for p in sorted(routed)} if routed else None,
     )
 
 

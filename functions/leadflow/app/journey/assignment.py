@@ -72,15 +72,16 @@ def _kept_assignment(recorded: JourneyRecord) -> Assignment | None:
     )
 
 
-def _lead_properties(ctx: StepContext, contact_id: str) -> tuple[dict[str, str | None], str, str | None]:
+def _lead_properties(ctx: StepContext, state: JourneyState) -> tuple[dict[str, str | None], str, str | None]:
     """What routing reads: the contact's (and its company's, as `company.<name>`) properties,
-    the company id and the company's owner; and the tier and persona scoring gave the contact."""
+    the company id and the company's owner; and the tier and persona scoring gave the contact. The
+    contact's come with the journey when the lead intake started it, and are read from HubSpot otherwise."""
     config = ctx.config.routing
-    wanted = {p for p in config.properties if not p.startswith("company.")}
-    wanted |= {Prop.COMPANY_ID, Prop.FIT_TIER, Prop.PERSONA}
-    props = ctx.hubspot.read_contacts([contact_id], wanted).get(contact_id)
+    props = state.lead_properties
     if props is None:
-        raise RoutingError(f"contact {contact_id} does not exist in HubSpot")
+        props = ctx.hubspot.read_contacts([state.contact_id], config.contact_properties).get(state.contact_id)
+    if props is None:
+        raise RoutingError(f"contact {state.contact_id} does not exist in HubSpot")
     company_id = props.get(Prop.COMPANY_ID) or ""
     if not company_id:
         return props, "", None
@@ -92,7 +93,7 @@ def _lead_properties(ctx: StepContext, contact_id: str) -> tuple[dict[str, str |
 def _route(ctx: StepContext, state: JourneyState) -> tuple[dict[str, str | None], Routed]:
     """The lead's properties, and where `core.routing.route` sends it (the fallback owner when nobody in
     the team can take it)."""
-    props, company_id, company_owner = _lead_properties(ctx, state.contact_id)
+    props, company_id, company_owner = _lead_properties(ctx, state)
     owners = ctx.owners()
     routed = routing.route(
         ctx.config.routing,
