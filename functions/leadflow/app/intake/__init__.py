@@ -143,7 +143,11 @@ class LeadIntake:
         contacts = self._properties(batch)
         updates = self._rescore_all(batch, contacts, result)
         self._write_back(updates, contacts, batch, result)
-        for contact_id, props in contacts.items():
+        # In the order the work arrived, not HubSpot's (a batch read answers in no promised order): under
+        # a burst the MQL that came first starts first, and is routed and handed off first.
+        arrival = {contact_id: i for i, contact_id in enumerate(batch.messages)}
+        for contact_id in sorted(contacts, key=lambda c: arrival.get(c, len(arrival))):
+            props = contacts[contact_id]
             current = {**props, **updates.get(contact_id, {})}
             if journey_of(contact_id, current) is not None and time_left_ms() < START_MARGIN_MS:
                 result.late(batch.messages[contact_id])
