@@ -378,18 +378,38 @@ def test_a_journey_whose_start_failed_is_started_when_the_message_comes_back(
     assert sorted(world.engine.started) == sorted([broken, execution_name(other, world.clock())])
 
 
-def test_a_due_journey_with_too_little_time_left_makes_its_message_late_and_not_remembered(
+def time_left(*ms: int) -> Callable[[], int]:
+    """The function's time left, as each successive question gets it (the last answer from then on)."""
+    answers = list(ms)
+    return lambda: answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+def test_a_journey_due_with_too_little_time_left_makes_its_message_late_and_not_remembered(
     world: World,
 ) -> None:
     hot, cold = world.contact(**MQL_PROPS), world.contact(**COLD_PROPS)
     batch = [("m1", created(world, hot)), ("m2", created(world, cold))]
-    first = world.intake.process(batch, time_left_ms=lambda: START_MARGIN_MS - 1)
+    # Time enough when the contact scores as an MQL, too little by the time its journey would start.
+    first = world.intake.process(batch, time_left_ms=time_left(START_MARGIN_MS, START_MARGIN_MS - 1))
     assert (first.late_message_ids, first.failed_message_ids, first.journeys_started) == (["m1"], [], 0)
     assert mql_stamp(world, hot)[0] == MQL
     assert world.store.events == {batch[1][1].dedupe_key}  # the late message's events are done again
     again = world.intake.process([batch[0]])
     assert (again.late_message_ids, again.journeys_started, again.new_mqls) == ([], 1, 0)
     assert list(world.engine.started) == [execution_name(hot, world.clock())]
+
+
+def test_a_new_mql_with_too_little_time_left_makes_the_whole_batch_late_with_nothing_written(
+    world: World,
+) -> None:
+    hot, cold = world.contact(**MQL_PROPS), world.contact(**COLD_PROPS)
+    batch = [("m1", created(world, hot)), ("m2", created(world, cold))]
+    first = world.intake.process(batch, time_left_ms=lambda: START_MARGIN_MS - 1)
+    assert (first.late_message_ids, first.failed_message_ids, first.new_mqls) == (["m1", "m2"], [], 0)
+    assert mql_stamp(world, hot) == (None, None) and not world.hubspot.contact(cold).get(Prop.FIT_TIER)
+    assert world.store.events == set()
+    again = world.intake.process(batch)
+    assert (again.late_message_ids, again.new_mqls, again.journeys_started) == ([], 1, 1)
 
 
 def test_only_the_events_of_messages_that_succeeded_are_remembered_as_done(

@@ -99,6 +99,7 @@ def test_a_burst_of_five_hundred_mqls_clears_under_a_190_per_ten_seconds_portal(
     started = time.perf_counter()
     for start in range(0, EVENTS, 100):
         assert sender.send(events[start : start + 100]).status == 200
+    sending = time.perf_counter() - started
 
     def handed_off() -> bool:
         return all(
@@ -126,6 +127,9 @@ def test_a_burst_of_five_hundred_mqls_clears_under_a_190_per_ten_seconds_portal(
         "events": EVENTS,
         "mqls": BURST_MQLS,
         "seconds_to_clear": round(cleared, 1),
+        # How long HubSpot's 100 deliveries took to be acknowledged, one after another: the local
+        # runtime scores and starts journeys meanwhile, in the same process.
+        "seconds_sending": round(sending, 1),
         "floor_seconds": round(floor, 1),
         "over_floor": round(cleared / floor, 2),
         "hubspot_calls": calls,

@@ -117,9 +117,14 @@ class LeadIntake:
         journey is due when less than `START_MARGIN_MS` is left makes its messages late.
         """
         fresh = unseen(self._deliveries, messages, records)
-        result = self._process(
-            fresh.events, signals, fresh.records, {} if accounts is None else accounts, time_left_ms
-        )
+        try:
+            result = self._process(
+                fresh.events, signals, fresh.records, {} if accounts is None else accounts, time_left_ms
+            )
+        except _OutOfTime:
+            carrying = [m for m, _ in [*fresh.events, *signals, *fresh.records]]
+            logger.warning("no time left for the batch's new MQLs; it is sent again", messages=len(carrying))
+            result = IntakeResult(late_message_ids=list(dict.fromkeys(carrying)))
         result.duplicates = fresh.dropped
         fresh.done(self._deliveries, set(result.failed_message_ids) | set(result.late_message_ids))
         return result
@@ -141,7 +146,7 @@ class LeadIntake:
         if not batch.messages:
             return result
         contacts = self._properties(batch)
-        updates = self._rescore_all(batch, contacts, result)
+        updates = self._rescore_all(batch, contacts, result, time_left_ms)
         self._write_back(updates, contacts, batch, result)
         # In the order the work arrived, not HubSpot's (a batch read answers in no promised order): under
         # a burst the MQL that came first starts first, and is routed and handed off first.
@@ -319,9 +324,15 @@ class LeadIntake:
                 contacts[contact_id][f"company.{name}"] = value
 
     def _rescore_all(
-        self, batch: IntakeBatch, contacts: dict[str, Properties], result: IntakeResult
+        self,
+        batch: IntakeBatch,
+        contacts: dict[str, Properties],
+        result: IntakeResult,
+        time_left_ms: Callable[[], int],
     ) -> dict[str, dict[str, str]]:
-        """Store each rescored contact's new signals and score it; the property changes to write back."""
+        """Store each rescored contact's new signals and score it; the property changes to write back.
+        Raises _OutOfTime, before anything is written back, when a new MQL comes with too little time
+        left to start its journey."""
         scored = sorted(batch.scored & contacts.keys(), key=int)
         # A survivor of a merge scores on the signals of every contact merged into it.
         ids = {c: contact_ids(c, contacts[c]) for c in scored}
@@ -346,11 +357,7 @@ class LeadIntake:
             card = self._rescoring.scorer.score(props, unique(known + fresh), now=now)
             result.rescored += 1
             change = {k: v for k, v in packet(card).items() if (props.get(k) or "") != v}
-            if (
-                card.is_mql
-                and self._rescoring.may_become_mql(contact_id, props, now)
-                and not self._running(contact_id, props, batch)
-            ):
+            if card.is_mql and self._new_mql(contact_id, props, batch, now, time_left_ms):
                 result.new_mqls += 1
                 change |= mql_stamp(card.reason, now)
                 logger.info(
@@ -359,6 +366,22 @@ class LeadIntake:
             if change:
                 updates[contact_id] = change
         return updates
+
+    def _new_mql(
+        self,
+        contact_id: str,
+        props: Properties,
+        batch: IntakeBatch,
+        now: datetime,
+        time_left_ms: Callable[[], int],
+    ) -> bool:
+        """Whether a contact that scores as an MQL becomes one now: the gates let it and no journey of
+        its runs. Raises _OutOfTime when the batch would have no time left to start its journey."""
+        if not self._rescoring.may_become_mql(contact_id, props, now):
+            return False
+        if time_left_ms() < START_MARGIN_MS:
+            raise _OutOfTime
+        return not self._running(contact_id, props, batch)
 
     def _running(self, contact_id: str, props: Properties, batch: IntakeBatch) -> bool:
         """Whether the journey store holds a journey of the contact still running (or starting), whatever
@@ -382,6 +405,10 @@ class LeadIntake:
         for kind, at, changed in batch.engagements.get(contact_id, []):
             delivered = self._inputs.engagement(contact_id, props, kind, at, changed)
             result.engagements_delivered += delivered is Delivered.RESUMED
+
+
+class _OutOfTime(Exception):
+    """A new MQL came with too little of the function's time left to start its journey."""
 
 
 def _at(ms: int | None) -> datetime | None:
