@@ -94,7 +94,9 @@ class LocalApi:
                 allowed = True
                 continue
             try:
-                answer = self._lambdas.invoke(route.function, proxy_event(request, route, match.groupdict()))
+                answer = self._lambdas.invoke(
+                    route.function, proxy_event(request, route, match.groupdict()), waits_turn=False
+                )
             except FunctionError:
                 return Response('{"message": "Internal server error"}', 502, content_type="application/json")
             body = answer.get("body") or ""

@@ -5,6 +5,15 @@ As on AWS, and unlike the emulator's own Lambda: an invocation that outlives the
 while the caller moves on, and an invocation beyond the function's reserved concurrency is throttled
 (TooManyRequestsException). A timed-out invocation cannot be stopped here, so it is marked: the AWS
 calls it still tries fail (its sandbox would be frozen on AWS), which the IAM guard enforces.
+
+Lambda gives each invocation CPU of its own, in proportion to its memory: a whole vCPU at 1,769 MB
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console),
+about 0.3 of one at leadflow's 512 MB. Here every invocation shares one interpreter, so at most
+`SANDBOXES` run at once, each with about that share; the others wait for a sandbox, and a function's
+timeout runs from when it has one. Without that cap a burst of hundreds of journey steps leaves each
+invocation, the lead-events batch among them, a few thousandths of the interpreter, and they time out
+on work Lambda does in a second. An API request does not wait its turn: HubSpot waits on its answer,
+which takes milliseconds, and on AWS no journey's work delays it.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +39,8 @@ _log = logging.getLogger(__name__)
 
 # A function's timeout when the template sets none (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
 DEFAULT_TIMEOUT_S = 3.0
+# How many invocations run at once (see the module docstring): three 512 MB shares of a CPU.
+SANDBOXES = 3
 
 
 @dataclass
@@ -99,12 +112,53 @@ class _Function:
     running: int = 0
 
 
+class Sandboxes:
+    """At most `count` invocations at once; the others get a sandbox in the order they asked for one.
+
+    Written here because threading's Semaphore lets a newcomer take a freed slot ahead of the threads
+    already waiting: under a burst the journeys started last would run first, where on Lambda every
+    invocation runs at once and the order is the order they came in.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many invocations wait for a sandbox."""
+        with self._lock:
+            return len(self._waiting)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold a sandbox for the block, waiting for one in turn."""
+        with self._lock:
+            turn = None if self._free and not self._waiting else threading.Event()
+            if turn is None:
+                self._free -= 1
+            else:
+                self._waiting.append(turn)
+        if turn is not None:
+            turn.wait()  # the sandbox is handed over by the release that sets it
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._waiting:
+                    self._waiting.popleft().set()
+                else:
+                    self._free += 1
+
+
 class LocalLambdas:
     """The template's functions by name and ARN, each resolved to its handler on first use."""
 
-    def __init__(self, region: str, account: str) -> None:
+    def __init__(self, region: str, account: str, sandboxes: int = SANDBOXES) -> None:
         self._region = region
         self._account = account
+        self._sandboxes = Sandboxes(sandboxes)
         self._functions: dict[str, _Function] = {}
         self._loaded: dict[str, Handler] = {}
         self._lock = threading.Lock()
@@ -140,9 +194,10 @@ class LocalLambdas:
             raise KeyError(name_or_arn)
         return name
 
-    def invoke(self, name_or_arn: str, event: Any) -> Any:
+    def invoke(self, name_or_arn: str, event: Any, *, waits_turn: bool = True) -> Any:
         """Run a function on an event; raises FunctionError with Lambda's payload when it fails or times
-        out, and Throttled when it is at its reserved concurrency."""
+        out, and Throttled when it is at its reserved concurrency. Without `waits_turn` it runs at once,
+        whatever the sandboxes hold (an API request, which its caller waits on)."""
         name = self.name_of(name_or_arn)
         handler = self._handler(name)
         function = self._functions[name]
@@ -153,7 +208,10 @@ class LocalLambdas:
             function.running += 1
             self.invocations[name] = self.invocations.get(name, 0) + 1
         try:
-            return self._run(name, function.timeout_s, handler, event)
+            if not waits_turn:
+                return self._run(name, function.timeout_s, handler, event)
+            with self._sandboxes.held():
+                return self._run(name, function.timeout_s, handler, event)
         finally:
             with self._lock:
                 function.running -= 1
