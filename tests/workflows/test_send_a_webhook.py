@@ -57,8 +57,8 @@ def test_the_enrolled_contact_with_all_its_properties_is_scored_and_handed_off(
         "awaiting_decision",
     )
     assert record.owner_id == props["hubspot_owner_id"]
-    # The body carried every property scoring reads: the intake made no contact read of its own.
-    assert runtime.standin.store.call_count("contacts.batch_read") == 1  # type: ignore[union-attr]
+    # The body carried every property scoring and routing read: neither the intake nor Route read the contact.
+    assert runtime.standin.store.call_count("contacts.batch_read") == 0  # type: ignore[union-attr]
 
 
 def test_a_customized_body_is_scored_from_its_values_and_hubspot_for_the_rest(runtime: LocalRuntime) -> None:
