@@ -33,7 +33,15 @@ from leadflow.core.journey_state import JourneyState
 from leadflow.settings import SettingsError
 from leadflow_cli.hubspot_standin import HubSpotStandIn
 from leadflow_cli.hubspot_standin.workflows import Workflows
-from leadflow_cli.local import aws_calls, control, engine_patches, hubspot_app, iam, sqs_patches
+from leadflow_cli.local import (
+    aws_calls,
+    control,
+    dynamodb_patches,
+    engine_patches,
+    hubspot_app,
+    iam,
+    sqs_patches,
+)
 from leadflow_cli.local.api import LocalApi
 from leadflow_cli.local.clock import LocalClock
 from leadflow_cli.local.engine_clock import EngineWaits
@@ -260,6 +268,7 @@ class LocalRuntime:
             *self._waits.patches(),
             *engine_patches.patches(self._invoke),
             *sqs_patches.patches(),
+            *dynamodb_patches.patches(),
         ] + [
             mock.patch.object(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
             for name in _DYNAMODB_SERIALIZED
