@@ -36,6 +36,7 @@ from leadflow.app.ports import (
 from leadflow.core.clock import Clock, utcnow
 from leadflow.core.config import LeadflowConfig
 from leadflow.core.journey_record import is_open
+from leadflow.core.journey_state import JourneyState
 from leadflow.core.lifecycle import LeadProp, Prop, contact_ids
 from leadflow.core.signals import MAX_NEW_SIGNALS, ContactSignal, parse_hubspot_time, unique
 from leadflow.core.triage import Action, triage
@@ -154,11 +155,12 @@ class LeadIntake:
         for contact_id in sorted(contacts, key=lambda c: arrival.get(c, len(arrival))):
             props = contacts[contact_id]
             current = {**props, **updates.get(contact_id, {})}
-            if journey_of(contact_id, current) is not None and time_left_ms() < START_MARGIN_MS:
+            due = journey_of(contact_id, current, self._config.routing.contact_properties)
+            if due is not None and time_left_ms() < START_MARGIN_MS:
                 result.late(batch.messages[contact_id])
                 continue
             try:
-                self._act_on(contact_id, current, batch, result)
+                self._act_on(contact_id, current, due, batch, result)
             except Exception as exc:
                 result.quota_exhausted |= isinstance(exc, HubSpotQuotaExhausted)
                 logger.exception("contact processing failed; its work will be retried", contact_id=contact_id)
@@ -390,10 +392,16 @@ class LeadIntake:
         latest = batch.latest[contact_id] = latest_journey_of(self._journeys, contact_id, props)
         return latest is not None and (latest.status is None or is_open(latest.status))
 
-    def _act_on(self, contact_id: str, props: Properties, batch: IntakeBatch, result: IntakeResult) -> None:
+    def _act_on(
+        self,
+        contact_id: str,
+        props: Properties,
+        due: JourneyState | None,
+        batch: IntakeBatch,
+        result: IntakeResult,
+    ) -> None:
         # An MQL whose journey has not begun yet: either new in this batch, or the start failed
-        # earlier after the write-back succeeded.
-        due = journey_of(contact_id, props, self._config.routing.contact_properties)
+        # earlier after the write-back succeeded (`due`, see `journey_of`).
         if due is not None:
             known = contact_id in batch.latest
             latest = (

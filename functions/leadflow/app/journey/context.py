@@ -170,7 +170,7 @@ class StepContext:
         itself."""
         self.linked(
             state,
-            lambda lead: self.hubspot.create_note(state.contact_id, f"leadflow: {text}", self.clock(), lead),
+            lambda lead: self.hubspot.create_note(state.contact_id, note_body(text), self.clock(), lead),
         )
 
     def notify(self, subject: str, text: str) -> None:
@@ -193,6 +193,11 @@ class Handover:
     # What changes on the journey's lead, when it has one (its owner, when the lead changes hands).
     lead: dict[str, str] = field(default_factory=dict)
     fields: JourneyFields = field(default_factory=JourneyFields)
+
+
+def note_body(text: str) -> str:
+    """A journey note as it reads on the timeline: signed by leadflow."""
+    return f"leadflow: {text}"
 
 
 def hand_over(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from leadflow.app.journey.assignment import first_handover, handoff
-from leadflow.app.journey.context import Handover, StepContext, contact_changes, handed_over
+from leadflow.app.journey.context import Handover, StepContext, contact_changes, handed_over, note_body
 from leadflow.app.ports import HubSpotRateLimited, HubSpotUnavailable, NewNote, NewTask
 from leadflow.core.journey_record import JourneyFields, JourneyRecord
 from leadflow.core.journey_state import JourneyState
@@ -78,9 +78,7 @@ def _batched(ctx: StepContext, pending: Mapping[str, _Pending]) -> dict[str, Out
         {p.state.contact_id: contact_changes(p.state, p.handover) for p in pending.values()}
     )
     now = ctx.clock()
-    notes = {
-        key: NewNote(p.state.contact_id, f"leadflow: {p.handover.note}", now) for key, p in pending.items()
-    }
+    notes = {key: NewNote(p.state.contact_id, note_body(p.handover.note), now) for key, p in pending.items()}
     written = ctx.hubspot.create_notes(notes)
     outcomes: dict[str, Outcome] = {}
     for key, p in pending.items():
